@@ -1,0 +1,71 @@
+"""boto3 clients, built once per process, honouring the standard AWS environment.
+
+Endpoints, region and credentials come from boto3's own chain (AWS_REGION,
+AWS_PROFILE, AWS_ENDPOINT_URL_<SERVICE>, ...): nothing is hard-coded.
+Retries are botocore's ``standard`` mode: throttling and 5xx are retried with
+jittered backoff inside the call; what is left after that is ours to handle.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+
+from moderation.errors import BadInput, DeploymentFault, TransientFault
+
+_lock = threading.Lock()
+_clients: dict[tuple, Any] = {}
+
+
+def client(service: str, max_attempts: int = 3, timeout: float = 10.0, pool: int = 10):
+    """A shared client for ``service``; thread-safe, one per process and config."""
+    key = (service, max_attempts, timeout, pool)
+    with _lock:
+        if key not in _clients:
+            config = Config(
+                retries={"mode": "standard", "max_attempts": max_attempts},
+                connect_timeout=timeout,
+                read_timeout=timeout,
+                max_pool_connections=pool,
+            )
+            try:
+                _clients[key] = boto3.session.Session().client(service, config=config)
+            except NoRegionError:
+                raise DeploymentFault(f"no AWS region configured for {service}: set AWS_REGION") from None
+        return _clients[key]
+
+
+def reset_clients() -> None:
+    """Forget cached clients (after fork, or when tests change the environment)."""
+    with _lock:
+        _clients.clear()
+
+
+def error_code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def fetch_s3_object(s3, bucket: str, key: str, version: str, max_bytes: int) -> bytes:
+    """Download an object for the offline provider, refusing oversize ones first."""
+    extra = {"VersionId": version} if version else {}
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key, **extra)
+        size = head["ContentLength"]
+        if size == 0:
+            raise BadInput(f"s3://{bucket}/{key} is empty (0 bytes)")
+        if size > max_bytes:
+            raise BadInput(f"s3://{bucket}/{key} is {size:,} bytes, over the limit of {max_bytes:,} (MODQ_MAX_IMAGE_BYTES)")
+        return s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
+    except ClientError as exc:
+        code = error_code(exc)
+        if code in ("404", "NoSuchKey", "NotFound", "NoSuchVersion", "NoSuchBucket"):
+            raise BadInput(f"S3 object s3://{bucket}/{key} does not exist") from None
+        if code in ("403", "AccessDenied", "AllAccessDisabled"):
+            raise DeploymentFault(f"access denied reading s3://{bucket}/{key}: grant s3:GetObject") from None
+        raise TransientFault(f"S3 error {code} reading s3://{bucket}/{key}") from None
+    except BotoCoreError as exc:
+        raise TransientFault(f"S3 unreachable: {exc}") from None

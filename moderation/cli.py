@@ -1,0 +1,182 @@
+"""The ``modq`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config.settings import get_settings
+from moderation import logs, policy as policy_mod
+from moderation.errors import ConfigError, ModqError
+
+app = typer.Typer(help="modq: content moderation queue worker.", no_args_is_help=True, add_completion=False)
+items_app = typer.Typer(help="Inspect items.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+policy_app = typer.Typer(help="Threshold policies.", no_args_is_help=True)
+app.add_typer(items_app, name="items")
+app.add_typer(db_app, name="db")
+app.add_typer(policy_app, name="policy")
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _metadata(pairs: list[str]) -> dict[str, str]:
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            _fail(f"--metadata expects key=value, got {pair!r}")
+        result[key] = value
+    return result
+
+
+@app.command()
+def submit(
+    uri: str = typer.Argument(..., help="s3://bucket/key, file:///path or a path under MODQ_MEDIA_ROOT"),
+    external_id: Optional[str] = typer.Option(None, help="Your id for the item; resubmitting it is a no-op."),
+    metadata: list[str] = typer.Option([], "--metadata", "-m", help="key=value, repeatable"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Queue one item for moderation."""
+    from moderation import service
+
+    try:
+        result = service.submit(uri, external_id=external_id, metadata=_metadata(metadata))
+    except ModqError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(vars(result)))
+    else:
+        note = "queued" if result.created else f"already known (status {result.status}); nothing sent"
+        out.print(f"{result.item_id} {note}")
+    if result.created and not result.dispatched:
+        err.print("[yellow]warning:[/yellow] stored but the broker did not take the task; it will be re-sent")
+
+
+@items_app.command("list")
+def items_list(
+    status: Optional[str] = typer.Option(None), verdict: Optional[str] = typer.Option(None),
+    limit: int = typer.Option(50, min=1, max=1000), as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Recent items, newest first."""
+    from moderation.store.db import transaction
+    from moderation.store.repository import item_view, list_items
+
+    with transaction(get_settings().database_url) as s:
+        views = [item_view(s, i) for i in list_items(s, status=status, verdict=verdict, limit=limit)]
+    if as_json:
+        print(json.dumps(views, indent=2))
+        return
+    out.print(items_table(views))
+
+
+def items_table(views: list[dict]) -> Table:
+    table = Table("id", "external id", "status", "top label", "reason", "policy")
+    for v in views:
+        top = max(v["labels"], key=lambda lab: lab["Confidence"], default=None)
+        label = f"{top['Name']} {top['Confidence']:.1f}%" if top else ""
+        reason = v["failure_reason"] or "; ".join(v["reasons"])
+        table.add_row(v["id"][:8], v["external_id"] or "", v["status"], label, reason, v["policy_version"] or "")
+    return table
+
+
+@items_app.command("show")
+def items_show(ref: str = typer.Argument(..., help="Item id, id prefix or external id"),
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    """Everything about one item: status, verdict, labels, reasons, policy version."""
+    from moderation.store.db import transaction
+    from moderation.store.repository import find_item, item_view
+
+    with transaction(get_settings().database_url) as s:
+        item = find_item(s, ref)
+        view = item_view(s, item) if item else None
+    if view is None:
+        _fail(f"no item {ref!r}", 1)
+    if as_json:
+        print(json.dumps(view, indent=2))
+        return
+    for key in ("id", "external_id", "media_uri", "status", "verdict", "failure_reason", "provider",
+                "model_version", "policy_version", "attempts", "created_at", "decided_at"):
+        out.print(f"[bold]{key}[/bold]: {view[key]}", highlight=False)
+    for reason in view["reasons"]:
+        out.print(f"  reason: {reason}", highlight=False)
+    for lab in view["labels"]:
+        out.print(f"  label: {lab['Name']} (L{lab['TaxonomyLevel']}, parent {lab['ParentName'] or '-'}) "
+                  f"{lab['Confidence']:.1f}%", highlight=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema (Alembic)."""
+    from moderation.store import migrate
+
+    url = get_settings().database_url
+    migrate.upgrade(url)
+    out.print("database is at the latest schema")
+
+
+@policy_app.command("validate")
+def policy_validate(path: Optional[Path] = typer.Argument(None, help="Thresholds file (default MODQ_THRESHOLDS)")) -> None:
+    """Check a thresholds file; exit 2 with the bad key named."""
+    target = path or get_settings().thresholds
+    try:
+        loaded = policy_mod.load(target)
+    except ConfigError as exc:
+        _fail(str(exc))
+    for warning in loaded.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    out.print(f"{target}: valid, version {loaded.version}")
+
+
+@policy_app.command("show")
+def policy_show(path: Optional[Path] = typer.Argument(None)) -> None:
+    """The effective policy (per provider profile) as JSON."""
+    loaded = policy_mod.load(path or get_settings().thresholds)
+    doc = {"version": loaded.version, **policy_mod.to_dict(loaded),
+           "providers": {k: policy_mod.to_dict(v) for k, v in loaded.profiles.items()}}
+    print(json.dumps(doc, indent=2))
+
+
+@app.command()
+def worker(
+    queues: str = typer.Option("images,videos,alerts,maintenance", help="Comma-separated queues to consume"),
+    pool: Optional[str] = typer.Option(None, help="prefork | threads | solo (default MODQ_WORKER_POOL)"),
+    concurrency: Optional[int] = typer.Option(None, help="default MODQ_WORKER_CONCURRENCY"),
+    beat: bool = typer.Option(False, help="Also run the periodic scheduler (one per deployment)"),
+) -> None:
+    """Run a Celery worker on every modq queue (same as celery -A worker worker)."""
+    from worker import app as celery_app
+
+    settings = get_settings()
+    argv = ["worker", "-Q", queues, "--pool", pool or settings.worker_pool,
+            "--concurrency", str(concurrency or settings.worker_concurrency), "--without-gossip", "--without-mingle"]
+    celery_app.worker_main(argv + (["--beat"] if beat else []))
+
+
+@app.command()
+def demo(timeout: float = typer.Option(180, help="Seconds to wait for decisions")) -> None:
+    """Moderate the bundled sample images end to end and print the decisions."""
+    from moderation.demo import run
+
+    raise typer.Exit(run(out, timeout))
+
+
+def main() -> None:
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    logs.configure(settings.log_format, "WARNING" if settings.log_level == "INFO" else settings.log_level)
+    app()

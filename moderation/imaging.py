@@ -1,0 +1,117 @@
+"""Image content checks and preparation, shared by every provider.
+
+Rekognition accepts JPEG/PNG, 80..10,000 px a side, at most 5 MiB as bytes.
+We check all of that here, before paying for a call, so a bad upload fails
+with a reason a person can act on rather than an API error code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from moderation.errors import BadInput
+from moderation.media import sniff
+
+MIN_SIDE = 80
+MAX_SIDE = 10_000
+REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
+_NATIVE = {"jpeg", "png"}
+
+# A decompression bomb is bad input, not a warning.
+Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
+@dataclass(frozen=True)
+class S3Object:
+    bucket: str
+    key: str
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """What a provider receives: bytes it can send as-is, or an S3 location."""
+
+    data: bytes | None = None
+    s3: S3Object | None = None
+    format: str = ""
+    width: int = 0
+    height: int = 0
+    sha256: str = ""
+
+    def pil(self) -> Image.Image:
+        """Decoded RGB image with EXIF orientation applied (phone photos upright)."""
+        assert self.data is not None, "an S3-only image has no bytes to decode"
+        with Image.open(io.BytesIO(self.data)) as img:
+            return ImageOps.exif_transpose(img).convert("RGB")
+
+
+def from_s3(bucket: str, key: str, version: str = "") -> PreparedImage:
+    return PreparedImage(s3=S3Object(bucket, key, version), sha256=f"s3:{bucket}/{key}@{version}")
+
+
+def prepare(data: bytes) -> PreparedImage:
+    """Validate image bytes and make them acceptable to Rekognition.
+
+    Raises ``BadInput`` with a specific reason for empty, non-image, corrupt,
+    too small or too large images.
+    """
+    if not data:
+        raise BadInput("file is empty (0 bytes)")
+    fmt = sniff(data[:32])
+    if fmt is None:
+        raise BadInput(f"not a supported image: content starts with {_describe(data[:16])}")
+    if fmt in ("mp4", "mov"):
+        raise BadInput(f"content is a {fmt} video, not an image")
+    width, height = _decode_fully(data, fmt)
+    if min(width, height) < MIN_SIDE:
+        raise BadInput(f"image is {width}x{height} px; each side must be at least {MIN_SIDE} px")
+    if max(width, height) > MAX_SIDE:
+        raise BadInput(f"image is {width}x{height} px; each side must be at most {MAX_SIDE:,} px")
+    digest = hashlib.sha256(data).hexdigest()
+    if fmt in _NATIVE and len(data) <= REKOGNITION_MAX_BYTES:
+        return PreparedImage(data=data, format=fmt, width=width, height=height, sha256=digest)
+    fitted = _reencode_to_fit(data)
+    return PreparedImage(data=fitted, format="jpeg", width=width, height=height, sha256=digest)
+
+
+def _decode_fully(data: bytes, fmt: str) -> tuple[int, int]:
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()  # a truncated file only fails when pixels are read
+            return img.size
+    except Image.DecompressionBombWarning:
+        raise BadInput(f"image has more than {Image.MAX_IMAGE_PIXELS:,} pixels") from None
+    except Image.DecompressionBombError:
+        raise BadInput(f"image has more than {Image.MAX_IMAGE_PIXELS:,} pixels") from None
+    except UnidentifiedImageError:
+        raise BadInput(f"{fmt} header but the image cannot be decoded") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BadInput(f"corrupt or truncated {fmt} image: {exc}") from None
+
+
+def _reencode_to_fit(data: bytes) -> bytes:
+    """A JPEG under Rekognition's 5 MiB byte limit, downscaling only if needed."""
+    with Image.open(io.BytesIO(data)) as img:
+        rgb = ImageOps.exif_transpose(img).convert("RGB")
+    scale = 1.0
+    while True:
+        size = (max(MIN_SIDE, int(rgb.width * scale)), max(MIN_SIDE, int(rgb.height * scale)))
+        frame = rgb if scale == 1.0 else rgb.resize(size, Image.LANCZOS)
+        out = io.BytesIO()
+        frame.save(out, "JPEG", quality=90, optimize=True)
+        if out.tell() <= REKOGNITION_MAX_BYTES:
+            return out.getvalue()
+        scale *= 0.75
+
+
+def _describe(head: bytes) -> str:
+    if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
+        return f"text {head.decode('ascii')!r}"
+    return f"bytes {head.hex(' ')}"

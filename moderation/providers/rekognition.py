@@ -1,0 +1,104 @@
+"""Amazon Rekognition DetectModerationLabels (images).
+
+Error classes follow ../shared/REKOGNITION.md §1: bad input is final,
+throttling/5xx are retried by botocore (standard mode) and, if still failing,
+handed back as ``TransientFault`` for the task's own backoff; access denied is
+a deployment fault that raises an operator alert.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from moderation import aws
+from moderation.errors import BadInput, DeploymentFault, TransientFault
+from moderation.imaging import PreparedImage
+from moderation.providers.base import Analysis, ModerationLabel
+
+BAD_INPUT = {
+    "InvalidParameterException": "Rekognition rejected a parameter",
+    "InvalidS3ObjectException": "Rekognition cannot read the S3 object (missing key, other region, or no read access)",
+    "ImageTooLargeException": "image is over Rekognition's size or resolution limit",
+    "InvalidImageFormatException": "Rekognition accepts only JPEG or PNG",
+    "ResourceNotFoundException": "the Custom Moderation adapter was not found",
+    "ResourceNotReadyException": "the Custom Moderation adapter is not ready",
+}
+DEPLOYMENT = {
+    "AccessDeniedException": "IAM denied rekognition:DetectModerationLabels (and s3:GetObject for S3 media)",
+}
+TRANSIENT = {
+    "ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError",
+    "HumanLoopQuotaExceededException", "ServiceUnavailableException",
+}
+
+
+class RekognitionProvider:
+    name = "rekognition"
+    reads_s3_directly = True
+
+    def __init__(self, client=None, max_attempts: int = 3, timeout: float = 10.0, pool: int = 10):
+        self._client = client
+        self._client_args = (max_attempts, timeout, pool)
+
+    @property
+    def client(self):
+        if self._client is None:  # built lazily: after fork, once per process
+            self._client = aws.client("rekognition", *self._client_args)
+        return self._client
+
+    def analyze_image(self, image: PreparedImage, min_confidence: float) -> Analysis:
+        if not 0 <= min_confidence <= 100:  # botocore does not check the max
+            raise BadInput(f"MinConfidence {min_confidence} is outside 0-100")
+        try:
+            response = self.client.detect_moderation_labels(Image=_image_param(image), MinConfidence=min_confidence)
+        except ClientError as exc:
+            raise classify(exc, "DetectModerationLabels") from None
+        except BotoCoreError as exc:  # connection errors, timeouts after botocore's retries
+            raise TransientFault(f"Rekognition unreachable: {exc}") from None
+        return to_analysis(response)
+
+
+def _image_param(image: PreparedImage) -> dict[str, Any]:
+    if image.s3 is not None:
+        obj = {"Bucket": image.s3.bucket, "Name": image.s3.key}
+        if image.s3.version:
+            obj["Version"] = image.s3.version
+        return {"S3Object": obj}
+    if not image.data:
+        raise BadInput("no image bytes to send")
+    return {"Bytes": image.data}
+
+
+def classify(exc: ClientError, operation: str) -> Exception:
+    """The modq error a Rekognition ``ClientError`` stands for."""
+    code = aws.error_code(exc)
+    message = exc.response.get("Error", {}).get("Message", "")
+    detail = f"{operation} {code}" + (f": {message}" if message else "")
+    if code in BAD_INPUT:
+        return BadInput(f"{BAD_INPUT[code]} ({detail})")
+    if code in DEPLOYMENT:
+        return DeploymentFault(f"{DEPLOYMENT[code]} ({detail})")
+    if code in TRANSIENT or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+        return TransientFault(f"Rekognition still failing after retries ({detail})")
+    return BadInput(f"Rekognition refused the request ({detail})")
+
+
+def to_analysis(response: dict[str, Any]) -> Analysis:
+    labels = [_label(d) for d in response.get("ModerationLabels", [])]
+    raw = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    return Analysis(
+        provider="rekognition",
+        model_version=response.get("ModerationModelVersion", "unknown"),
+        labels=labels,
+        content_types=list(response.get("ContentTypes", [])),
+        raw=raw,
+    )
+
+
+def _label(d: dict[str, Any]) -> ModerationLabel:
+    confidence = float(d.get("Confidence", 0.0))
+    if not 0 <= confidence <= 100:  # botocore does not check ranges in responses
+        raise TransientFault(f"Rekognition returned confidence {confidence} for {d.get('Name')!r}")
+    return ModerationLabel(d["Name"], d.get("ParentName", ""), int(d.get("TaxonomyLevel", 0)), confidence)

@@ -1,0 +1,76 @@
+"""Shared fixtures. Unit tests use SQLite files; integration tests use PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+# Tests never touch a real AWS account: dummy credentials and a fixed region.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_REGION", "us-east-1")
+os.environ.pop("AWS_PROFILE", None)
+
+from config.settings import Settings  # noqa: E402
+from moderation import policy  # noqa: E402
+from moderation.runtime import InMemoryDispatcher, Runtime  # noqa: E402
+from moderation.store import db, migrate  # noqa: E402
+from tests.fakes.providers import FakeProvider, RecordingPublisher  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "samples"
+
+
+def jpeg_bytes(width: int = 200, height: int = 160, color=(120, 80, 40), quality: int = 90) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def png_bytes(width: int = 200, height: int = 160, color=(10, 200, 30)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def media_root(tmp_path) -> Path:
+    root = tmp_path / "media"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'modq.db'}"
+    migrate.upgrade(url)
+    yield url
+    db.dispose_all()
+
+
+@pytest.fixture
+def make_settings(media_root, sqlite_url):
+    def build(**overrides) -> Settings:
+        values = dict(database_url=sqlite_url, media_root=media_root, provider="local", sns_topic_arn=None)
+        values.update(overrides)
+        return Settings(**values)
+
+    return build
+
+
+@pytest.fixture
+def fake_provider() -> FakeProvider:
+    return FakeProvider()
+
+
+@pytest.fixture
+def rt(make_settings, fake_provider) -> Runtime:
+    settings = make_settings()
+    runtime = Runtime(settings, policy.load(settings.thresholds), InMemoryDispatcher(), RecordingPublisher())
+    runtime._provider = fake_provider
+    return runtime

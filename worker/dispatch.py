@@ -1,0 +1,16 @@
+"""The Celery implementation of ``moderation.runtime.Dispatcher``."""
+
+from __future__ import annotations
+
+
+class CeleryDispatcher:
+    def moderate(self, item_id: str, media_type: str) -> None:
+        from worker.tasks import moderate_image
+
+        moderate_image.apply_async((item_id,), queue="images")
+
+    def publish_alerts(self, alert_ids: list[int]) -> None:
+        from worker.tasks import publish_alert
+
+        for alert_id in alert_ids:
+            publish_alert.apply_async((alert_id,), queue="alerts")

@@ -27,7 +27,7 @@ def client(service: str, max_attempts: int = 3, timeout: float = 10.0, pool: int
     with _lock:
         if key not in _clients:
             config = Config(
-                retries={"mode": "standard", "max_attempts": max_attempts},
+                retries={"mode": "standard", "total_max_attempts": max_attempts},  # total, not retries,
                 connect_timeout=timeout,
                 read_timeout=timeout,
                 max_pool_connections=pool,

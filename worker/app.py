@@ -27,6 +27,8 @@ app.conf.update(
     broker_transport_options={"visibility_timeout": 3600, "max_connections": max(20, settings.worker_concurrency * 2)},
     task_queues=[Queue(name) for name in QUEUES],
     task_default_queue="images",
+    task_routes={"modq.moderate_image": {"queue": "images"}, "modq.publish_alert": {"queue": "alerts"},
+                 "modq.flush_outbox": {"queue": "alerts"}},
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     task_ignore_result=True,

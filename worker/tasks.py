@@ -17,20 +17,20 @@ RETRY = dict(
 )
 
 
-@app.task(base=ModqTask, name="modq.moderate_image", queue="images", acks_late=True,
+@app.task(base=ModqTask, name="modq.moderate_image", acks_late=True,
           autoretry_for=(TransientFault, OperationalError), max_retries=settings.max_attempts - 1, **RETRY)
 def moderate_image(item_id: str) -> str:
     return service.process_image(item_id)
 
 
-@app.task(base=ModqTask, name="modq.publish_alert", queue="alerts", acks_late=True,
+@app.task(base=ModqTask, name="modq.publish_alert", acks_late=True,
           autoretry_for=(alerts.PublishError, OperationalError), max_retries=settings.max_attempts - 1, **RETRY)
 def publish_alert(alert_id: int) -> bool:
     rt = get_runtime()
     return alerts.deliver(alert_id, rt.settings.database_url, rt.publisher)
 
 
-@app.task(base=ModqTask, name="modq.flush_outbox", queue="alerts", acks_late=True)
+@app.task(base=ModqTask, name="modq.flush_outbox", acks_late=True)
 def flush_outbox() -> int:
     rt = get_runtime()
     return alerts.flush_outbox(rt.settings.database_url, rt.publisher)

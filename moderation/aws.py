@@ -8,6 +8,7 @@ jittered backoff inside the call; what is left after that is ours to handle.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -33,7 +34,9 @@ def client(service: str, max_attempts: int = 3, timeout: float = 10.0, pool: int
                 max_pool_connections=pool,
             )
             try:
-                _clients[key] = boto3.session.Session().client(service, config=config)
+                # botocore reads only AWS_DEFAULT_REGION; AWS_REGION is the SDKs' newer name.
+                region = os.environ.get("AWS_REGION") or None
+                _clients[key] = boto3.session.Session().client(service, config=config, region_name=region)
             except NoRegionError:
                 raise DeploymentFault(f"no AWS region configured for {service}: set AWS_REGION") from None
         return _clients[key]

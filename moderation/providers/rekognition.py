@@ -22,11 +22,11 @@ BAD_INPUT = {
     "InvalidS3ObjectException": "Rekognition cannot read the S3 object (missing key, other region, or no read access)",
     "ImageTooLargeException": "image is over Rekognition's size or resolution limit",
     "InvalidImageFormatException": "Rekognition accepts only JPEG or PNG",
+}
+DEPLOYMENT = {  # the operator must act; the submitted media is not at fault
+    "AccessDeniedException": "IAM denied rekognition:DetectModerationLabels (and s3:GetObject for S3 media)",
     "ResourceNotFoundException": "the Custom Moderation adapter was not found",
     "ResourceNotReadyException": "the Custom Moderation adapter is not ready",
-}
-DEPLOYMENT = {
-    "AccessDeniedException": "IAM denied rekognition:DetectModerationLabels (and s3:GetObject for S3 media)",
 }
 TRANSIENT = {
     "ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError",

@@ -82,12 +82,12 @@ def items_list(
 
 
 def items_table(views: list[dict]) -> Table:
-    table = Table("id", "external id", "status", "top label", "reason", "policy")
+    table = Table("id", "media", "status", "top label", "reason")
     for v in views:
         top = max(v["labels"], key=lambda lab: lab["Confidence"], default=None)
-        label = f"{top['Name']} {top['Confidence']:.1f}%" if top else ""
+        label = f"{top['Name']} {top['Confidence']:.1f}%" if top else "-"
         reason = v["failure_reason"] or "; ".join(v["reasons"])
-        table.add_row(v["id"][:8], v["external_id"] or "", v["status"], label, reason, v["policy_version"] or "")
+        table.add_row(v["id"][:8], v["media_uri"].rsplit("/", 1)[-1], v["status"], label, reason)
     return table
 
 

@@ -55,3 +55,19 @@ def _after_fork(**_kwargs):
     # Connections and clients must not be shared across a fork.
     dispose_all()
     aws.reset_clients()
+
+
+@signals.worker_init.connect
+def _validate_policy(**_kwargs):
+    """Load the thresholds before taking work: a bad file stops the worker, naming the key."""
+    from moderation.errors import ConfigError
+    from moderation.runtime import get_runtime
+
+    try:
+        get_runtime()
+    except ConfigError as exc:
+        logs.configure(settings.log_format, settings.log_level)
+        import structlog
+
+        structlog.get_logger("modq.worker").error("invalid_configuration", error=str(exc))
+        raise SystemExit(f"modq worker: {exc}") from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 from botocore.config import Config
@@ -20,6 +20,7 @@ from moderation.errors import BadInput, DeploymentFault, TransientFault
 
 _lock = threading.Lock()
 _clients: dict[tuple, Any] = {}
+_hooks: dict[str, dict[str, Callable[[Any], Any]]] = {}  # service -> name -> hook(client)
 
 
 def client(service: str, max_attempts: int = 3, timeout: float = 10.0, pool: int = 10):
@@ -39,7 +40,23 @@ def client(service: str, max_attempts: int = 3, timeout: float = 10.0, pool: int
                 _clients[key] = boto3.session.Session().client(service, config=config, region_name=region)
             except NoRegionError:
                 raise DeploymentFault(f"no AWS region configured for {service}: set AWS_REGION") from None
+            for hook in _hooks.get(service, {}).values():
+                hook(_clients[key])
         return _clients[key]
+
+
+def on_new_client(service: str, name: str, hook: Callable[[Any], Any]) -> None:
+    """Run ``hook(client)`` on every ``service`` client, cached ones included.
+
+    How the rate limiter and circuit breaker reach every Rekognition client
+    (images and video) without each provider knowing about them. A hook
+    registered again under the same ``name`` replaces the earlier one.
+    """
+    with _lock:
+        _hooks.setdefault(service, {})[name] = hook
+        for key, existing in _clients.items():
+            if key[0] == service:
+                hook(existing)
 
 
 def reset_clients() -> None:

@@ -33,3 +33,22 @@ class DeploymentFault(ModqError):
 
 class TransientFault(ModqError):
     """Throttling, 5xx, timeouts, database down: worth another attempt."""
+
+
+class Deferred(TransientFault):
+    """Not the item's fault: wait and try again without spending an attempt.
+
+    Throttling, an open circuit, another delivery already working on the item,
+    the database being down. Tasks re-send themselves after ``retry_after``
+    seconds (or their backoff) and MODQ_MAX_ATTEMPTS is not charged, so a
+    throttling storm or an outage never fails an item (README "What modq
+    guarantees").
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Throttled(Deferred):
+    """Over the rate: the global limiter had no token in time, or Rekognition throttled us."""

@@ -11,6 +11,8 @@ import sys
 
 import structlog
 
+from moderation import redact
+
 _SECRET_KEYS = ("token", "secret", "password", "authorization", "credential", "signature")
 
 
@@ -31,15 +33,17 @@ def configure(fmt: str = "auto", level: str = "INFO", stream=None) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact,
-        structlog.processors.format_exc_info if json_output else structlog.dev.set_exc_info,
+        structlog.processors.format_exc_info,  # tracebacks as text, so the scrubber sees them too
+        redact.Scrubber(),  # secrets inside values: presigned URLs, AWS keys from the environment
     ]
+    # modq's own lines and libraries' stdlib logging (celery, botocore) leave through one
+    # handler, whose lock keeps lines whole when worker threads log at the same time.
     structlog.configure(
-        processors=[*processors, renderer],
+        processors=[*processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
-    # Libraries' stdlib logging (celery, botocore) goes through the same renderer.
     handler = logging.StreamHandler(stream)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(processors=[
         structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer], foreign_pre_chain=processors))

@@ -21,6 +21,8 @@ VIDEO_FORMATS = {"mp4", "mov"}
 _IMAGE_EXT = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".gif": "gif", ".webp": "webp",
               ".bmp": "bmp", ".tif": "tiff", ".tiff": "tiff"}
 _VIDEO_EXT = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
+_QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 
@@ -50,6 +52,9 @@ def parse(uri: str, media_root: Path, s3_buckets: frozenset[str] | None = None) 
     uri = (uri or "").strip()
     if not uri:
         raise RefusedSubmission("media URI is empty")
+    if len(uri) > 4096:
+        raise RefusedSubmission(f"media URI is {len(uri):,} characters; the limit is 4,096")
+    _refuse_control_chars(uri)
     parsed = urlparse(uri)
     scheme = parsed.scheme.lower()
     if scheme == "s3":
@@ -61,40 +66,59 @@ def parse(uri: str, media_root: Path, s3_buckets: frozenset[str] | None = None) 
     if scheme == "" or (len(scheme) == 1 and os.name == "nt"):
         return _parse_local(uri, media_root)
     raise RefusedSubmission(
-        f"unsupported URI scheme {parsed.scheme!r} in {uri!r}: use s3://bucket/key, file:///path or a path under the media root"
+        f"unsupported URI scheme {parsed.scheme!r} in {_shown(uri)!r}: use s3://bucket/key, file:///path or a path under the media root"
     )
+
+
+def _refuse_control_chars(text: str) -> None:
+    """NUL and other control characters are never part of a real path or key."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise RefusedSubmission("media URI contains control characters (after %-decoding)")
+
+
+def _shown(uri: str) -> str:
+    """The URI as an error message may quote it: a presigned URL's signature is a credential."""
+    from moderation.redact import Scrubber
+
+    return Scrubber(secrets=[]).text(uri)
 
 
 def _parse_s3(parsed, uri: str, allowed: frozenset[str] | None) -> MediaRef:
     bucket = parsed.netloc
     key = unquote(parsed.path.lstrip("/"))
+    _refuse_control_chars(key)
     if not _BUCKET.match(bucket):
-        raise RefusedSubmission(f"invalid S3 bucket name {bucket!r} in {uri!r}")
+        raise RefusedSubmission(f"invalid S3 bucket name {bucket!r} in {_shown(uri)!r}")
     if not key or len(key) > 1024:
-        raise RefusedSubmission(f"S3 URI {uri!r} needs an object key of 1-1024 characters")
+        raise RefusedSubmission(f"S3 URI {_shown(uri)!r} needs an object key of 1-1024 characters")
     if allowed is not None and bucket not in allowed:
         raise RefusedSubmission(f"S3 bucket {bucket!r} is not in MODQ_S3_BUCKETS")
     version = ""
     if parsed.query:
         match = re.fullmatch(r"versionId=([^&]{1,1024})", parsed.query)
         if not match:
-            raise RefusedSubmission(f"S3 URI {uri!r}: the only query accepted is versionId=...")
+            raise RefusedSubmission(f"S3 URI {_shown(uri)!r}: the only query accepted is versionId=...")
         version = unquote(match.group(1))
     canonical = f"s3://{bucket}/{key}" + (f"?versionId={version}" if version else "")
     return MediaRef(uri=canonical, scheme="s3", bucket=bucket, key=key, version=version)
 
 
 def _parse_local(raw_path: str, media_root: Path) -> MediaRef:
+    _refuse_control_chars(raw_path)
     root = media_root.resolve()
     candidate = Path(raw_path)
     if ".." in candidate.parts:
         raise RefusedSubmission(f"path {raw_path!r} contains '..'; give a path inside the media root")
     if not candidate.is_absolute():
         candidate = root / candidate
-    resolved = candidate.resolve()  # follows symlinks, so a link out of the root is caught below
-    if resolved != root and root not in resolved.parents:
-        raise RefusedSubmission(f"path {raw_path!r} is outside the media root {str(root)!r} (MODQ_MEDIA_ROOT)")
-    if not resolved.is_file():
+    try:
+        resolved = candidate.resolve()  # follows symlinks, so a link out of the root is caught below
+        if resolved != root and root not in resolved.parents:
+            raise RefusedSubmission(f"path {raw_path!r} is outside the media root {str(root)!r} (MODQ_MEDIA_ROOT)")
+        exists = resolved.is_file()
+    except (OSError, ValueError) as exc:  # e.g. a name longer than the filesystem allows
+        raise RefusedSubmission(f"path {raw_path[:200]!r} is not usable: {exc.strerror or exc}") from None
+    if not exists:
         raise RefusedSubmission(f"no such file under the media root: {raw_path!r}")
     return MediaRef(uri=resolved.as_uri(), scheme="file", path=resolved)
 
@@ -114,7 +138,11 @@ def sniff(head: bytes) -> str | None:
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return "tiff"
     if head[4:8] == b"ftyp":
+        if head[8:12] in _HEIF_BRANDS:  # same ISO box layout, but a still image (iPhone photos)
+            return "heif"
         return "mov" if head[8:10] == b"qt" else "mp4"
+    if head[4:8] in _QUICKTIME_ATOMS:  # QuickTime files older than the ftyp box start with one of these
+        return "mov"
     return None
 
 

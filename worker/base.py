@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from celery import Task
+import random
 
-from moderation import logs, service
+import structlog
+from celery import Task
+from celery.exceptions import Reject, Retry
+
+from moderation import logs, service, video
 from moderation.errors import ModqError
 from worker.app import settings
+
+log = structlog.get_logger("modq.worker")
+
+
+# Tasks that own an item, by media type: a video's failure also gives back
+# its job slot and staged copy (``video.fail``).
+ITEM_TASKS = {"modq.moderate_image": "image", "modq.start_video": "video", "modq.poll_video": "video"}
 
 
 class ModqTask(Task):
@@ -18,6 +29,39 @@ class ModqTask(Task):
     """
 
     abstract = True
+    #: Errors that re-send the task later without charging an attempt (``defer``).
+    #: List them in ``dont_autoretry_for`` too when they subclass an ``autoretry_for`` error.
+    defer_on: tuple[type[BaseException], ...] = ()
+
+    def __call__(self, *args, **kwargs):
+        if self.request.called_directly:  # a plain function call (tests, scripts): Celery's own behaviour
+            return super().__call__(*args, **kwargs)
+        # In a worker Celery calls this in place of run(), with the request already pushed.
+        try:
+            return self.run(*args, **kwargs)
+        except self.defer_on as exc:
+            if self.request.is_eager:  # apply(): no broker to come back through
+                raise
+            raise self.defer(exc) from None
+
+    def defer(self, exc: BaseException) -> Retry:
+        """Send this task again after a pause, keeping its retry count; return the ``Retry`` to raise.
+
+        Throttling, an open circuit, a busy lease or a database outage is not
+        the item's fault, so it must not use up MODQ_MAX_ATTEMPTS: the new
+        message carries the same ``retries`` and counts deferrals in a header.
+        """
+        headers = dict(self.request.headers or {})
+        deferrals = int(headers.get("modq_deferrals", 0)) + 1
+        delay = defer_delay(getattr(exc, "retry_after", None), deferrals, settings.retry_backoff_max)
+        sig = self.signature_from_request(countdown=delay, retries=self.request.retries,
+                                          headers={**headers, "modq_deferrals": deferrals})
+        try:
+            sig.apply_async()
+        except Exception as send_error:  # broker unreachable: put this message back (Celery's retry does the same)
+            raise Reject(send_error, requeue=True) from None
+        log.info("deferred", reason=str(exc), countdown=round(delay, 2), deferrals=deferrals)
+        return Retry(f"deferred: {exc}", exc=exc, when=delay, sig=sig)
 
     def before_start(self, task_id, args, kwargs):
         logs.clear()
@@ -25,10 +69,17 @@ class ModqTask(Task):
         logs.bind(task_id=task_id, task=self.name, provider=settings.provider, **{subject: args[0] if args else None})
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
-        if self.name == "modq.moderate_image" and args:
+        if self.name in ITEM_TASKS and args:
             attempts = self.request.retries + 1
             reason = str(exc) if isinstance(exc, ModqError) else f"{type(exc).__name__}: {exc}"
-            service.fail_item(args[0], f"gave up after {attempts} attempts: {reason}")
+            fail = video.fail if ITEM_TASKS[self.name] == "video" else service.fail_item
+            fail(args[0], f"gave up after {attempts} attempts: {reason}")
 
     def after_return(self, *args, **kwargs):
         logs.clear()
+
+
+def defer_delay(retry_after: float | None, deferrals: int, cap: float) -> float:
+    """The error's own estimate (a limiter wait, a cool-down, a lease) or exponential backoff; jittered, capped."""
+    base = retry_after if retry_after else 2.0 ** min(deferrals, 16)
+    return max(0.1, min(cap, base * random.uniform(1.0, 1.5)))  # jitter: a throttled fleet must not return in step

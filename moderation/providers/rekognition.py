@@ -2,8 +2,10 @@
 
 Error classes follow ../shared/REKOGNITION.md §1: bad input is final,
 throttling/5xx are retried by botocore (standard mode) and, if still failing,
-handed back as ``TransientFault`` for the task's own backoff; access denied is
-a deployment fault that raises an operator alert.
+handed back as ``TransientFault`` for the task's own backoff (throttling as
+``Throttled``, which does not charge the item an attempt); access denied is a
+deployment fault that raises an operator alert. Rate limiting and the circuit
+breaker sit on the client itself (``providers/guard.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from moderation import aws
-from moderation.errors import BadInput, DeploymentFault, TransientFault
+from moderation.errors import BadInput, DeploymentFault, Throttled, TransientFault
 from moderation.imaging import PreparedImage
 from moderation.providers.base import Analysis, ModerationLabel
 
@@ -28,6 +30,7 @@ DEPLOYMENT = {  # the operator must act; the submitted media is not at fault
     "ResourceNotFoundException": "the Custom Moderation adapter was not found",
     "ResourceNotReadyException": "the Custom Moderation adapter is not ready",
 }
+THROTTLING = {"ThrottlingException", "ProvisionedThroughputExceededException"}
 TRANSIENT = {
     "ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError",
     "HumanLoopQuotaExceededException", "ServiceUnavailableException",
@@ -80,6 +83,8 @@ def classify(exc: ClientError, operation: str) -> Exception:
         return BadInput(f"{BAD_INPUT[code]} ({detail})")
     if code in DEPLOYMENT:
         return DeploymentFault(f"{DEPLOYMENT[code]} ({detail})")
+    if code in THROTTLING:  # not the item's fault: retried without charging an attempt (errors.Deferred)
+        return Throttled(f"Rekognition still failing after retries ({detail})")
     if code in TRANSIENT or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
         return TransientFault(f"Rekognition still failing after retries ({detail})")
     return BadInput(f"Rekognition refused the request ({detail})")

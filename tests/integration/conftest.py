@@ -15,7 +15,6 @@ import boto3
 import psycopg
 import pytest
 import redis
-from moto.server import ThreadedMotoServer
 from sqlalchemy import select
 
 from config.settings import Settings
@@ -52,12 +51,38 @@ def broker_url():
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def moto_endpoint(tmp_path_factory):
+    """moto in its own process: an in-process server shares its backends with
+    every ``moto.mock_aws()`` in the test session, which resets them."""
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: _answers(url) or proc.poll() is not None, 30, 0.1, "moto server to start")
+    assert proc.poll() is None, "moto server exited at start-up"
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(url + "/moto-api/", timeout=1)
+        return True
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="session")
@@ -134,11 +159,11 @@ class WorkerProcess:
     """A real ``celery -A worker worker`` process, started and stopped by tests."""
 
     def __init__(self, env: dict[str, str], log_path: Path, queues: str = "images,alerts",
-                 pool: str = "threads", concurrency: int = 4):
+                 pool: str = "threads", concurrency: int = 4, extra_args: list[str] | None = None):
         self.log_path = log_path
         cmd = [sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", queues, "-P", pool,
                "-c", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
-               "-l", "INFO", "-n", f"test-{uuid.uuid4().hex[:6]}@%h"]
+               "-l", "INFO", "-n", f"test-{uuid.uuid4().hex[:6]}@%h", *(extra_args or [])]
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_ready()

@@ -93,3 +93,51 @@ def test_read_local_limits(media_root):
         media.read_local(media.parse("empty.jpg", media_root), 1000)
     with pytest.raises(BadInput, match="over the limit of 1,000"):
         media.read_local(media.parse("big.jpg", media_root), 1000)
+
+
+@pytest.mark.parametrize(
+    "head, fmt, kind",
+    [(b"\x00\x00\x00\x1cftypheic", "heif", None),  # an iPhone photo is not a video despite its ISO boxes
+     (b"\x00\x00\x00\x1cftypmif1", "heif", None), (b"\x00\x00\x00\x1cftypavif", "heif", None),
+     (b"\x00\x00\x00\x08wide\x00\x00", "mov", "video"),  # QuickTime from before the ftyp box
+     (b"\x00\x01\x02\x03moov", "mov", "video"), (b"\x00\x00\x00\x20ftypisom", "mp4", "video")],
+)
+def test_sniff_iso_media_brands(head, fmt, kind):
+    assert media.sniff(head) == fmt and media.kind_of(fmt) == kind
+
+
+def test_video_named_like_a_photo_and_photo_named_like_a_video(media_root):
+    (media_root / "clip.mov").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 32)
+    (media_root / "upload").write_bytes(b"\x00\x00\x00\x14ftypqt  " + b"\x00" * 32)
+    assert media.media_kind(media.parse("clip.mov", media_root)) == "image"
+    assert media.media_kind(media.parse("upload", media_root)) == "video"
+    assert media.parse("s3://ugc-bucket/in/clip.MP4", media_root).extension_kind == "video"  # S3: by extension
+
+
+def test_refusals_do_not_echo_a_presigned_urls_credentials(tmp_path):
+    """A signature in a presigned URL is a credential: refusal messages end up in logs and API answers."""
+    url = ("https://ugc.s3.amazonaws.com/u/1.jpg?X-Amz-Credential=AKIAEXAMPLE0000000001%2F20261122"
+           "&X-Amz-Security-Token=IQoJtoken&X-Amz-Signature=" + "ab" * 32)
+    with pytest.raises(RefusedSubmission) as info:
+        media.parse(url, tmp_path)
+    message = str(info.value)
+    assert message.startswith("unsupported URI scheme 'https'") and "X-Amz-Signature=[redacted]" in message
+    assert "abab" not in message and "AKIAEXAMPLE" not in message and "IQoJtoken" not in message
+    with pytest.raises(RefusedSubmission, match=r"the only query accepted is versionId") as info:
+        media.parse("s3://ugc/u/1.jpg?X-Amz-Signature=" + "ab" * 32, tmp_path)
+    assert "abab" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "uri, message",
+    [
+        ("file:///a%00b.jpg", "control characters"),
+        ("s3://bucket-ok/k%00.jpg", "control characters"),
+        ("a\x07b.jpg", "control characters"),
+        ("x" * 300 + ".jpg", "is not usable"),
+        ("s3://bucket-ok/" + "k" * 5000, "the limit is 4,096"),
+    ],
+)
+def test_hostile_uris_are_refused_not_crashing(media_root, uri, message):
+    with pytest.raises(RefusedSubmission, match=message):
+        media.parse(uri, media_root)

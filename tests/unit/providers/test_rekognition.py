@@ -18,7 +18,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
 from moderation import aws
-from moderation.errors import BadInput, DeploymentFault, TransientFault
+from moderation.errors import BadInput, DeploymentFault, Throttled, TransientFault
 from moderation.imaging import PreparedImage, from_s3
 from moderation.providers.base import ModerationLabel
 from moderation.providers.rekognition import RekognitionProvider
@@ -283,9 +283,10 @@ ERRORS = [
     ("ImageTooLargeException", 400, None, BadInput),
     ("InvalidImageFormatException", 400, None, BadInput),
     ("AccessDeniedException", 400, None, DeploymentFault),
-    ("ThrottlingException", 400, None, TransientFault),
-    ("ThrottlingException", 500, None, TransientFault),
-    ("ProvisionedThroughputExceededException", 400, None, TransientFault),
+    # Throttling is a deferral: retried without charging the item an attempt.
+    ("ThrottlingException", 400, None, Throttled),
+    ("ThrottlingException", 500, None, Throttled),
+    ("ProvisionedThroughputExceededException", 400, None, Throttled),
     ("InternalServerError", 500, None, TransientFault),
     ("HumanLoopQuotaExceededException", 400,
      {"ResourceType": "HumanLoop", "QuotaCode": "L-12345678", "ServiceCode": "sagemaker"}, TransientFault),

@@ -1,0 +1,61 @@
+"""Guarantee 7: a poison item fails after its attempts, with its reason, and blocks nobody;
+`modq items retry` re-drives it once the cause is fixed.
+
+The poison image always gets a Rekognition InternalServerError. Its retries
+wait in the broker with a countdown instead of holding a worker, so the other
+items flow past it; the circuit breaker counts failures against all answers,
+so one poison item does not pause the fleet.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from moderation.store import db
+from moderation.store import models as m
+from tests.conftest import REPO
+from tests.integration.faults.conftest import APPROVE, BUCKET, FLAG
+
+pytestmark = pytest.mark.integration
+MODQ = str(Path(sys.executable).with_name("modq"))
+
+
+def test_poison_item_fails_with_its_reason_others_flow_past_and_retry_redrives_it(deployment):
+    deployment.worker(concurrency=2)
+    poison = deployment.submit(error="InternalServerError")
+    others = {deployment.submit(lab): lab for lab in [FLAG, APPROVE, FLAG, APPROVE, FLAG, APPROVE]}
+
+    rows = deployment.wait_decided([poison, *others])
+    assert rows[poison].status == "failed" and rows[poison].attempts == 3  # MODQ_MAX_ATTEMPTS
+    assert rows[poison].failure_reason.startswith("gave up after 3 attempts: Rekognition still failing after "
+                                                  "retries (DetectModerationLabels InternalServerError")
+    assert all(rows[i].status == ("flagged" if lab else "approved") for i, lab in others.items())
+    assert max(rows[i].decided_at for i in others) < rows[poison].decided_at, "nobody waited for the poison item"
+    assert not deployment.log_events("circuit_opened")
+
+    # The cause is fixed (here: the fake stops failing that object); an operator re-drives the item.
+    deployment.rekognition.add_s3_object(BUCKET, deployment.keys[poison], labels=FLAG)
+    cli = subprocess.run([MODQ, "items", "retry", poison, "--json"], cwd=REPO, env=deployment.env,
+                         capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout) == {"queued": [poison], "unsent": [], "skipped": {}}
+
+    row = deployment.wait_decided([poison])[poison]
+    assert (row.status, row.failure_reason) == ("flagged", None)
+    assert deployment.outcomes([poison]) == {poison: ("flagged", 1, 1)}
+    with db.transaction(deployment.database_url) as s:
+        trail = [(e.action, e.actor, e.from_status, e.to_status) for e in s.scalars(
+            select(m.AuditEvent).where(m.AuditEvent.item_id == poison).order_by(m.AuditEvent.id))]
+    assert ("fail", "system", "processing", "failed") in trail
+    assert ("retry", "cli", "failed", "queued") in trail
+    assert trail[-1][:1] == ("decide",)
+
+    again = subprocess.run([MODQ, "items", "retry", poison], cwd=REPO, env=deployment.env,
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1 and "only failed items can be retried" in again.stderr

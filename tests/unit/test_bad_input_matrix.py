@@ -1,0 +1,107 @@
+"""Bad input matrix: what a user types, and the exact error they see.
+
+Submit (the `modq submit` command: exit 2, ``error: <message>`` on stderr;
+the same messages come from ``moderation.service.submit`` as
+``RefusedSubmission``) and configuration (``invalid configuration: ...``
+from every entry point; the CLI prints it after ``error:`` and exits 2).
+Nothing is stored for a refused submission. API rows belong with the API.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from config.settings import get_settings, load_settings
+from moderation.cli import app
+from moderation.errors import ConfigError
+from moderation.runtime import set_runtime
+from tests.conftest import jpeg_bytes
+
+runner = CliRunner()
+PRESIGNED = "https://ugc.s3.amazonaws.com/u/1.jpg?X-Amz-Credential=AKIAEXAMPLE0000000001&X-Amz-Signature=" + "ab" * 32
+ROOT = "<root>"  # replaced by the test's media root
+
+SUBMIT = [
+    # (arguments after `modq submit`, exact message)
+    ([""], "media URI is empty"),
+    (["../outside.jpg"], "path '../outside.jpg' contains '..'; give a path inside the media root"),
+    (["a/../../outside.jpg"], "path 'a/../../outside.jpg' contains '..'; give a path inside the media root"),
+    (["/etc/passwd"], f"path '/etc/passwd' is outside the media root '{ROOT}' (MODQ_MEDIA_ROOT)"),
+    (["file:///etc/passwd"], f"path '/etc/passwd' is outside the media root '{ROOT}' (MODQ_MEDIA_ROOT)"),
+    (["escape.jpg"], f"path 'escape.jpg' is outside the media root '{ROOT}' (MODQ_MEDIA_ROOT)"),  # symlink out
+    (["missing.jpg"], "no such file under the media root: 'missing.jpg'"),
+    (["file://evil.example/etc/passwd"], "file URI names a host ('evil.example'); only local files are accepted"),
+    (["gopher://x/y.jpg"], "unsupported URI scheme 'gopher' in 'gopher://x/y.jpg': use s3://bucket/key, "
+                           "file:///path or a path under the media root"),
+    (["https://example.com/a.jpg"], "unsupported URI scheme 'https' in 'https://example.com/a.jpg': use "
+                                    "s3://bucket/key, file:///path or a path under the media root"),
+    ([PRESIGNED], "unsupported URI scheme 'https' in 'https://ugc.s3.amazonaws.com/u/1.jpg?X-Amz-Credential="
+                  "[redacted]&X-Amz-Signature=[redacted]': use s3://bucket/key, file:///path or a path under the "
+                  "media root"),
+    (["s3://Bad_Bucket/k.jpg"], "invalid S3 bucket name 'Bad_Bucket' in 's3://Bad_Bucket/k.jpg'"),
+    (["s3://ugc-uploads/"], "S3 URI 's3://ugc-uploads/' needs an object key of 1-1024 characters"),
+    (["s3://other-bucket/k.jpg"], "S3 bucket 'other-bucket' is not in MODQ_S3_BUCKETS"),
+    (["s3://ugc-uploads/k.jpg?acl"], "S3 URI 's3://ugc-uploads/k.jpg?acl': the only query accepted is versionId=..."),
+    (["a.jpg", "--external-id", "x" * 256], "external_id must be 1-255 characters"),
+    (["a.jpg", "--external-id", ""], "external_id must be 1-255 characters"),
+    (["a.jpg", "-m", "novalue"], "--metadata expects key=value, got 'novalue'"),
+    (["a.jpg", "-m", "=v"], "--metadata expects key=value, got '=v'"),
+]
+
+CONFIG = [
+    # (environment, exact message)
+    ({"MODQ_PROVIDER": "azure"}, "MODQ_PROVIDER: Input should be 'local' or 'rekognition'"),
+    ({"MODQ_MAX_ATTEMPTS": "0"}, "MODQ_MAX_ATTEMPTS: Input should be greater than or equal to 1"),
+    ({"MODQ_MAX_ATTEMPTS": "many"},
+     "MODQ_MAX_ATTEMPTS: Input should be a valid integer, unable to parse string as an integer"),
+    ({"MODQ_SNS_TOPIC_ARN": "my-topic"},
+     "MODQ_SNS_TOPIC_ARN: Value error, not an SNS topic ARN (arn:aws:sns:<region>:<12-digit account>:<name>)"),
+    ({"MODQ_THRESHOLDS": "/nonexistent/t.yaml"}, "MODQ_THRESHOLDS: Value error, no such file: /nonexistent/t.yaml"),
+    ({"MODQ_LOG_FORMAT": "xml"}, "MODQ_LOG_FORMAT: Input should be 'auto', 'json' or 'console'"),
+    ({"MODQ_REKOGNITION_TPS": "0"}, "MODQ_REKOGNITION_TPS: Input should be greater than 0"),
+    ({"MODQ_REKOGNITION_OPERATION_TPS": "GetContentModeration=fast"},
+     "MODQ_REKOGNITION_OPERATION_TPS: Value error, expected Operation=tps[,Operation=tps...] with tps > 0, "
+     "got 'GetContentModeration=fast'"),
+    ({"MODQ_REAPER_STUCK_AFTER_SECONDS": "60", "MODQ_RETRY_BACKOFF_MAX": "600"},
+     "Value error, MODQ_REAPER_STUCK_AFTER_SECONDS must be greater than MODQ_RETRY_BACKOFF_MAX"),
+    ({"MODQ_BROKER_KEY_PREFIX": "my prefix"}, "MODQ_BROKER_KEY_PREFIX: String should match pattern '^[A-Za-z0-9_.:-]*$'"),
+]
+
+
+@pytest.fixture
+def cli_env(rt, media_root, tmp_path, monkeypatch):
+    (media_root / "a.jpg").write_bytes(jpeg_bytes())
+    (tmp_path / "secret.jpg").write_bytes(jpeg_bytes())
+    os.symlink(tmp_path / "secret.jpg", media_root / "escape.jpg")
+    monkeypatch.setenv("MODQ_DATABASE_URL", rt.settings.database_url)
+    monkeypatch.setenv("MODQ_MEDIA_ROOT", str(media_root))
+    monkeypatch.setenv("MODQ_S3_BUCKETS", "ugc-uploads")
+    get_settings.cache_clear()
+    set_runtime(type(rt)(get_settings(), rt.policy, rt.dispatcher, rt.publisher))
+    yield rt
+    set_runtime(None)
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("args, message", SUBMIT, ids=[f"submit-{i}" for i in range(len(SUBMIT))])
+def test_submit(cli_env, media_root, args, message):
+    result = runner.invoke(app, ["submit", *args])
+    expected = message.replace(ROOT, str(media_root.resolve()))
+    assert (result.exit_code, result.stderr.replace("\n", "")) == (2, f"error: {expected}")
+    assert cli_env.dispatcher.sent == []
+
+
+@pytest.mark.parametrize("env, message", CONFIG, ids=[f"config-{i}" for i in range(len(CONFIG))])
+def test_config(monkeypatch, env, message):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert str(info.value) == f"invalid configuration: {message}"
+
+
+def test_the_matrix_is_at_least_twenty_cases():
+    assert len(SUBMIT) + len(CONFIG) >= 20

@@ -19,6 +19,7 @@ from moderation import aws
 from moderation.store.db import transaction
 from moderation.store.models import Alert, utcnow
 from moderation.store.repository import pending_alerts
+from moderation.timeline import fmt_ms
 
 log = structlog.get_logger("modq.alerts")
 SUBJECT_MAX = 99  # SNS documents "less than 100 characters"
@@ -79,6 +80,8 @@ def decision_alert(item, verdict: str, reasons: list[dict], labels: list[dict], 
     """The outbox row for a flagged or rejected item."""
     top = _top_labels(reasons, labels)
     head = f"{top[0]['name']} ({top[0]['confidence']:.0f}%)" if top else "no label"
+    if top and "first_timestamp" in top[0]:  # video: where a reviewer should look first
+        head += f" at {top[0]['first_timestamp']}"
     message = {
         "item_id": item.id,
         "external_id": item.external_id,
@@ -113,10 +116,17 @@ def subject_line(text: str) -> str:
 
 
 def _top_labels(reasons: list[dict], labels: list[dict], n: int = 3) -> list[dict]:
+    """Highest-confidence fired rules; for a video each says when it first fired (``first_ms``)."""
     fired = [r for r in reasons if r.get("action") in ("flag", "reject")]
     source = fired or [{"label": lab["Name"], "confidence": lab["Confidence"]} for lab in labels]
     ranked = sorted(source, key=lambda r: -r["confidence"])[:n]
-    return [{"name": r["label"], "confidence": round(r["confidence"], 2)} for r in ranked]
+    top = []
+    for r in ranked:
+        entry = {"name": r["label"], "confidence": round(r["confidence"], 2)}
+        if r.get("first_ms") is not None:
+            entry.update(first_timestamp_ms=r["first_ms"], first_timestamp=fmt_ms(r["first_ms"]))
+        top.append(entry)
+    return top
 
 
 # --- delivery (the outbox relay) -------------------------------------------

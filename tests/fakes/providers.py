@@ -51,3 +51,35 @@ class RecordingPublisher:
         self.sent.append({"id": alert.id, "item_id": alert.item_id, "subject": alert.subject,
                           "message": dict(alert.message), "attributes": dict(alert.attributes)})
         return f"msg-{len(self.sent)}"
+
+
+# Colour of a frame's centre -> what the "model" sees in it (see tests/media_factory.py).
+COLOR_LABELS = {
+    "red": ("Exposed Female Genitalia", 95.0),  # local profile: Explicit rejects at 60
+    "green": ("Exposed Male Nipple", 55.0),  # local profile: Non-Explicit Nudity... flags at 50
+}
+
+
+def color_name(rgb: tuple[int, int, int]) -> str:
+    r, g, b = rgb[:3]
+    if r > 150 and g < 100 and b < 100:
+        return "red"
+    if g > 150 and r < 100 and b < 100:
+        return "green"
+    return "other"
+
+
+@dataclass
+class ColorFrameProvider:
+    """The offline provider's frame interface, answering by the frame's colour; records what it saw."""
+
+    name: str = "local"
+    reads_s3_directly: bool = False
+    frames: list[tuple[int, int]] = field(default_factory=list)  # (width, height) of every frame analysed
+
+    def analyze_pil(self, img, min_confidence: float) -> Analysis:
+        self.frames.append(img.size)
+        found = COLOR_LABELS.get(color_name(img.getpixel((img.width // 2, img.height // 2))))
+        labels = [lab for lab in labels_for(*found) if lab.confidence >= min_confidence] if found else []
+        raw = {"ModerationLabels": [lab.to_dict() for lab in labels], "ModerationModelVersion": "fake-frames-1"}
+        return Analysis(self.name, "fake-frames-1", labels, [], raw)

@@ -475,3 +475,25 @@ def test_flush_outbox_with_every_publish_failing_sends_nothing(url):
 
     assert [load(url, i).attempts for i in ids] == [1, 1]
     assert all(load(url, i).published_at is None for i in ids)
+
+
+# --- video: top labels say where to look -----------------------------------
+
+
+def video_reason(label: str, confidence: float, action: str, first_ms: int, threshold: float = 80.0) -> dict:
+    """A reason as moderation.timeline.reasons stores it for a video."""
+    return {**reason(label, confidence, action, threshold), "first_ms": first_ms,
+            "timestamps_ms": [first_ms, first_ms + 1000]}
+
+
+def test_video_alert_top_labels_carry_their_first_timestamps():
+    reasons = [video_reason("Nazi Party", 95.0, "reject", 61_000, 90.0), video_reason("Weapons", 85.0, "flag", 1500)]
+    alert = alerts.decision_alert(item(media_type="video", media_uri="s3://modq-media/in/clip.mp4"), "rejected",
+                                  reasons, [], "p1", DECIDED_AT)
+
+    assert alert.message["top_labels"] == [
+        {"name": "Nazi Party", "confidence": 95.0, "first_timestamp_ms": 61_000, "first_timestamp": "1:01.000"},
+        {"name": "Weapons", "confidence": 85.0, "first_timestamp_ms": 1500, "first_timestamp": "0:01.500"},
+    ]
+    assert alert.subject == "modq rejected video: Nazi Party (95%) at 1:01.000 [upload-42]"
+    assert alert.attributes == {"verdict": "rejected", "top_label": "Nazi Party", "media_type": "video"}

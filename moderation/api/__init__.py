@@ -1,0 +1,1 @@
+"""HTTP adapters: the ingest and review API and the review console (FastAPI)."""

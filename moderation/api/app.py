@@ -1,0 +1,58 @@
+"""The FastAPI application: ingest API, review API and review console.
+
+``create_app(runtime)`` wires routers onto a ``Runtime`` (tests pass one with
+fakes); ``modq api`` serves ``create_app()`` with uvicorn.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from moderation.api import audit, console, errors, health, items, metrics, review
+from moderation.api.auth import docs_reader
+from moderation.api.middleware import BodyLimit, SecurityHeaders
+from moderation.runtime import Runtime, get_runtime
+from moderation.tokens import Principal
+
+STATIC = Path(__file__).resolve().parent / "static"
+DESCRIPTION = """
+Submit items for moderation and read decisions (role **ingest**), review
+flagged items (role **reviewer**), or both (role **admin**). Every endpoint but
+`/healthz` needs `Authorization: Bearer <token>`; create tokens with
+`modq tokens create --role ingest|reviewer|admin --name NAME`.
+Decisions, automatic and human, are also published to the SNS topic.
+"""
+
+
+def create_app(runtime: Runtime | None = None, health_checks: dict[str, health.Check] | None = None) -> FastAPI:
+    rt = runtime or get_runtime()
+    app = FastAPI(title="modq", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.rt = rt
+    app.state.health_checks = health.DEFAULT_CHECKS if health_checks is None else health_checks
+    errors.install(app)
+    for module in (items, review, audit, health, metrics, console):
+        app.include_router(module.router)
+    _docs(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit, max_bytes=rt.settings.api_max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _docs(app: FastAPI) -> None:
+    """/openapi.json and /docs need a token (or a console session) like everything else."""
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_: Annotated[Principal, Depends(docs_reader)]):
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(_: Annotated[Principal, Depends(docs_reader)]):
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="modq API")

@@ -1,0 +1,75 @@
+"""The audit trail as JSON or CSV (roles: reviewer, admin)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import AfterValidator
+
+from moderation.api import schemas
+from moderation.api.auth import Reviewer, runtime
+from moderation.runtime import Runtime
+from moderation.store.db import transaction
+from moderation.store.repository import audit_events, audit_view
+
+router = APIRouter(tags=["audit"])
+Rt = Annotated[Runtime, Depends(runtime)]
+COLUMNS = ("id", "at", "item_id", "actor", "action", "from_status", "to_status", "verdict", "reason", "policy_version")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Naive times are UTC; out-of-range conversions are a 422, not a crash."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("date is out of range once converted to UTC") from None
+
+
+When = Annotated[datetime | None, AfterValidator(_utc)]
+
+
+@router.get("/v1/audit", response_model=schemas.AuditPage, operation_id="auditTrail",
+            responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}})
+def audit(principal: Reviewer, rt: Rt,
+          item_id: Annotated[schemas.Text | None, Query(max_length=64)] = None,
+          actor: Annotated[schemas.Text | None, Query(max_length=128)] = None,
+          action: Annotated[schemas.Text | None, Query(max_length=32)] = None,
+          since: Annotated[When, Query(description="ISO 8601; events at or after")] = None,
+          until: Annotated[When, Query(description="ISO 8601; events before")] = None,
+          format: Literal["json", "csv"] = "json",
+          limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+          offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
+    """Who did what to which item, when, why, under which policy version; newest first."""
+    with transaction(rt.settings.database_url) as s:
+        rows = audit_events(s, item_id=item_id, actor=actor, action=action, since=since, until=until,
+                            limit=limit + 1, offset=offset)
+        events = [audit_view(e) for e in rows[:limit]]
+    if format == "csv":
+        return Response(to_csv(events), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="modq-audit.csv"'})
+    return {"events": events, "limit": limit, "offset": offset,
+            "next_offset": offset + limit if len(rows) > limit else None}
+
+
+def to_csv(events: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for event in events:
+        writer.writerow([_cell(event[c]) for c in COLUMNS])
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas; a reason is user text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,163 @@
+"""The review console: queue, item page, verdicts, media, audit.
+
+Built for reviewing hundreds of items a day: a verdict takes you straight to
+the next claimed item; `a` / `r` / `n` do the same from the keyboard.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from moderation import review, review_view
+from moderation.api import schemas, signin
+from moderation.api.audit import to_csv
+from moderation.api.auth import ConsoleUser, check_csrf, runtime
+from moderation.api.media import media_response
+from moderation.api.pages import page
+from moderation.errors import BadInput
+from moderation.store import models as m
+from moderation.store.db import transaction
+from moderation.store.repository import audit_events, audit_view
+from moderation.store.review_queries import REVIEWABLE, QueueFilter
+
+router = APIRouter(include_in_schema=False)
+router.include_router(signin.router)
+ItemId = Annotated[str, Path(max_length=64)]
+Csrf = Annotated[str, Form(max_length=128)]
+Label = Annotated[schemas.Text | None, Query(max_length=128)]
+FormLabel = Annotated[schemas.Text | None, Form(max_length=128)]
+Notice = Literal["empty", "taken", "released"]
+QUEUE_PAGE = 200
+
+
+def _filter(verdict: str, label: str | None, media_type: str | None) -> QueueFilter:
+    return QueueFilter(verdict=verdict, label=label or None, media_type=media_type or None)
+
+
+def _next_url(lease, f: QueueFilter) -> str:
+    """The next claimed item, or the queue saying it is empty; filters kept."""
+    query = {k: v for k, v in (("verdict", f.verdict), ("label", f.label), ("media_type", f.media_type))
+             if v and (k, v) != ("verdict", m.FLAGGED)}
+    if lease is None:
+        return "/?" + urlencode({"notice": "empty", **query})
+    return f"/items/{lease.item_id}" + ("?" + urlencode(query) if query else "")
+
+
+@router.get("/")
+def queue_page(request: Request, user: ConsoleUser, verdict: schemas.QueueVerdict = "flagged", label: Label = None,
+               media_type: schemas.MediaType | None = None, notice: Notice | None = None):
+    rt, f = runtime(request), _filter(verdict, label, media_type)
+    items = review.queue(rt, f, limit=QUEUE_PAGE + 1)
+    with transaction(rt.settings.database_url) as s:
+        rows = review_view.queue_rows(s, items[:QUEUE_PAGE])
+    return page(request, "queue.html", user, rows=rows, more=len(items) > QUEUE_PAGE, filters=f, notice=notice)
+
+
+@router.post("/next")
+def next_item(request: Request, user: ConsoleUser, csrf: Csrf = "",
+              skip: Annotated[str | None, Form(max_length=64)] = None,
+              verdict: Annotated[schemas.QueueVerdict, Form()] = "flagged", label: FormLabel = None,
+              media_type: Annotated[schemas.MediaType | None, Form()] = None):
+    """Claim the next item (releasing ``skip``) and open it."""
+    check_csrf(user, csrf)
+    f = _filter(verdict, label, media_type)
+    lease = review.claim(runtime(request), user.principal.name, f, skip=skip or None)
+    return RedirectResponse(_next_url(lease, f), status_code=303)
+
+
+@router.get("/items/{item_id}")
+def item_page(request: Request, item_id: ItemId, user: ConsoleUser, notice: Notice | None = None,
+              verdict: schemas.QueueVerdict = "flagged", label: Label = None,
+              media_type: schemas.MediaType | None = None):
+    return _item(request, item_id, user, _filter(verdict, label, media_type), notice)
+
+
+def _item(request: Request, item_id: str, user, f: QueueFilter, notice: str | None = None,
+          error: str | None = None, status: int = 200):
+    with transaction(runtime(request).settings.database_url) as s:
+        item = s.get(m.Item, item_id)
+        if item is None:
+            return page(request, "missing.html", user, 404, item_id=item_id)
+        view = review_view.detail(s, item)
+    pending = view["review"] is None and view["status"] in REVIEWABLE
+    holds = bool(view["lease"]) and view["lease"]["owner"] == user.principal.name
+    fired = ", ".join(dict.fromkeys(r["label"] for r in view["rules"])) or "no rule fired"
+    return page(request, "item.html", user, status, item=view, pending=pending, holds=holds,
+                can_review=pending and (holds or user.principal.is_admin), blurred=bool(view["rules"]),
+                filters=f, notice=notice, error=error,
+                default_approve=f"not a violation ({fired})", default_reject=f"violation confirmed ({fired})")
+
+
+@router.post("/items/{item_id}/review")
+def review_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf = "",
+                verdict: Annotated[str, Form(max_length=16)] = "", reason: Annotated[str, Form(max_length=1000)] = "",
+                queue_verdict: Annotated[schemas.QueueVerdict, Form()] = "flagged", label: FormLabel = None,
+                media_type: Annotated[schemas.MediaType | None, Form()] = None):
+    """Record the verdict, then go straight to the next item."""
+    check_csrf(user, csrf)
+    rt, f, name = runtime(request), _filter(queue_verdict, label, media_type), user.principal.name
+    try:
+        review.review(rt, item_id, name, verdict, reason, admin=user.principal.is_admin)
+    except (review.Conflict, BadInput) as exc:
+        status = 409 if isinstance(exc, review.Conflict) else 422
+        return _item(request, item_id, user, f, error=str(exc), status=status)
+    return RedirectResponse(_next_url(review.claim(rt, name, f), f), status_code=303)
+
+
+@router.post("/items/{item_id}/claim")
+def claim_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf = ""):
+    check_csrf(user, csrf)
+    rt = runtime(request)
+    with transaction(rt.settings.database_url) as s:
+        item = s.get(m.Item, item_id)
+        status = item.status if item else m.FLAGGED
+    verdict = status if status in REVIEWABLE else m.FLAGGED
+    lease = review.claim(rt, user.principal.name, QueueFilter(verdict=verdict), item_id=item_id)
+    return RedirectResponse(f"/items/{item_id}" + ("" if lease else "?notice=taken"), status_code=303)
+
+
+@router.post("/items/{item_id}/release")
+def release_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf = ""):
+    check_csrf(user, csrf)
+    review.release(runtime(request), item_id, user.principal.name, admin=user.principal.is_admin, missing_ok=True)
+    return RedirectResponse("/?notice=released", status_code=303)
+
+
+@router.get("/media/{item_id}")
+def item_media(request: Request, item_id: ItemId, user: ConsoleUser):
+    rt = runtime(request)
+    with transaction(rt.settings.database_url) as s:
+        item = s.get(m.Item, item_id)
+    if item is None:
+        raise review.NotFound(f"no item {item_id!r}")
+    return media_response(rt, item)
+
+
+AuditFilter = Annotated[schemas.Text | None, Query(max_length=128)]
+
+
+@router.get("/audit")
+def audit_page(request: Request, user: ConsoleUser, item_id: AuditFilter = None, actor: AuditFilter = None,
+               action: AuditFilter = None, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
+    events = _audit(request, item_id, actor, action, 101, offset)
+    query = urlencode({k: v for k, v in (("item_id", item_id), ("actor", actor), ("action", action)) if v})
+    return page(request, "audit.html", user, events=events[:100], offset=offset, more=len(events) > 100,
+                query=query, item_id=item_id or "", actor=actor or "", action=action or "")
+
+
+@router.get("/audit.csv")
+def audit_csv(request: Request, user: ConsoleUser, item_id: AuditFilter = None, actor: AuditFilter = None,
+              action: AuditFilter = None):
+    events = _audit(request, item_id, actor, action, 10_000, 0)
+    return Response(to_csv(events), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="modq-audit.csv"'})
+
+
+def _audit(request: Request, item_id, actor, action, limit: int, offset: int) -> list[dict]:
+    with transaction(runtime(request).settings.database_url) as s:
+        rows = audit_events(s, item_id=item_id, actor=actor, action=action, limit=limit, offset=offset)
+        return [audit_view(e) for e in rows]

@@ -1,0 +1,89 @@
+"""Ingest: submit items and read their decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+
+from moderation import review_view, service
+from moderation.api import schemas
+from moderation.api.auth import Ingestor, Reader, Reviewer, runtime
+from moderation.api.media import media_response
+from moderation.errors import BadInput
+from moderation.review import NotFound
+from moderation.runtime import Runtime
+from moderation.store import models as m
+from moderation.store.db import transaction
+from moderation.store.repository import list_items
+
+router = APIRouter(prefix="/v1/items", tags=["items"])
+Rt = Annotated[Runtime, Depends(runtime)]
+ItemId = Annotated[schemas.Text, Path(max_length=64, description="The item id modq returned")]
+PAGE_MAX = 200
+
+
+# OpenAPI links let generated clients (and schemathesis' stateful phase) follow an item.
+GET_ITEM = {"getItem": {"operationId": "getItem", "parameters": {"item_id": "$response.body#/id"}}}
+
+
+@router.post("", status_code=202, response_model=schemas.Submitted, operation_id="submitItem",
+             responses={202: {"links": GET_ITEM},
+                        200: {"model": schemas.Submitted, "description": "external_id already known: that item"},
+                        422: {"model": schemas.Problem, "description": "Refused: the message says why"}})
+def submit(body: schemas.ItemIn, principal: Ingestor, rt: Rt, request: Request, response: Response):
+    """Queue an item for moderation (roles: ingest, admin).
+
+    Idempotent on `external_id`: a repeat returns the first item (200) and queues
+    nothing, whatever its `media_uri`. A URI that is malformed, outside the media
+    root, not allow-listed or missing is refused with 422 and nothing is stored.
+    """
+    try:
+        result = service.submit(body.media_uri, external_id=body.external_id, metadata=body.metadata,
+                                media_type=body.media_type, rt=rt)
+    except (ValueError, OSError) as exc:  # media.parse lets e.g. "File name too long" escape
+        raise BadInput(f"media_uri cannot be used: {exc}") from None
+    response.headers["Location"] = str(request.url_for("get_item", item_id=result.item_id))
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return schemas.Submitted(id=result.item_id, external_id=body.external_id, status=result.status,
+                             created=result.created)
+
+
+@router.get("", response_model=schemas.ItemPage, operation_id="listItems")
+def items(principal: Reader, rt: Rt,
+          external_id: Annotated[schemas.Text | None, Query(max_length=255)] = None,
+          status: schemas.Status | None = None, verdict: schemas.Verdict | None = None,
+          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
+          offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
+    """Items, newest first (roles: ingest, reviewer, admin)."""
+    with transaction(rt.settings.database_url) as s:
+        rows = list_items(s, status=status, verdict=verdict, external_id=external_id, limit=limit + 1, offset=offset)
+        views = [review_view.summary(i) for i in rows[:limit]]
+    return {"items": views, "limit": limit, "offset": offset,
+            "next_offset": offset + limit if len(rows) > limit else None}
+
+
+@router.get("/{item_id}", response_model=schemas.ItemDetail, operation_id="getItem",
+            responses={404: {"model": schemas.Problem}})
+def get_item(item_id: ItemId, principal: Reader, rt: Rt):
+    """Status, verdict, labels, the rules that fired, and the review if any."""
+    with transaction(rt.settings.database_url) as s:
+        item = s.get(m.Item, item_id)
+        if item is None:
+            raise NotFound(f"no item {item_id!r}")
+        return review_view.detail(s, item, with_reviewer=principal.role != "ingest")
+
+
+@router.get("/{item_id}/media", operation_id="getItemMedia",
+            responses={200: {"content": {"image/*": {}, "video/*": {}}},
+                                           307: {"description": "Redirect to a short-lived S3 URL"},
+                                           404: {"model": schemas.Problem}})
+def get_media(item_id: ItemId, principal: Reviewer, rt: Rt):
+    """The item's media (roles: reviewer, admin): streamed from the media root,
+    or a redirect to a presigned S3 URL."""
+    with transaction(rt.settings.database_url) as s:
+        item = s.get(m.Item, item_id)
+        if item is None:
+            raise NotFound(f"no item {item_id!r}")
+    return media_response(rt, item)

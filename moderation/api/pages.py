@@ -1,0 +1,43 @@
+"""Server-rendered console pages: templates, headers, small display filters."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from moderation import tokens
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# No inline script or style anywhere: data reaches console.js in data-* attributes.
+# Images and video may come from a presigned S3 URL, hence img/media-src *.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' * data: blob:; "
+       "media-src 'self' * blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+templates = Jinja2Templates(directory=TEMPLATES)  # autoescape on: every value is escaped
+
+
+def ago(value: str | None) -> str:
+    """'3h 12m' since an ISO time."""
+    if not value:
+        return ""
+    seconds = int((datetime.now(timezone.utc) - datetime.fromisoformat(value)).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)}s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if days:
+        return f"{days}d {hours % 24}h"
+    return f"{hours}h {minutes % 60}m" if hours else f"{minutes}m"
+
+
+templates.env.filters["ago"] = ago
+
+
+def page(request: Request, name: str, user: tokens.Session | None, status: int = 200, **context):
+    values = {"user": user.principal if user else None, "csrf": user.csrf_token if user else "", **context}
+    response = templates.TemplateResponse(request, name, values, status_code=status)
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,83 @@
+"""Review API: the queue, claims, verdicts (roles: reviewer, admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+
+from moderation import review, review_view
+from moderation.api import schemas
+from moderation.api.auth import Reviewer, runtime
+from moderation.api.items import PAGE_MAX, ItemId
+from moderation.runtime import Runtime
+from moderation.store import models as m
+from moderation.store.db import transaction
+from moderation.store.review_queries import QueueFilter
+
+router = APIRouter(tags=["review"])
+Rt = Annotated[Runtime, Depends(runtime)]
+CONFLICT = {409: {"model": schemas.Problem, "description": "Not awaiting review, or leased to someone else"}}
+NOT_FOUND = {404: {"model": schemas.Problem}}
+CLAIMED = {op: {"operationId": op, "parameters": {"item_id": "$response.body#/item/id"}}
+           for op in ("reviewItem", "releaseItem", "getItem")}
+
+
+@router.get("/v1/review/queue", response_model=schemas.QueuePage, operation_id="reviewQueue")
+def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn, Query()],
+          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
+          offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
+    """Items awaiting review, oldest first. Leased items are listed with their lease."""
+    items = review.queue(rt, _filter(filters), limit=limit + 1, offset=offset)
+    with transaction(rt.settings.database_url) as s:
+        rows = review_view.queue_rows(s, items[:limit])
+    return {"items": rows, "limit": limit, "offset": offset,
+            "next_offset": offset + limit if len(items) > limit else None}
+
+
+@router.post("/v1/review/claim", response_model=schemas.Claimed, operation_id="claimItem",
+             responses={200: {"links": CLAIMED},
+                        204: {"description": "Nothing to claim: the (filtered) queue is empty"}})
+def claim(principal: Reviewer, rt: Rt, body: Annotated[schemas.ClaimIn | None, Body()] = None):
+    """Lease the oldest matching item to you for `lease_seconds`.
+
+    Nobody else can claim it until the lease ends; a lease you already hold is
+    returned (and renewed) rather than a second item. Send `skip` with the id of
+    the item you hold to give it back and get the next one.
+    """
+    body = body or schemas.ClaimIn()
+    lease = review.claim(rt, principal.name, _filter(body), lease_seconds=body.lease_seconds, skip=body.skip)
+    if lease is None:
+        return Response(status_code=204)
+    return {"item": _detail(rt, lease.item_id),
+            "lease": {"owner": lease.owner, "expires_at": lease.expires_at.isoformat()}}
+
+
+@router.post("/v1/items/{item_id}/review", response_model=schemas.ItemDetail, operation_id="reviewItem",
+             responses={**CONFLICT, **NOT_FOUND})
+def decide(item_id: ItemId, body: schemas.ReviewIn, principal: Reviewer, rt: Rt):
+    """Record your verdict, `approved` or `rejected`, with a reason.
+
+    Only the lease holder (or an admin, without a claim) may review; an item is
+    reviewed once. The outcome is audited and published to SNS (kind `review`).
+    """
+    review.review(rt, item_id, principal.name, body.verdict, body.reason, admin=principal.is_admin)
+    return _detail(rt, item_id)
+
+
+@router.post("/v1/items/{item_id}/release", status_code=204, operation_id="releaseItem",
+             responses={**CONFLICT, **NOT_FOUND})
+def release(item_id: ItemId, principal: Reviewer, rt: Rt):
+    """Give back an item you claimed (admins: anyone's)."""
+    review.release(rt, item_id, principal.name, admin=principal.is_admin)
+    return Response(status_code=204)
+
+
+def _filter(body: schemas.QueueFilterIn) -> QueueFilter:
+    return QueueFilter(verdict=body.verdict, label=body.label, media_type=body.media_type,
+                       min_age=body.min_age, max_age=body.max_age)
+
+
+def _detail(rt: Runtime, item_id: str) -> dict:
+    with transaction(rt.settings.database_url) as s:
+        return review_view.detail(s, s.get(m.Item, item_id))

@@ -1,0 +1,209 @@
+"""Request and response bodies of the HTTP API (they are the OpenAPI schema).
+
+Every string a client sends is checked to be storable: no NUL and valid
+UTF-8, which PostgreSQL and SQLite would otherwise refuse with a server error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+METADATA_MAX_BYTES = 16 * 1024
+METADATA_MAX_DEPTH = 8
+MediaType = Literal["image", "video"]
+Status = Literal["queued", "processing", "submitted", "approved", "flagged", "rejected", "failed"]
+Verdict = Literal["approved", "flagged", "rejected"]
+QueueVerdict = Literal["flagged", "rejected"]
+
+
+def storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(storable)]
+
+
+def _check_json(value: Any, depth: int = 0) -> None:
+    if depth > METADATA_MAX_DEPTH:
+        raise ValueError(f"metadata nests deeper than {METADATA_MAX_DEPTH} levels")
+    if isinstance(value, str):
+        storable(value)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("metadata numbers must be finite (no NaN or Infinity)")
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            storable(key)
+            _check_json(inner, depth + 1)
+    elif isinstance(value, list):
+        for inner in value:
+            _check_json(inner, depth + 1)
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"external_id": "post-123", "media_uri": "s3://ugc-uploads/2026/11/cat.jpg", "metadata": {"user": "42"}}]})
+
+    external_id: Text = Field(min_length=1, max_length=255,
+                              description="Your id; resubmitting it returns the same item")
+    media_uri: Text = Field(min_length=1, max_length=2048,
+                            description="s3://bucket/key or a path under the media root")
+    media_type: MediaType | None = Field(None, description="Default: detected from the content or extension")
+    metadata: dict[str, Any] = Field(default_factory=dict,
+                                     description=f"Free-form JSON, up to {METADATA_MAX_BYTES} bytes")
+
+    @field_validator("media_uri")
+    @classmethod
+    def _media_uri(cls, value: str) -> str:
+        # media.parse percent-decodes URIs; a decoded NUL or control character
+        # would otherwise reach the filesystem or the database.
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in unquote(value)):
+            raise ValueError("must not contain control characters, raw or percent-encoded")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_json(value)
+        if len(json.dumps(value)) > METADATA_MAX_BYTES:
+            raise ValueError(f"metadata is over {METADATA_MAX_BYTES} bytes as JSON")
+        return value
+
+
+class Submitted(BaseModel):
+    id: str
+    external_id: str | None
+    status: str
+    created: bool = Field(description="False: the external_id was already known; nothing was queued")
+
+
+class ItemSummary(BaseModel):
+    id: str
+    external_id: str | None
+    media_type: str
+    status: str
+    verdict: str | None
+    failure_reason: str | None
+    policy_version: str | None
+    created_at: str | None
+    decided_at: str | None
+
+
+class ItemPage(BaseModel):
+    items: list[ItemSummary]
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Pass as offset for the next page; null on the last page")
+
+
+class LeaseOut(BaseModel):
+    owner: str
+    expires_at: str
+
+
+class ReviewOut(BaseModel):
+    verdict: str
+    reason: str
+    previous_status: str
+    reviewed_at: str | None
+    reviewer: str | None = Field(None, description="Shown to reviewer and admin tokens only")
+
+
+class LabelScore(BaseModel):
+    name: str
+    confidence: float
+
+
+class ItemDetail(ItemSummary):
+    media_uri: str
+    metadata: dict[str, Any]
+    provider: str | None
+    attempts: int
+    model_version: str | None
+    labels: list[dict[str, Any]] = Field(description="Rekognition-shaped labels; `fired` marks those a rule fired on")
+    content_types: list[Any]
+    reasons: list[str]
+    rules: list[dict[str, Any]] = Field(description="The rules that fired: label, confidence, action, threshold, rule")
+    lease: LeaseOut | None
+    review: ReviewOut | None
+    markers: list[dict[str, Any]] = Field(description="Video only: where flagged labels were seen (t in seconds)")
+
+
+class QueueRow(ItemSummary):
+    lease: LeaseOut | None
+    top_labels: list[LabelScore]
+
+
+class QueuePage(BaseModel):
+    items: list[QueueRow]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class QueueFilterIn(BaseModel):
+    verdict: QueueVerdict = Field("flagged", description="Automatic verdict: flagged (default) or rejected")
+    label: Text | None = Field(None, min_length=1, max_length=128, description="Label or any label under it")
+    media_type: MediaType | None = None
+    min_age: int | None = Field(None, ge=0, le=10 * 365 * 86400, description="Seconds since submission, at least")
+    max_age: int | None = Field(None, ge=0, le=10 * 365 * 86400, description="Seconds since submission, at most")
+
+
+class ClaimIn(QueueFilterIn):
+    model_config = ConfigDict(extra="forbid")
+
+    lease_seconds: int | None = Field(None, ge=10, le=86400, description="Default: MODQ_REVIEW_LEASE_SECONDS")
+    skip: Text | None = Field(None, max_length=64, description="An item you hold: release it and pass over it")
+
+
+class Claimed(BaseModel):
+    item: ItemDetail
+    lease: LeaseOut
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"verdict": "rejected", "reason": "hate symbol clearly visible"}]})
+
+    verdict: Literal["approved", "rejected"]
+    reason: Text = Field(min_length=1, max_length=1000, pattern=r"\S", description="Why; kept in the audit trail")
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: str | None
+    item_id: str | None
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    verdict: str | None
+    reason: str | None
+    policy_version: str | None
+
+
+class AuditPage(BaseModel):
+    events: list[AuditEventOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "error"]
+    checks: dict[str, str]
+
+
+class Problem(BaseModel):
+    detail: Any
+    message: str

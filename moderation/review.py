@@ -1,0 +1,196 @@
+"""Human review: the queue, claims with a lease, and the reviewer's verdict.
+
+A claim leases one item to one reviewer for a while; nobody else can claim it
+until the lease ends, and an abandoned claim frees itself when it expires.
+PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED``, so concurrent reviewers
+never wait on (or get) each other's rows. SQLite: a conditional UPDATE that
+only one writer can win. A verdict is recorded once per item (unique in the
+database), with an audit event and an outbox alert in the same transaction,
+published like an automatic decision so the platform learns the final verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import structlog
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from moderation.alerts import decision_alert
+from moderation.errors import BadInput, ModqError
+from moderation.runtime import Runtime
+from moderation.store import models as m
+from moderation.store.db import is_postgres, transaction
+from moderation.store.repository import audit, decision_for, lock_item
+from moderation.store.review_models import Review
+from moderation.store.review_queries import REVIEWABLE, QueueFilter, awaiting_review, held_by, lease_free, pending
+
+log = structlog.get_logger("modq.review")
+VERDICTS = (m.APPROVED, m.REJECTED)
+REASON_MAX = 1000
+
+
+class NotFound(ModqError):
+    pass
+
+
+class Conflict(ModqError):
+    """The item is not in a state that allows this (reviewed, leased to someone else, ...)."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    item_id: str
+    owner: str
+    expires_at: datetime
+
+
+def queue(rt: Runtime, f: QueueFilter, limit: int = 50, offset: int = 0) -> list[m.Item]:
+    with transaction(rt.settings.database_url) as s:
+        query = pending(s.get_bind().dialect.name, f, m.utcnow())
+        return list(s.scalars(query.limit(limit).offset(offset)))
+
+
+def claim(rt: Runtime, reviewer: str, f: QueueFilter | None = None, lease_seconds: int | None = None,
+          skip: str | None = None, item_id: str | None = None) -> Lease | None:
+    """Lease the oldest matching item (or ``item_id``) to ``reviewer``; None if none is free.
+
+    A reviewer who already holds a matching lease gets that item back (renewed),
+    so reloading a page never piles up claims. ``skip`` releases that item first
+    and passes over it this time.
+    """
+    f = f or QueueFilter()
+    if skip:
+        release(rt, skip, reviewer, missing_ok=True)
+    now = m.utcnow()
+    until = now + timedelta(seconds=lease_seconds or rt.settings.review_lease_seconds)
+    with transaction(rt.settings.database_url) as s:
+        query = pending(s.get_bind().dialect.name, f, now)
+        if skip:
+            query = query.where(m.Item.id != skip)
+        if item_id:
+            query = query.where(m.Item.id == item_id)
+        held = s.scalar(query.with_only_columns(m.Item.id).where(held_by(reviewer, now)).limit(1))
+        if held and _set_lease(s, held, held_by(reviewer, now), reviewer, until):
+            return Lease(held, reviewer, until)
+        item = _take(s, query.where(lease_free(now)), reviewer, until)
+        if item is None:
+            return None
+        item.lease_owner, item.lease_expires_at = reviewer, until
+        audit(s, item, "claim", item.status, item.status, actor=reviewer, reason=f"lease until {until.isoformat()}")
+        return Lease(item.id, reviewer, until)
+
+
+def _take(s: Session, query, reviewer: str, until: datetime) -> m.Item | None:
+    if is_postgres(s):
+        return s.scalar(query.limit(1).with_for_update(skip_locked=True, of=m.Item))
+    # SQLite has one writer at a time: the first UPDATE takes the write lock, so
+    # a lost race (rowcount 0) is retried once against settled data.
+    for _ in range(3):
+        item_id = s.scalar(query.with_only_columns(m.Item.id).limit(1))
+        if item_id is None:
+            return None
+        if _set_lease(s, item_id, and_(lease_free(m.utcnow()), awaiting_review()), reviewer, until):
+            return s.get(m.Item, item_id, populate_existing=True)
+    return None
+
+
+def _set_lease(s: Session, item_id: str, condition, reviewer: str, until: datetime) -> bool:
+    """Conditional UPDATE; False if ``condition`` no longer holds for the row."""
+    statement = (update(m.Item).where(m.Item.id == item_id, condition)
+                 .values(lease_owner=reviewer, lease_expires_at=until)
+                 .execution_options(synchronize_session=False))
+    return s.execute(statement).rowcount == 1
+
+
+def release(rt: Runtime, item_id: str, reviewer: str, admin: bool = False, missing_ok: bool = False) -> None:
+    """Give a claimed item back to the queue."""
+    with transaction(rt.settings.database_url) as s:
+        item = lock_item(s, item_id)
+        if item is None:
+            if missing_ok:
+                return
+            raise NotFound(f"no item {item_id!r}")
+        if not _holds(item, reviewer):
+            if missing_ok:
+                return
+            if not (admin and item.lease_owner):
+                raise Conflict(f"you do not hold a lease on item {item_id}")
+        audit(s, item, "release", item.status, item.status, actor=reviewer, reason=f"lease of {item.lease_owner}")
+        item.lease_owner = item.lease_expires_at = None
+
+
+def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, admin: bool = False) -> Review:
+    """Record a reviewer's final verdict; only the lease holder (or an admin)."""
+    reason = (reason or "").strip()
+    if verdict not in VERDICTS:
+        raise BadInput(f"verdict must be one of {', '.join(VERDICTS)}")
+    if not 1 <= len(reason) <= REASON_MAX:
+        raise BadInput(f"a reason of 1-{REASON_MAX} characters is required")
+    try:
+        with transaction(rt.settings.database_url) as s:
+            row, alert_id = _record(s, item_id, reviewer, verdict, reason, admin)
+    except IntegrityError:  # a concurrent review of the same item committed first
+        raise Conflict(f"item {item_id} has already been reviewed") from None
+    log.info("reviewed", item_id=item_id, verdict=verdict, reviewer=reviewer)
+    _publish(rt, [alert_id])
+    return row
+
+
+def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, admin: bool) -> tuple[Review, int]:
+    item = lock_item(s, item_id)
+    if item is None:
+        raise NotFound(f"no item {item_id!r}")
+    if item.status not in REVIEWABLE or s.scalar(select(Review.id).where(Review.item_id == item_id)):
+        raise Conflict(f"item {item_id} is not awaiting review (status {item.status})")
+    if not admin and not _holds(item, reviewer):
+        raise Conflict(f"claim item {item_id} before reviewing it: "
+                       + (f"it is leased to {item.lease_owner}" if _leased(item) else "you hold no lease on it"))
+    now, previous = m.utcnow(), item.status
+    row = Review(item_id=item.id, reviewer=reviewer, verdict=verdict, reason=reason, previous_status=previous,
+                 policy_version=item.policy_version, reviewed_at=now)
+    s.add(row)
+    audit(s, item, "review", previous, verdict, actor=reviewer, verdict=verdict, reason=reason)
+    item.status = item.verdict = verdict
+    item.lease_owner = item.lease_expires_at = None
+    alert = _review_alert(s, item, verdict, reason, previous, now)
+    s.add(alert)
+    s.flush()
+    return row, alert.id
+
+
+def _review_alert(s: Session, item: m.Item, verdict: str, reason: str, previous: str, now: datetime) -> m.Alert:
+    """Same message as an automatic decision, marked kind "review". The
+    reviewer's name stays in the audit trail: it is not sent to the platform."""
+    decision = decision_for(s, item.id)
+    analysis = s.get(m.Analysis, item.analysis_id) if item.analysis_id else None
+    alert = decision_alert(item, verdict, decision.reasons if decision else [], analysis.labels if analysis else [],
+                           item.policy_version or "", now, kind="review")
+    alert.message = {**alert.message, "reasons": [reason], "previous_verdict": previous}
+    alert.attributes = {**alert.attributes, "kind": "review"}
+    return alert
+
+
+def _publish(rt: Runtime, alert_ids: list[int]) -> None:
+    try:
+        rt.dispatcher.publish_alerts(alert_ids)
+    except Exception as exc:  # the rows are in the outbox; the periodic flush delivers them
+        log.error("alert_dispatch_failed", alert_ids=alert_ids, error=str(exc))
+
+
+def _leased(item: m.Item) -> bool:
+    return bool(item.lease_owner) and aware(item.lease_expires_at) > m.utcnow()
+
+
+def _holds(item: m.Item, reviewer: str) -> bool:
+    return _leased(item) and item.lease_owner == reviewer
+
+
+def aware(value: datetime | None) -> datetime:
+    """SQLite returns datetimes without their (UTC) zone."""
+    if value is None:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

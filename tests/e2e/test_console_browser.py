@@ -1,0 +1,109 @@
+"""The review console in headless Chromium: sign in, open the queue, review
+with the keyboard, and check the database changed. Screenshots go to
+test-artifacts/ (git-ignored) so CI can keep them.
+
+Debian's ``chromium`` driven by Playwright (never ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from moderation import tokens
+from moderation.api.app import create_app
+from moderation.store import models as m
+from moderation.store.db import transaction
+from moderation.store.review_models import Review
+from tests.conftest import REPO
+from tests.live_server import serve
+from tests.review_items import decided_item
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.e2e
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def queue(rt, media_root, fake_provider) -> list[str]:
+    """Two flagged items, the hate-symbol one older."""
+    first = decided_item(rt, media_root, fake_provider, "Hate Symbols", 70, external_id="post-1")
+    second = decided_item(rt, media_root, fake_provider, "Graphic Violence", 60, external_id="post-2")
+    with transaction(rt.settings.database_url) as s:
+        s.execute(update(m.Item).where(m.Item.id == first).values(created_at=m.utcnow() - timedelta(minutes=30)))
+    return [first, second]
+
+
+def review_of(rt, item_id: str) -> tuple[str, str, str, str]:
+    with transaction(rt.settings.database_url) as s:
+        row = s.scalar(select(Review).where(Review.item_id == item_id))
+        return s.get(m.Item, item_id).status, row.reviewer, row.verdict, row.reason
+
+
+def test_sign_in_and_review_with_the_keyboard(rt, queue, browser):
+    first, second = queue
+    token = tokens.create(rt.settings.database_url, "alice", "reviewer", created_by="test")[1]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(create_app(rt, health_checks={})) as base_url:
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+        page.goto(base_url + "/")
+        page.wait_for_url("**/login")
+        page.fill("#token", token)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url(base_url + "/")
+        assert page.locator("table.queue tbody tr").count() == 2
+        page.screenshot(path=str(ARTIFACTS / "console-queue.png"), full_page=True)
+        session = next(c for c in context.cookies() if c["name"] == "modq_session")
+        assert session["httpOnly"] and session["sameSite"] == "Lax"
+
+        page.keyboard.press("n")  # claim the oldest and open it
+        page.wait_for_url(f"**/items/{first}")
+        media = page.locator("#media")
+        assert "blurred" in media.get_attribute("class")
+        assert page.evaluate("document.querySelector('#media img').naturalWidth") > 0  # served after the auth check
+        page.screenshot(path=str(ARTIFACTS / "console-item-blurred.png"))
+        page.click("#reveal")
+        assert "blurred" not in media.get_attribute("class")
+        assert page.locator(".rules li").first.inner_text().startswith("flag Hate Symbols")
+        page.screenshot(path=str(ARTIFACTS / "console-item.png"), full_page=True)
+
+        page.keyboard.press("r")  # reject with the suggested reason, then on to the next item
+        page.wait_for_url(f"**/items/{second}")
+        assert review_of(rt, first) == ("rejected", "alice", "rejected", "violation confirmed (Hate Symbols)")
+
+        page.keyboard.press("e")  # type a reason of one's own, leave the field, approve
+        page.keyboard.type("news footage, not gratuitous")
+        page.keyboard.press("Escape")
+        page.keyboard.press("a")
+        page.wait_for_url("**/?notice=empty")
+        assert review_of(rt, second) == ("approved", "alice", "approved", "news footage, not gratuitous")
+        assert "Nothing left to claim" in page.inner_text("main")
+
+        page.goto(f"{base_url}/audit?actor=alice&action=review")
+        assert page.locator("table.audit tbody tr").count() == 2
+        page.screenshot(path=str(ARTIFACTS / "console-audit.png"), full_page=True)
+        context.close()
+    assert errors == [], errors  # no JavaScript errors, no CSP violations
+    assert (ARTIFACTS / "console-item.png").stat().st_size > 10_000

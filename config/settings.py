@@ -11,13 +11,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from moderation.errors import ConfigError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_THRESHOLDS = PACKAGE_DIR / "thresholds.yaml"
+_VIDEO_SNS_ARN = re.compile(r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _SNS_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 
 
@@ -41,8 +43,60 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(2, ge=1)
     worker_pool: Literal["prefork", "threads", "solo", "gevent"] = "prefork"
     outbox_interval_seconds: float = Field(30.0, gt=0)
+
+    # Fault tolerance (README "What modq guarantees")
+    redis_url: str | None = Field(None, description="shared state (rate limits, circuit, leases); unset: the broker's")
+    broker_key_prefix: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$",
+                                   description="namespace for modq's keys when deployments share one Redis")
+    broker_visibility_timeout: int = Field(3600, ge=2, description="unacked task redelivered after this many seconds")
+    rekognition_tps: float = Field(50.0, gt=0, le=10000, description="set to your account's quota, per operation")
+    rekognition_operation_tps: str | None = Field(None, description="Operation=tps,... overriding rekognition_tps")
+    rekognition_burst: float = Field(1.0, ge=1, le=10000, description="calls allowed at once after an idle spell")
+    rate_limit_max_wait_seconds: float = Field(10.0, ge=0, le=600, description="longer waits re-send the task")
+    circuit_failures: int = Field(5, ge=1, le=10000, description="server errors in the window that open the circuit")
+    circuit_failure_ratio: float = Field(0.5, gt=0, le=1, description="... and their minimum share of the answers")
+    circuit_window_seconds: float = Field(30.0, gt=0, le=3600)
+    circuit_open_seconds: float = Field(30.0, gt=0, le=3600, description="cool-down before one probe call")
+    processing_lease_seconds: float = Field(120.0, gt=0, le=3600, description="a duplicate delivery waits this long")
+    reaper_stuck_after_seconds: float = Field(900.0, gt=0, description="re-send items with no progress for this long")
+    reaper_interval_seconds: float = Field(60.0, gt=0, description="how often beat runs the reaper")
+
+    # Video (README "Video"). Countdowns stay under the broker's 3600 s visibility
+    # timeout: a longer one would be redelivered while it waits.
+    video_max_concurrent_jobs: int = Field(20, ge=1, le=1000, description="Rekognition jobs in flight, all workers")
+    video_poll_initial_seconds: float = Field(5.0, gt=0, le=1800, description="first GetContentModeration countdown")
+    video_poll_max_interval_seconds: float = Field(300.0, gt=0, le=1800, description="cap on the growing countdown")
+    video_poll_deadline_seconds: float = Field(6 * 3600.0, gt=0, description="a job still running after this fails")
+    video_start_retry_seconds: float = Field(30.0, gt=0, le=1800, description="wait when no job slot is free")
+    video_completion_queue_url: str | None = Field(None, description="SQS queue subscribed to the completion topic")
+    video_completion_interval_seconds: float = Field(10.0, gt=0, description="how often beat drains that queue")
+    video_sns_topic_arn: str | None = Field(None, description="NotificationChannel topic (with video_role_arn)")
+    video_role_arn: str | None = Field(None, description="role Rekognition assumes to publish to that topic")
+    video_staging_bucket: str | None = Field(None, description="where local videos go for Rekognition")
+    video_sample_fps: float = Field(1.0, gt=0, le=30, description="offline path: frames analysed per second")
+    video_sampling: Literal["auto", "decode", "seek"] = "auto"
+    video_max_seconds: float = Field(3600.0, gt=0, description="offline path: longest video accepted")
+    video_max_bytes: int = Field(2 * 1024**3, ge=1, description="largest video file read or uploaded")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+
+    # HTTP API and review console (`modq api`)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    api_workers: int = Field(1, ge=1, le=64)
+    api_max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    api_forwarded_allow_ips: str = Field("127.0.0.1", description="proxies trusted for X-Forwarded-Proto/For")
+    api_cookie_secure: Literal["auto", "true", "false"] = Field(
+        "auto", description="Secure flag on the console cookie; auto: when the request came over https")
+    api_session_hours: float = Field(12.0, gt=0, le=24 * 30, description="console sign-in lifetime")
+    api_media_url_seconds: int = Field(300, ge=10, le=3600, description="lifetime of presigned S3 media URLs")
+    review_lease_seconds: int = Field(300, ge=10, le=24 * 3600, description="how long a claim holds an item")
+
+    # Metrics and cost estimate (README "Observability")
+    metrics_port: int | None = Field(None, ge=0, le=65535, description="worker: serve Prometheus /metrics here (0: any free port)")
+    metrics_host: str = Field("0.0.0.0", description="worker: address the metrics exporter binds")
+    price_per_image: float = Field(0.001, ge=0, description="USD per DetectModerationLabels call, for modq_estimated_cost_usd_total")
+    price_per_video_minute: float = Field(0.10, ge=0, description="USD per minute of stored video analysed")
 
     @field_validator("sns_topic_arn")
     @classmethod
@@ -52,6 +106,67 @@ class Settings(BaseSettings):
         if not _SNS_ARN.match(value):
             raise ValueError("not an SNS topic ARN (arn:aws:sns:<region>:<12-digit account>:<name>)")
         return value
+
+    @field_validator("video_sns_topic_arn")
+    @classmethod
+    def _check_video_topic(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not _VIDEO_SNS_ARN.match(value):  # Rekognition's own pattern: aws partition only
+            raise ValueError("not an SNS topic ARN Rekognition accepts "
+                             "(arn:aws:sns:<region>:<12-digit account>:<name>)")
+        return value
+
+    @field_validator("video_role_arn")
+    @classmethod
+    def _check_role(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not _ROLE_ARN.match(value):
+            raise ValueError("not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)")
+        return value
+
+    @field_validator("video_completion_queue_url", "video_staging_bucket")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("rekognition_operation_tps")
+    @classmethod
+    def _check_operation_tps(cls, value: str | None) -> str | None:
+        from moderation.ratelimit import parse_rates
+
+        parse_rates(value)  # ValueError names the bad entry
+        return value or None
+
+    @model_validator(mode="after")
+    def _check_reliability(self) -> "Settings":
+        # A countdown longer than the visibility timeout is redelivered while it waits
+        # (a duplicate); a reaper deadline shorter than a countdown re-sends items that
+        # are only waiting for their retry.
+        if self.broker_visibility_timeout <= self.retry_backoff_max:
+            raise ValueError("MODQ_BROKER_VISIBILITY_TIMEOUT must be greater than MODQ_RETRY_BACKOFF_MAX")
+        if self.reaper_stuck_after_seconds <= self.retry_backoff_max:
+            raise ValueError("MODQ_REAPER_STUCK_AFTER_SECONDS must be greater than MODQ_RETRY_BACKOFF_MAX")
+        return self
+
+    @model_validator(mode="after")
+    def _check_video(self) -> "Settings":
+        if bool(self.video_sns_topic_arn) != bool(self.video_role_arn):
+            raise ValueError("MODQ_VIDEO_SNS_TOPIC_ARN and MODQ_VIDEO_ROLE_ARN go together: set both or neither")
+        if self.video_poll_initial_seconds > self.video_poll_max_interval_seconds:
+            raise ValueError("MODQ_VIDEO_POLL_INITIAL_SECONDS is above MODQ_VIDEO_POLL_MAX_INTERVAL_SECONDS")
+        # A poll countdown past the visibility timeout is redelivered while it waits; one past the
+        # reaper's deadline makes every healthy long job look stuck.
+        if self.video_poll_max_interval_seconds >= min(self.broker_visibility_timeout, self.reaper_stuck_after_seconds):
+            raise ValueError("MODQ_VIDEO_POLL_MAX_INTERVAL_SECONDS must be below MODQ_BROKER_VISIBILITY_TIMEOUT "
+                             "and MODQ_REAPER_STUCK_AFTER_SECONDS")
+        return self
+
+    @property
+    def video_slot_lease_seconds(self) -> float:
+        """How long a job slot survives without a poll renewing it (a crashed worker's slot frees itself)."""
+        return max(600.0, 3 * self.video_poll_max_interval_seconds)
 
     @field_validator("thresholds")
     @classmethod
@@ -78,8 +193,10 @@ def load_settings(**overrides) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "?"
-            problems.append(f"MODQ_{field.upper()}: {err['msg']}")
+            if not err["loc"]:  # a rule across several variables names them in its message
+                problems.append(err["msg"])
+                continue
+            problems.append(f"MODQ_{str(err['loc'][0]).upper()}: {err['msg']}")
         raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
 
 

@@ -9,25 +9,31 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from config.settings import get_settings
-from moderation import logs, policy as policy_mod
+from moderation import cli_api, cli_items_retry, cli_review, cli_stats, cli_tokens, logs, policy as policy_mod
 from moderation.errors import ConfigError, ModqError
 
 app = typer.Typer(help="modq: content moderation queue worker.", no_args_is_help=True, add_completion=False)
-items_app = typer.Typer(help="Inspect items.", no_args_is_help=True)
+items_app = typer.Typer(help="Inspect and re-drive items.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 policy_app = typer.Typer(help="Threshold policies.", no_args_is_help=True)
 app.add_typer(items_app, name="items")
 app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
+app.add_typer(cli_tokens.app, name="tokens")
+app.add_typer(cli_review.app, name="review")
+app.command("api")(cli_api.api)
+app.command("stats")(cli_stats.stats)
+items_app.command("retry")(cli_items_retry.retry)
 out = Console()
 err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)  # a message's "[...]" is text, not markup
     raise typer.Exit(code)
 
 
@@ -176,7 +182,7 @@ def main() -> None:
     try:
         settings = get_settings()
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     logs.configure(settings.log_format, "WARNING" if settings.log_level == "INFO" else settings.log_level)
     app()

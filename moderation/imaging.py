@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -44,23 +44,39 @@ class PreparedImage:
     width: int = 0
     height: int = 0
     sha256: str = ""
+    # The pixels ``prepare`` decoded to validate ``data``, kept when asked (``keep_decoded``)
+    # so that a provider that needs pixels does not decode the same bytes a second time.
+    decoded: Image.Image | None = field(default=None, compare=False, repr=False)
 
     def pil(self) -> Image.Image:
-        """Decoded RGB image with EXIF orientation applied (phone photos upright)."""
+        """Decoded RGB image with EXIF orientation applied (phone photos upright). Do not modify it."""
+        if self.decoded is not None:
+            return _upright_rgb(self.decoded)
         assert self.data is not None, "an S3-only image has no bytes to decode"
         with Image.open(io.BytesIO(self.data)) as img:
-            return ImageOps.exif_transpose(img).convert("RGB")
+            img.load()
+            return _upright_rgb(img)
+
+
+def _upright_rgb(img: Image.Image) -> Image.Image:
+    """``exif_transpose(img).convert("RGB")`` without its two full copies when neither changes anything
+    (a 12 MP photo is 36 MB a copy)."""
+    if img.getexif().get(0x0112, 1) not in (None, 1):
+        img = ImageOps.exif_transpose(img)
+    return img if img.mode == "RGB" else img.convert("RGB")
 
 
 def from_s3(bucket: str, key: str, version: str = "") -> PreparedImage:
     return PreparedImage(s3=S3Object(bucket, key, version), sha256=f"s3:{bucket}/{key}@{version}")
 
 
-def prepare(data: bytes) -> PreparedImage:
+def prepare(data: bytes, keep_decoded: bool = False) -> PreparedImage:
     """Validate image bytes and make them acceptable to Rekognition.
 
     Raises ``BadInput`` with a specific reason for empty, non-image, corrupt,
-    too small or too large images.
+    too small or too large images. ``keep_decoded``: keep the validating decode
+    for ``pil()`` (the offline model); a provider that sends bytes should not
+    hold the pixels in memory while it waits for an answer.
     """
     if not data:
         raise BadInput("file is empty (0 bytes)")
@@ -69,23 +85,28 @@ def prepare(data: bytes) -> PreparedImage:
         raise BadInput(f"not a supported image: content starts with {_describe(data[:16])}")
     if fmt in ("mp4", "mov"):
         raise BadInput(f"content is a {fmt} video, not an image")
-    width, height = _decode_fully(data, fmt)
+    decoded = _decode_fully(data, fmt)
+    width, height = decoded.size
+    if not keep_decoded:
+        decoded = None  # freed now, not held through the rest (or a re-encode)
     if min(width, height) < MIN_SIDE:
         raise BadInput(f"image is {width}x{height} px; each side must be at least {MIN_SIDE} px")
     if max(width, height) > MAX_SIDE:
         raise BadInput(f"image is {width}x{height} px; each side must be at most {MAX_SIDE:,} px")
     digest = hashlib.sha256(data).hexdigest()
     if fmt in _NATIVE and len(data) <= REKOGNITION_MAX_BYTES:
-        return PreparedImage(data=data, format=fmt, width=width, height=height, sha256=digest)
+        return PreparedImage(data=data, format=fmt, width=width, height=height, sha256=digest,
+                             decoded=decoded)
+    decoded = None
     fitted = _reencode_to_fit(data)
     return PreparedImage(data=fitted, format="jpeg", width=width, height=height, sha256=digest)
 
 
-def _decode_fully(data: bytes, fmt: str) -> tuple[int, int]:
+def _decode_fully(data: bytes, fmt: str) -> Image.Image:
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()  # a truncated file only fails when pixels are read
-            return img.size
+        img = Image.open(io.BytesIO(data))
+        img.load()  # a truncated file only fails when pixels are read (and the file is closed after it)
+        return img
     except Image.DecompressionBombWarning:
         raise BadInput(f"image has more than {Image.MAX_IMAGE_PIXELS:,} pixels") from None
     except Image.DecompressionBombError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import threading
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from config.settings import Settings, get_settings
 from moderation import aws, policy
@@ -24,6 +24,9 @@ class Dispatcher(Protocol):
 
     def publish_alerts(self, alert_ids: list[int]) -> None: ...
 
+    def poll_video(self, item_id: str, countdown: float = 0) -> None:
+        """Check a running video job after ``countdown`` seconds."""
+
 
 @dataclass
 class InMemoryDispatcher:
@@ -31,12 +34,19 @@ class InMemoryDispatcher:
 
     sent: list[tuple[str, str]] = field(default_factory=list)
     alerts: list[int] = field(default_factory=list)
+    scheduled: list[tuple[str, str, float]] = field(default_factory=list)  # (task, item_id, countdown)
 
     def moderate(self, item_id: str, media_type: str) -> None:
         self.sent.append((item_id, media_type))
 
     def publish_alerts(self, alert_ids: list[int]) -> None:
         self.alerts.extend(alert_ids)
+
+    def poll_video(self, item_id: str, countdown: float = 0) -> None:
+        self.scheduled.append(("poll_video", item_id, countdown))
+
+
+VIDEO_SLOTS_KEY = "modq:video:job-slots"
 
 
 @dataclass
@@ -46,6 +56,9 @@ class Runtime:
     dispatcher: Dispatcher
     publisher: AlertPublisher
     _provider: ModerationProvider | None = None
+    _video: Any = None  # RekognitionVideo
+    _video_slots: Any = None  # limits.LeaseSemaphore
+    _leases: Any = None  # lease.Leases
 
     @property
     def provider(self) -> ModerationProvider:
@@ -53,11 +66,54 @@ class Runtime:
             self._provider = build_provider(self.settings)
         return self._provider
 
+    @property
+    def leases(self):
+        """Which delivery is working on an item (moderation/lease.py), shared through Redis."""
+        if self._leases is None:
+            from moderation import coordination
+
+            self._leases = coordination.leases(self.settings)
+        return self._leases
+
     def s3(self):
         return aws.client("s3", self.settings.aws_max_attempts, self.settings.aws_timeout_seconds)
 
+    def sqs(self):
+        return aws.client("sqs", self.settings.aws_max_attempts, self.settings.aws_timeout_seconds)
+
+    @property
+    def video(self):
+        """Rekognition's stored-video API (Start/GetContentModeration)."""
+        if self._video is None:
+            from moderation.metrics import instrument
+            from moderation.providers.rekognition_video import RekognitionVideo
+
+            s = self.settings  # counted and timed like the image provider's calls
+            self._video = instrument(RekognitionVideo(max_attempts=s.aws_max_attempts, timeout=s.aws_timeout_seconds,
+                                                      pool=max(10, s.worker_concurrency)), s)
+        return self._video
+
+    @property
+    def video_slots(self):
+        """The Redis semaphore that keeps Rekognition video jobs under the account's limit."""
+        if self._video_slots is None:
+            from moderation import coordination
+            from moderation.limits import LeaseSemaphore
+
+            s = self.settings  # the fleet's shared Redis client (pool sized to the worker's concurrency)
+            self._video_slots = LeaseSemaphore(coordination.redis_client(s), s.broker_key_prefix + VIDEO_SLOTS_KEY,
+                                               s.video_max_concurrent_jobs, s.video_slot_lease_seconds)
+        return self._video_slots
+
 
 def build_provider(settings: Settings) -> ModerationProvider:
+    """The configured provider; calls are counted and timed (moderation.metrics) right around it."""
+    from moderation.metrics import instrument
+
+    return instrument(_bare_provider(settings), settings)
+
+
+def _bare_provider(settings: Settings) -> ModerationProvider:
     if settings.provider == "rekognition":
         from moderation.providers.rekognition import RekognitionProvider
 
@@ -82,6 +138,9 @@ def build_runtime(settings: Settings, dispatcher: Dispatcher | None = None) -> R
     if dispatcher is None:
         # Looked up by name so that moderation/ never imports Celery itself.
         dispatcher = importlib.import_module("worker.dispatch").CeleryDispatcher()
+    from moderation import coordination
+
+    coordination.guard_rekognition_clients(settings)  # global rate limit and circuit breaker
     return Runtime(settings, loaded, dispatcher, build_publisher(settings))
 
 

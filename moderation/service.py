@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from moderation import imaging, media
+from moderation import imaging, lease, media, metrics
 from moderation.alerts import decision_alert, deployment_alert
 from moderation.errors import BadInput, DeploymentFault, RefusedSubmission
 from moderation.policy import decide
@@ -49,8 +49,9 @@ def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, A
         return existing
     ref = media.parse(media_uri, rt.settings.media_root, rt.settings.s3_bucket_allowlist)
     kind = media_type or media.media_kind(ref)
-    if kind != "image":
-        raise RefusedSubmission(f"media type {kind!r} is not supported yet: submit JPEG, PNG, GIF, WebP, BMP or TIFF images")
+    if kind not in ("image", "video"):
+        raise RefusedSubmission(f"media type {kind!r} is not supported: submit images (JPEG, PNG, GIF, WebP, BMP, "
+                                f"TIFF) or videos (MP4, MOV)")
     try:
         with transaction(rt.settings.database_url) as s:
             item = m.Item(external_id=external_id, media_uri=ref.uri, media_type=kind,
@@ -84,18 +85,26 @@ def _dispatch(rt: Runtime, item_id: str, kind: str) -> bool:
         return False
 
 
-def process_image(item_id: str, rt: Runtime | None = None) -> str:
+def process_image(item_id: str, rt: Runtime | None = None, owner: str | None = None) -> str:
     """Moderate one image item; return its status afterwards.
 
     ``BadInput``/``DeploymentFault`` end the item as ``failed`` here;
-    ``TransientFault`` propagates so the task retries with backoff.
+    ``TransientFault`` propagates so the task retries with backoff. ``owner``
+    names this delivery (the task id) in the item's lease: another delivery
+    arriving meanwhile gets ``LeaseBusy`` and looks again later.
     """
     rt = rt or get_runtime()
+    with lease.held(rt.leases, item_id, owner or m.new_id(), rt.settings.processing_lease_seconds):
+        return _process_image(rt, item_id)
+
+
+def _process_image(rt: Runtime, item_id: str) -> str:
     provider = rt.provider
-    if not _start(rt, item_id, provider.name):
+    uri = _begin(rt, item_id, provider.name)
+    if uri is None:
         return _status(rt, item_id)
     try:
-        image = _load_image(rt, item_id, provider)
+        image = _load_image(rt, uri, provider)
         policy = rt.policy.for_provider(provider.name)
         analysis = provider.analyze_image(image, policy.min_confidence)
     except BadInput as exc:
@@ -108,24 +117,27 @@ def process_image(item_id: str, rt: Runtime | None = None) -> str:
 
 def _start(rt: Runtime, item_id: str, provider: str) -> bool:
     """Move the item to ``processing``; False if there is nothing to do."""
+    return _begin(rt, item_id, provider) is not None
+
+
+def _begin(rt: Runtime, item_id: str, provider: str) -> str | None:
+    """``_start`` that also hands back the item's media URI (one transaction, not two); None: nothing to do."""
     with transaction(rt.settings.database_url) as s:
         item = lock_item(s, item_id)
         if item is None:
             log.warning("item_missing", item_id=item_id)
-            return False
+            return None
         if item.status in m.TERMINAL:
             log.info("already_done", item_id=item_id, status=item.status)
-            return False
+            return None
         if item.status != m.PROCESSING:
             audit(s, item, "processing", item.status, m.PROCESSING)
         item.status, item.provider = m.PROCESSING, provider
         item.attempts += 1
-        return True
+        return item.media_uri
 
 
-def _load_image(rt: Runtime, item_id: str, provider) -> imaging.PreparedImage:
-    with transaction(rt.settings.database_url) as s:
-        uri = s.get(m.Item, item_id).media_uri
+def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage:
     ref = _reparse(rt, uri)
     if ref.scheme == "s3" and provider.reads_s3_directly:
         return imaging.from_s3(ref.bucket, ref.key, ref.version)
@@ -135,7 +147,8 @@ def _load_image(rt: Runtime, item_id: str, provider) -> imaging.PreparedImage:
         data = fetch_s3_object(rt.s3(), ref.bucket, ref.key, ref.version, rt.settings.max_image_bytes)
     else:
         data = media.read_local(ref, rt.settings.max_image_bytes)
-    return imaging.prepare(data)
+    # The offline model decodes the pixels anyway: keep the validating decode instead of a second one.
+    return imaging.prepare(data, keep_decoded=getattr(provider, "decodes_pixels", False))
 
 
 def _reparse(rt: Runtime, uri: str) -> media.MediaRef:
@@ -146,8 +159,14 @@ def _reparse(rt: Runtime, uri: str) -> media.MediaRef:
         raise BadInput(str(exc)) from None
 
 
-def _record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_confidence: float) -> str:
-    """Analysis, decision, outbox alert and status in one transaction."""
+def _record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_confidence: float,
+            reasons: list[dict] | None = None, extra=None) -> str:
+    """Analysis, decision, outbox alert and status in one transaction.
+
+    ``reasons``: the stored form of ``decision.reasons`` when the caller adds
+    to it (video: where each rule fired); ``extra(session, item, analysis_row)``
+    writes more evidence (a video's timeline) in the same transaction.
+    """
     with transaction(rt.settings.database_url) as s:
         item = lock_item(s, item_id)
         if item.status in m.TERMINAL:  # a duplicate delivery finished first
@@ -157,7 +176,10 @@ def _record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min
                          content_types=analysis.content_types, raw=analysis.raw)
         s.add(row)
         s.flush()
-        reasons = [dict(vars(r), text=r.text()) for r in decision.reasons]
+        if extra is not None:
+            extra(s, item, row)
+        if reasons is None:
+            reasons = [dict(vars(r), text=r.text()) for r in decision.reasons]
         now = m.utcnow()
         s.add(m.Decision(item_id=item.id, analysis_id=row.id, verdict=decision.verdict, reasons=reasons,
                          policy_version=decision.policy_version, decided_at=now))
@@ -165,12 +187,12 @@ def _record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min
               reason="; ".join(r["text"] for r in reasons), policy_version=decision.policy_version)
         item.status, item.verdict, item.decided_at = decision.verdict, decision.verdict, now
         item.analysis_id, item.content_key, item.policy_version = row.id, content_key, decision.policy_version
-        alert_ids = []
+        alert = None
         if decision.verdict in (m.FLAGGED, m.REJECTED):
             alert = decision_alert(item, decision.verdict, reasons, row.labels, decision.policy_version, now)
-            s.add(alert)
-            s.flush()
-            alert_ids.append(alert.id)
+            s.add(alert)  # its id is assigned by the commit's flush: no flush of its own
+    alert_ids = [alert.id] if alert is not None else []
+    metrics.item_decided(decision.verdict, analysis.provider, item.media_type, item.created_at, now)
     log.info("decided", item_id=item_id, verdict=decision.verdict, policy_version=decision.policy_version)
     _send_alerts(rt, alert_ids)
     return decision.verdict
@@ -188,9 +210,14 @@ def fail_item(item_id: str, reason: str, rt: Runtime | None = None, alert: bool 
         item.status, item.failure_reason, item.decided_at = m.FAILED, reason, m.utcnow()
         if alert:
             row = deployment_alert(item, reason)
+            earlier = s.scalar(select(func.count()).select_from(m.Alert)
+                               .where(m.Alert.item_id == item.id, m.Alert.kind == row.kind))
+            if earlier:  # it failed before and was re-driven: a new event needs a new dedup id
+                row.dedup_id = f"{row.dedup_id}:{earlier + 1}"
             s.add(row)
             s.flush()
             alert_ids.append(row.id)
+    metrics.item_decided(m.FAILED, item.provider, item.media_type)
     log.warning("failed", item_id=item_id, reason=reason)
     _send_alerts(rt, alert_ids)
     return m.FAILED

@@ -23,6 +23,7 @@ for _name in [n for n in os.environ if n.startswith("MODQ_") and n not in ("MODQ
 
 from config.settings import Settings  # noqa: E402
 from moderation import policy  # noqa: E402
+from moderation.lease import LocalLeases  # noqa: E402
 from moderation.runtime import InMemoryDispatcher, Runtime  # noqa: E402
 from moderation.store import db, migrate  # noqa: E402
 from tests.fakes.providers import FakeProvider, RecordingPublisher  # noqa: E402
@@ -78,4 +79,5 @@ def rt(make_settings, fake_provider) -> Runtime:
     settings = make_settings()
     runtime = Runtime(settings, policy.load(settings.thresholds), InMemoryDispatcher(), RecordingPublisher())
     runtime._provider = fake_provider
+    runtime._leases = LocalLeases()  # unit tests need no Redis
     return runtime

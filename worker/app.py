@@ -17,18 +17,32 @@ from moderation.store.db import dispose_all
 
 QUEUES = ("images", "videos", "alerts", "maintenance")
 
+
+def transport_options(s) -> dict:
+    """Redis transport. Pool sized to concurrency: kombu's default of 10 loses acks under
+    load (../shared/CELERY.md). The visibility timeout bounds redelivery of a task whose
+    worker vanished without giving it back; workers sweep for such tasks every tenth of
+    it (at most every 10 s; kombu's own default is every 100 s)."""
+    timeout = s.broker_visibility_timeout
+    options = {"visibility_timeout": timeout, "max_connections": max(20, s.worker_concurrency * 2),
+               "unacked_restore_interval": max(1, min(10, timeout // 10)), "unacked_restore_throttle": 1}
+    if s.broker_key_prefix:  # several deployments on one Redis
+        options["global_keyprefix"] = s.broker_key_prefix
+    return options
+
+
 settings = get_settings()
 app = Celery("modq", include=["worker.tasks"])
 app.conf.update(
     broker_url=settings.broker_url,
     broker_connection_retry_on_startup=True,
-    # Pool sized to concurrency: kombu's default of 10 loses acks under load
-    # (../shared/CELERY.md). The visibility timeout bounds redelivery after a crash.
-    broker_transport_options={"visibility_timeout": 3600, "max_connections": max(20, settings.worker_concurrency * 2)},
+    broker_transport_options=transport_options(settings),
     task_queues=[Queue(name) for name in QUEUES],
     task_default_queue="images",
     task_routes={"modq.moderate_image": {"queue": "images"}, "modq.publish_alert": {"queue": "alerts"},
-                 "modq.flush_outbox": {"queue": "alerts"}},
+                 "modq.flush_outbox": {"queue": "alerts"}, "modq.start_video": {"queue": "videos"},
+                 "modq.poll_video": {"queue": "videos"}, "modq.drain_video_completions": {"queue": "maintenance"},
+                 "modq.reap_stuck": {"queue": "maintenance"}},
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     task_ignore_result=True,
@@ -36,13 +50,22 @@ app.conf.update(
     accept_content=["json"],
     worker_prefetch_multiplier=1,
     worker_send_task_events=True,  # Flower works unchanged
-    task_send_sent_event=True,
+    # No "task-sent" event from producers: Flower does not need it, and it costs every
+    # submit and every alert ~0.45 ms CPU, 40% of a publish (bench/RESULTS.md, benchmark 1).
+    task_send_sent_event=False,
     worker_hijack_root_logger=False,
     beat_schedule={
         "flush-outbox": {"task": "modq.flush_outbox", "schedule": settings.outbox_interval_seconds,
                          "options": {"queue": "alerts", "expires": settings.outbox_interval_seconds}},
+        # The database is the source of truth: re-send items whose task was lost (moderation/reaper.py).
+        "reap-stuck-items": {"task": "modq.reap_stuck", "schedule": settings.reaper_interval_seconds,
+                             "options": {"queue": "maintenance", "expires": settings.reaper_interval_seconds}},
     },
 )
+if settings.video_completion_queue_url:  # Rekognition completion notifications, via SQS
+    app.conf.beat_schedule["drain-video-completions"] = {
+        "task": "modq.drain_video_completions", "schedule": settings.video_completion_interval_seconds,
+        "options": {"queue": "maintenance", "expires": settings.video_completion_interval_seconds}}
 
 
 @signals.setup_logging.connect
@@ -71,3 +94,20 @@ def _validate_policy(**_kwargs):
 
         structlog.get_logger("modq.worker").error("invalid_configuration", error=str(exc))
         raise SystemExit(f"modq worker: {exc}") from None
+
+
+@signals.worker_ready.connect
+def _serve_metrics(**_kwargs):
+    """Prometheus exporter on MODQ_METRICS_PORT, in the main process: prefork pool processes write to shared files."""
+    if settings.metrics_port is not None:
+        from moderation import metrics
+
+        metrics.serve(settings)
+
+
+@signals.worker_process_shutdown.connect
+def _pool_process_exit(pid=None, **_kwargs):
+    if settings.metrics_port is not None and pid:
+        from moderation import metrics
+
+        metrics.process_exited(pid)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError
 
-from moderation import alerts, service
-from moderation.errors import TransientFault
+from moderation import alerts, reaper, service, video, video_completions
+from moderation.errors import Deferred, TransientFault
 from moderation.runtime import get_runtime
 from worker.app import app, settings
 from worker.base import ModqTask
@@ -17,10 +17,17 @@ RETRY = dict(
 )
 
 
-@app.task(base=ModqTask, name="modq.moderate_image", acks_late=True,
-          autoretry_for=(TransientFault, OperationalError), max_retries=settings.max_attempts - 1, **RETRY)
-def moderate_image(item_id: str) -> str:
-    return service.process_image(item_id)
+# Not the item's fault (throttling, an open circuit, another delivery holding
+# the item, the database down): the task re-sends itself later without using
+# up an attempt (ModqTask.defer), so such errors never fail an item.
+DEFER = dict(defer_on=(Deferred, OperationalError), dont_autoretry_for=(Deferred,))
+
+
+@app.task(base=ModqTask, bind=True, name="modq.moderate_image", acks_late=True,
+          autoretry_for=(TransientFault,), max_retries=settings.max_attempts - 1, **RETRY, **DEFER)
+def moderate_image(self, item_id: str) -> str:
+    # The task id names the lease: a redelivery after a crash, or a retry, takes it over at once.
+    return service.process_image(item_id, owner=self.request.id)
 
 
 @app.task(base=ModqTask, name="modq.publish_alert", acks_late=True,
@@ -34,3 +41,30 @@ def publish_alert(alert_id: int) -> bool:
 def flush_outbox() -> int:
     rt = get_runtime()
     return alerts.flush_outbox(rt.settings.database_url, rt.publisher)
+
+
+@app.task(base=ModqTask, name="modq.reap_stuck", acks_late=True)
+def reap_stuck() -> int:
+    """Re-send items with no progress past MODQ_REAPER_STUCK_AFTER_SECONDS (the database is the source of truth)."""
+    return len(reaper.reap(get_runtime()))
+
+
+# Video: start_video begins a job (or analyses offline); poll_video checks a
+# running job once and, via the dispatcher, schedules its own next run with a
+# growing countdown, so no worker ever sleeps on a job. Waiting for a job slot
+# (ours or Rekognition's LimitExceededException) is a deferral: no attempt spent.
+@app.task(base=ModqTask, name="modq.start_video", acks_late=True,
+          autoretry_for=(TransientFault,), max_retries=settings.max_attempts - 1, **RETRY, **DEFER)
+def start_video(item_id: str) -> str:
+    return video.start(item_id)
+
+
+@app.task(base=ModqTask, name="modq.poll_video", acks_late=True,
+          autoretry_for=(TransientFault,), max_retries=settings.max_attempts - 1, **RETRY, **DEFER)
+def poll_video(item_id: str) -> str:
+    return video.advance(item_id)
+
+
+@app.task(base=ModqTask, name="modq.drain_video_completions", acks_late=True)
+def drain_video_completions() -> int:
+    return video_completions.drain()

@@ -52,6 +52,7 @@ class LocalProvider:
 
     name = "local"
     reads_s3_directly = False
+    decodes_pixels = True  # imaging.prepare keeps its validating decode for analyze_image
 
     def __init__(self, threads: int = 1):
         if threads < 1:

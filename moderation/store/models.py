@@ -122,3 +122,8 @@ class AuditEvent(Base):
     verdict: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     policy_version: Mapped[str | None] = mapped_column(String(64))
+
+
+from moderation.store import review_models  # noqa: E402,F401  (review tables and item leases; see that module)
+
+from moderation.store import video_models  # noqa: E402,F401  (registers the video tables for Alembic)

@@ -1,0 +1,1 @@
+"""Benchmarks: one command each, figures recorded in bench/RESULTS.md."""

@@ -1,7 +1,7 @@
 """Benchmark 2 — quota saturation: keep Rekognition at its quota without tripping it.
 
-    .venv/bin/python bench/quota_saturation.py                 # 1 worker × 32 threads, then 3 × 12
-    .venv/bin/python bench/quota_saturation.py --items 600 --setups 1x32 --no-record
+    .venv/bin/python bench/quota_saturation.py                 # 1 worker × 20 threads, then 3 × 8
+    .venv/bin/python bench/quota_saturation.py --items 600 --setups 1x20 --no-record
 
 The fake Rekognition server (its own process) answers DetectModerationLabels
 after 200 ms and enforces a quota of 50 accepted calls in any sliding second,
@@ -56,7 +56,7 @@ def parse_setups(text: str) -> list[tuple[int, int]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=2000, help="items per setup")
-    parser.add_argument("--setups", default="1x32,3x12", help="PROCESSESxTHREADS,...")
+    parser.add_argument("--setups", default="1x20,3x8", help="PROCESSESxTHREADS,...")
     parser.add_argument("--quota", type=float, default=50.0, help="calls/s the fake server accepts")
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--tps", type=float, default=48.5,

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(2, ge=1)
     worker_pool: Literal["prefork", "threads", "solo", "gevent"] = "prefork"
     outbox_interval_seconds: float = Field(30.0, gt=0)
+    policy_refresh_seconds: float = Field(10.0, ge=0, le=3600, description="workers re-read the active policy version this often")
 
     # Fault tolerance (README "What modq guarantees")
     redis_url: str | None = Field(None, description="shared state (rate limits, circuit, leases); unset: the broker's")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -13,16 +11,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from config.settings import get_settings
-from moderation import cli_api, cli_items_retry, cli_review, cli_stats, cli_tokens, logs, policy as policy_mod
+from moderation import cli_api, cli_items_retry, cli_policy, cli_review, cli_stats, cli_tokens, logs
 from moderation.errors import ConfigError, ModqError
 
 app = typer.Typer(help="modq: content moderation queue worker.", no_args_is_help=True, add_completion=False)
 items_app = typer.Typer(help="Inspect and re-drive items.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-policy_app = typer.Typer(help="Threshold policies.", no_args_is_help=True)
 app.add_typer(items_app, name="items")
 app.add_typer(db_app, name="db")
-app.add_typer(policy_app, name="policy")
+app.add_typer(cli_policy.app, name="policy")
 app.add_typer(cli_tokens.app, name="tokens")
 app.add_typer(cli_review.app, name="review")
 app.command("api")(cli_api.api)
@@ -50,7 +47,7 @@ def _metadata(pairs: list[str]) -> dict[str, str]:
 @app.command()
 def submit(
     uri: str = typer.Argument(..., help="s3://bucket/key, file:///path or a path under MODQ_MEDIA_ROOT"),
-    external_id: Optional[str] = typer.Option(None, help="Your id for the item; resubmitting it is a no-op."),
+    external_id: str | None = typer.Option(None, help="Your id for the item; resubmitting it is a no-op."),
     metadata: list[str] = typer.Option([], "--metadata", "-m", help="key=value, repeatable"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -72,7 +69,7 @@ def submit(
 
 @items_app.command("list")
 def items_list(
-    status: Optional[str] = typer.Option(None), verdict: Optional[str] = typer.Option(None),
+    status: str | None = typer.Option(None), verdict: str | None = typer.Option(None),
     limit: int = typer.Option(50, min=1, max=1000), as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Recent items, newest first."""
@@ -132,33 +129,11 @@ def db_upgrade() -> None:
     out.print("database is at the latest schema")
 
 
-@policy_app.command("validate")
-def policy_validate(path: Optional[Path] = typer.Argument(None, help="Thresholds file (default MODQ_THRESHOLDS)")) -> None:
-    """Check a thresholds file; exit 2 with the bad key named."""
-    target = path or get_settings().thresholds
-    try:
-        loaded = policy_mod.load(target)
-    except ConfigError as exc:
-        _fail(str(exc))
-    for warning in loaded.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-    out.print(f"{target}: valid, version {loaded.version}")
-
-
-@policy_app.command("show")
-def policy_show(path: Optional[Path] = typer.Argument(None)) -> None:
-    """The effective policy (per provider profile) as JSON."""
-    loaded = policy_mod.load(path or get_settings().thresholds)
-    doc = {"version": loaded.version, **policy_mod.to_dict(loaded),
-           "providers": {k: policy_mod.to_dict(v) for k, v in loaded.profiles.items()}}
-    print(json.dumps(doc, indent=2))
-
-
 @app.command()
 def worker(
     queues: str = typer.Option("images,videos,alerts,maintenance", help="Comma-separated queues to consume"),
-    pool: Optional[str] = typer.Option(None, help="prefork | threads | solo (default MODQ_WORKER_POOL)"),
-    concurrency: Optional[int] = typer.Option(None, help="default MODQ_WORKER_CONCURRENCY"),
+    pool: str | None = typer.Option(None, help="prefork | threads | solo (default MODQ_WORKER_POOL)"),
+    concurrency: int | None = typer.Option(None, help="default MODQ_WORKER_CONCURRENCY"),
     beat: bool = typer.Option(False, help="Also run the periodic scheduler (one per deployment)"),
 ) -> None:
     """Run a Celery worker on every modq queue (same as celery -A worker worker)."""

@@ -67,7 +67,7 @@ def run(console: Console, timeout: float) -> int:
         console.print(f"[red]timed out after {timeout:.0f}s; is the worker able to reach Redis?[/red]")
         return 1
     console.print(f"database: {settings.database_url}  provider: {settings.provider}  "
-                  f"policy: {rt.policy.version}", highlight=False)
+                  f"policy: {rt.active_policy().version}", highlight=False)
     return 0
 
 

@@ -141,7 +141,7 @@ def parse(text: str, source: str = "<thresholds>") -> ThresholdPolicy:
     warnings: list[str] = []
     base = _profile(doc, _TOP_KEYS, source, warnings, parent=None)
     profiles = {}
-    for name, body in (doc.get("providers") or {}).items():
+    for name, body in _mapping(doc.get("providers"), f"{source}: providers").items():
         where = f"{source}: providers.{name}"
         if name not in ("local", "rekognition"):
             raise ConfigError(f"{where}: unknown provider (use 'local' or 'rekognition')")
@@ -163,10 +163,18 @@ def _profile(doc: dict, allowed: set[str], where: str, warnings: list[str], pare
         raise ConfigError(f"{where}: min_confidence must be a number between 0 and 100")
     default = _rule(doc["default"], f"{where}: default") if "default" in doc else fallback.default
     rules = dict(fallback.rules)
-    for raw_name, body in (doc.get("labels") or {}).items():
+    for raw_name, body in _mapping(doc.get("labels"), f"{where}: labels").items():
         name = _canonical_label(str(raw_name), f"{where}: labels", warnings)
         rules[name] = _rule(body, f"{where}: labels.{raw_name}")
     return ThresholdPolicy(min_conf, default, rules)
+
+
+def _mapping(value: Any, where: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
+    return value
 
 
 def _canonical_label(name: str, where: str, warnings: list[str]) -> str:

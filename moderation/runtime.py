@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings, get_settings
 from moderation import aws, policy
@@ -59,12 +63,35 @@ class Runtime:
     _video: Any = None  # RekognitionVideo
     _video_slots: Any = None  # limits.LeaseSemaphore
     _leases: Any = None  # lease.Leases
+    _active: Any = None  # (ThresholdPolicy, monotonic time read) of the DB's active version
 
     @property
     def provider(self) -> ModerationProvider:
         if self._provider is None:  # lazily: the model loads in the worker, not the CLI
             self._provider = build_provider(self.settings)
         return self._provider
+
+    def active_policy(self) -> policy.ThresholdPolicy:
+        """The active policy version from the database (``modq policy apply``), re-read every
+        MODQ_POLICY_REFRESH_SECONDS; ``self.policy`` (the MODQ_THRESHOLDS file) until one is applied."""
+        cached = self._active
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < self.settings.policy_refresh_seconds:
+            return cached[0]
+        from moderation import policy_store
+
+        current = cached[0] if cached else self.policy
+        try:
+            row = policy_store.active_text(self.settings.database_url)
+        except SQLAlchemyError as exc:  # database briefly away: keep deciding with what we had
+            structlog.get_logger("modq.runtime").warning("policy_refresh_failed", error=str(exc))
+            row = None if cached is None else (current.version, None)
+        if row is None:
+            current = self.policy
+        elif row[0] != current.version:
+            current = policy.parse(row[1], source=f"policy version {row[0]}")
+        self._active = (current, now)
+        return current
 
     @property
     def leases(self):

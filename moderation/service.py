@@ -105,7 +105,7 @@ def _process_image(rt: Runtime, item_id: str) -> str:
         return _status(rt, item_id)
     try:
         image = _load_image(rt, uri, provider)
-        policy = rt.policy.for_provider(provider.name)
+        policy = rt.active_policy().for_provider(provider.name)
         analysis = provider.analyze_image(image, policy.min_confidence)
     except BadInput as exc:
         return fail_item(item_id, str(exc), rt=rt)

@@ -49,7 +49,7 @@ def _start_job(rt: Runtime, item_id: str) -> str:
             return service._status(rt, item_id)
         token, generation, uri = jobs.prepare_job(rt, item_id)
         source = jobs.s3_source(rt, item_id, uri, generation)
-        policy = rt.policy.for_provider("rekognition")
+        policy = rt.active_policy().for_provider("rekognition")
         job_id = rt.video.start(source, policy.min_confidence, token, item_id, jobs.channel(rt))
     except JobLimitExceeded as exc:  # other jobs in the account (or leaked ones): not a failure
         jobs.release(rt, item_id)
@@ -114,7 +114,7 @@ def _process_offline(rt: Runtime, item_id: str) -> str:
     try:
         ref = service._reparse(rt, jobs.uri(rt, item_id))
         with staging.local_copy(rt.s3() if ref.scheme == "s3" else None, ref, s.video_max_bytes) as path:
-            policy = rt.policy.for_provider(provider.name)
+            policy = rt.active_policy().for_provider(provider.name)
             result = local_video.analyze(path, provider, policy.min_confidence, s.video_sample_fps,
                                          s.video_max_seconds, s.video_sampling, s.local_threads)
             key = jobs.sha256(path) if ref.scheme == "file" else jobs.content_key_of(ref.uri)
@@ -130,7 +130,7 @@ def _process_offline(rt: Runtime, item_id: str) -> str:
 def _decide(rt: Runtime, item_id: str, provider: str, detections: list[timeline.Detection], model_version: str,
             raw: dict, content_key: str, metadata: dict) -> str:
     """Judge the per-label maxima; store timeline, summary, decision and alert in one transaction."""
-    policy = rt.policy.for_provider(provider)
+    policy = rt.active_policy().for_provider(provider)
     summaries = timeline.summarize(detections)
     labels = timeline.maxima(summaries)
     decision = decide(labels, policy)

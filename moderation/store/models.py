@@ -127,3 +127,5 @@ class AuditEvent(Base):
 from moderation.store import review_models  # noqa: E402,F401  (review tables and item leases; see that module)
 
 from moderation.store import video_models  # noqa: E402,F401  (registers the video tables for Alembic)
+
+from moderation.store import policy_models  # noqa: E402,F401  (versioned policies; migration 0004_policy)

@@ -95,6 +95,7 @@ def test_one_transaction_moves_to_processing_and_reads_the_uri(rt, media_root):
     (media_root / "a.jpg").write_bytes(jpeg_bytes())
     item_id = service.submit("a.jpg", rt=rt).item_id
     engine = session_factory(rt.settings.database_url).kw["bind"]
+    rt.active_policy()  # the policy version read: once per MODQ_POLICY_REFRESH_SECONDS, not per item
     begins = []
 
     def count(conn):

@@ -81,3 +81,18 @@ def rt(make_settings, fake_provider) -> Runtime:
     runtime._provider = fake_provider
     runtime._leases = LocalLeases()  # unit tests need no Redis
     return runtime
+
+
+@pytest.fixture
+def cli_env(rt, monkeypatch):
+    """The ``modq`` command wired to ``rt``: its database, media root and fakes."""
+    from config.settings import get_settings
+    from moderation.runtime import set_runtime
+
+    monkeypatch.setenv("MODQ_DATABASE_URL", rt.settings.database_url)
+    monkeypatch.setenv("MODQ_MEDIA_ROOT", str(rt.settings.media_root))
+    get_settings.cache_clear()
+    set_runtime(rt)
+    yield rt
+    set_runtime(None)
+    get_settings.cache_clear()

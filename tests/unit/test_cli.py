@@ -7,25 +7,12 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from config.settings import get_settings
 from moderation import service
 from moderation.cli import app
-from moderation.runtime import set_runtime
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import labels_for
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(rt, monkeypatch):
-    monkeypatch.setenv("MODQ_DATABASE_URL", rt.settings.database_url)
-    monkeypatch.setenv("MODQ_MEDIA_ROOT", str(rt.settings.media_root))
-    get_settings.cache_clear()
-    set_runtime(rt)
-    yield rt
-    set_runtime(None)
-    get_settings.cache_clear()
 
 
 def test_submit_json_then_resubmit(cli_env, media_root):

@@ -7,10 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from config.settings import get_settings
 from moderation import tokens
 from moderation.cli import app
-from moderation.runtime import set_runtime
 from moderation.store import models as m
 from moderation.store.db import transaction
 from tests.review_items import decided_item
@@ -19,15 +17,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli_env(rt, monkeypatch):
-    monkeypatch.setenv("MODQ_DATABASE_URL", rt.settings.database_url)
-    monkeypatch.setenv("MODQ_MEDIA_ROOT", str(rt.settings.media_root))
-    monkeypatch.setenv("USER", "dana")
-    get_settings.cache_clear()
-    set_runtime(rt)
-    yield rt
-    set_runtime(None)
-    get_settings.cache_clear()
+def cli_env(cli_env, monkeypatch):
+    monkeypatch.setenv("USER", "dana")  # the reviewer name the CLI defaults to
+    return cli_env
 
 
 @pytest.fixture

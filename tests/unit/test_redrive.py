@@ -10,12 +10,10 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from config.settings import get_settings
 from moderation import redrive, service
 from moderation.cli import app
 from moderation.cli_items_retry import parse_since
 from moderation.errors import DeploymentFault
-from moderation.runtime import set_runtime
 from moderation.store import models as m
 from moderation.store.db import transaction
 from tests.conftest import jpeg_bytes
@@ -87,17 +85,6 @@ def test_a_broker_that_refuses_leaves_the_item_queued_for_the_reaper(rt, media_r
     rt.dispatcher = DownDispatcher()
     result = redrive.redrive([item_id], rt)
     assert result.unsent == [item_id] and row(rt, item_id).status == "queued"
-
-
-@pytest.fixture
-def cli_env(rt, monkeypatch):
-    monkeypatch.setenv("MODQ_DATABASE_URL", rt.settings.database_url)
-    monkeypatch.setenv("MODQ_MEDIA_ROOT", str(rt.settings.media_root))
-    get_settings.cache_clear()
-    set_runtime(rt)
-    yield rt
-    set_runtime(None)
-    get_settings.cache_clear()
 
 
 def test_cli_retry_by_reference_and_all_failed(cli_env, media_root):

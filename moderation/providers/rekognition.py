@@ -37,9 +37,10 @@ TRANSIENT = {
 }
 
 
-class RekognitionProvider:
+class RekognitionClient:
+    """A Rekognition client given (tests) or built on first use (after fork, once per process)."""
+
     name = "rekognition"
-    reads_s3_directly = True
 
     def __init__(self, client=None, max_attempts: int = 3, timeout: float = 10.0, pool: int = 10):
         self._client = client
@@ -47,9 +48,13 @@ class RekognitionProvider:
 
     @property
     def client(self):
-        if self._client is None:  # built lazily: after fork, once per process
+        if self._client is None:
             self._client = aws.client("rekognition", *self._client_args)
         return self._client
+
+
+class RekognitionProvider(RekognitionClient):
+    reads_s3_directly = True
 
     def analyze_image(self, image: PreparedImage, min_confidence: float) -> Analysis:
         if not 0 <= min_confidence <= 100:  # botocore does not check the max

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from moderation import aws
 from moderation.errors import BadInput, Deferred, DeploymentFault, TransientFault
 from moderation.imaging import S3Object
-from moderation.providers.rekognition import classify
+from moderation.providers.rekognition import RekognitionClient, classify
 
 MAX_RESULTS = 1000  # the most Get returns per page
 MAX_PAGES = 10_000  # ten million detections: a token that never ends is a bug, not a video
@@ -54,19 +54,7 @@ class JobResult:
     pages: int = 0
 
 
-class RekognitionVideo:
-    name = "rekognition"
-
-    def __init__(self, client=None, max_attempts: int = 3, timeout: float = 10.0, pool: int = 10):
-        self._client = client
-        self._client_args = (max_attempts, timeout, pool)
-
-    @property
-    def client(self):
-        if self._client is None:  # built lazily: after fork, once per process
-            self._client = aws.client("rekognition", *self._client_args)
-        return self._client
-
+class RekognitionVideo(RekognitionClient):
     def start(self, video: S3Object, min_confidence: float, token: str, job_tag: str,
               notification: tuple[str, str] | None = None) -> str:
         """Start (or find again, by ``token``) the job for ``video``; return its JobId."""

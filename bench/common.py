@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "RESULTS.md"
@@ -114,24 +114,11 @@ def print_header(title: str, info: dict[str, Any]) -> None:
 # --- throw-away services -------------------------------------------------------
 
 
-@contextlib.contextmanager
-def temp_database(prefix: str = "modq_bench") -> Iterator[str]:
+def temp_database(prefix: str = "modq_bench"):
     """A fresh PostgreSQL database migrated to the latest schema; dropped afterwards."""
-    import psycopg
+    from tests.integration.fresh_pg import fresh_database
 
-    from moderation.store import db, migrate
-
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        db.dispose_all()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return fresh_database(prefix, PG_ADMIN)
 
 
 def redis_client():

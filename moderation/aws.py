@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import boto3
 from botocore.config import Config
@@ -69,23 +70,30 @@ def error_code(exc: ClientError) -> str:
     return exc.response.get("Error", {}).get("Code", "")
 
 
-def fetch_s3_object(s3, bucket: str, key: str, version: str, max_bytes: int) -> bytes:
-    """Download an object for the offline provider, refusing oversize ones first."""
-    extra = {"VersionId": version} if version else {}
+@contextmanager
+def reading_s3(where: str) -> Iterator[None]:
+    """Turn S3 read errors into modq's: missing -> BadInput, denied -> DeploymentFault."""
     try:
-        head = s3.head_object(Bucket=bucket, Key=key, **extra)
-        size = head["ContentLength"]
-        if size == 0:
-            raise BadInput(f"s3://{bucket}/{key} is empty (0 bytes)")
-        if size > max_bytes:
-            raise BadInput(f"s3://{bucket}/{key} is {size:,} bytes, over the limit of {max_bytes:,} (MODQ_MAX_IMAGE_BYTES)")
-        return s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
+        yield
     except ClientError as exc:
         code = error_code(exc)
         if code in ("404", "NoSuchKey", "NotFound", "NoSuchVersion", "NoSuchBucket"):
-            raise BadInput(f"S3 object s3://{bucket}/{key} does not exist") from None
+            raise BadInput(f"S3 object {where} does not exist") from None
         if code in ("403", "AccessDenied", "AllAccessDisabled"):
-            raise DeploymentFault(f"access denied reading s3://{bucket}/{key}: grant s3:GetObject") from None
-        raise TransientFault(f"S3 error {code} reading s3://{bucket}/{key}") from None
+            raise DeploymentFault(f"access denied reading {where}: grant s3:GetObject") from None
+        raise TransientFault(f"S3 error {code} reading {where}") from None
     except BotoCoreError as exc:
         raise TransientFault(f"S3 unreachable: {exc}") from None
+
+
+def fetch_s3_object(s3, bucket: str, key: str, version: str, max_bytes: int) -> bytes:
+    """Download an object for the offline provider, refusing oversize ones first."""
+    extra = {"VersionId": version} if version else {}
+    where = f"s3://{bucket}/{key}"
+    with reading_s3(where):
+        size = s3.head_object(Bucket=bucket, Key=key, **extra)["ContentLength"]
+        if size == 0:
+            raise BadInput(f"{where} is empty (0 bytes)")
+        if size > max_bytes:
+            raise BadInput(f"{where} is {size:,} bytes, over the limit of {max_bytes:,} (MODQ_MAX_IMAGE_BYTES)")
+        return s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()

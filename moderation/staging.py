@@ -99,19 +99,10 @@ def local_copy(s3, ref: media.MediaRef, max_bytes: int) -> Iterator[Path]:
     where = f"s3://{ref.bucket}/{ref.key}"
     with tempfile.TemporaryDirectory(prefix="modq-video-") as tmp:
         path = Path(tmp) / ("video" + Path(ref.key).suffix.lower())
-        try:
+        with aws.reading_s3(where):
             size = s3.head_object(Bucket=ref.bucket, Key=ref.key, **extra)["ContentLength"]
             if size > max_bytes:
                 raise BadInput(f"{where} is {size:,} bytes, over the limit of {max_bytes:,} (MODQ_VIDEO_MAX_BYTES)")
             s3.download_file(ref.bucket, ref.key, str(path), ExtraArgs=extra or None)
-        except ClientError as exc:
-            code = aws.error_code(exc)
-            if code in ("404", "NoSuchKey", "NotFound", "NoSuchVersion", "NoSuchBucket"):
-                raise BadInput(f"S3 object {where} does not exist") from None
-            if code in ("403", "AccessDenied", "AllAccessDisabled"):
-                raise DeploymentFault(f"access denied reading {where}: grant s3:GetObject") from None
-            raise TransientFault(f"S3 error {code} reading {where}") from None
-        except BotoCoreError as exc:
-            raise TransientFault(f"S3 unreachable: {exc}") from None
         check_local_video(media.MediaRef(uri=ref.uri, scheme="file", path=path), max_bytes)
         yield path

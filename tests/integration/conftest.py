@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 
 import boto3
-import psycopg
 import pytest
 import redis
 from sqlalchemy import select
@@ -20,26 +19,18 @@ from sqlalchemy import select
 from config.settings import Settings
 from moderation import policy
 from moderation.runtime import Runtime, build_publisher
-from moderation.store import db, migrate
+from moderation.store import db
 from moderation.store import models as m
 from tests.conftest import REPO
 from tests.fakes.rekognition_server import FakeRekognition
-
-PG_ADMIN = os.environ.get("MODQ_TEST_PG_ADMIN", "postgresql://root@127.0.0.1:5432/test")
+from tests.integration.fresh_pg import fresh_database
 
 
 @pytest.fixture(scope="session")
 def pg_url():
     """A fresh PostgreSQL database for this test session, migrated with Alembic."""
-    name = f"modq_it_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    migrate.upgrade(url)
-    yield url
-    db.dispose_all()
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("modq_it") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

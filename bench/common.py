@@ -177,6 +177,9 @@ def base_env(database_url: str, **extra: str) -> dict[str, str]:
         "MODQ_DATABASE_URL": database_url,
         "MODQ_BROKER_URL": BROKER_URL,
         "MODQ_LOG_FORMAT": "json",
+        # Every benchmark item is distinct, and the fake Rekognition's S3 objects exist only in the fake: no
+        # HeadObject (the ETag check that lets dedupe reuse analyses of S3 objects), no reuse lookup to measure.
+        "MODQ_DEDUPE": "false",
         "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
         "PYTHONPATH": str(REPO),

@@ -99,6 +99,21 @@ class Settings(BaseSettings):
     price_per_image: float = Field(0.001, ge=0, description="USD per DetectModerationLabels call, for modq_estimated_cost_usd_total")
     price_per_video_minute: float = Field(0.10, ge=0, description="USD per minute of stored video analysed")
 
+    # Paying once (README "Paying once"): decide from what is already known before calling a provider
+    dedupe: bool = Field(True, description="reuse an earlier analysis of identical content by the same model")
+    bank_reviewer_rejections: bool = Field(False, description="a reviewer's rejection adds the content to the bank")
+    bank_pdq_distance: int = Field(0, ge=0, le=128, description="near-duplicate bank matches: PDQ Hamming "
+                                   "distance in bits (0: exact content only; PDQ's authors suggest 31)")
+
+    @field_validator("bank_pdq_distance")
+    @classmethod
+    def _check_pdq_installed(cls, value: int) -> int:
+        import importlib.util
+
+        if value and importlib.util.find_spec("pdqhash") is None:
+            raise ValueError("near-duplicate matching needs the pdqhash package: pip install 'modq[pdq]'")
+        return value
+
     @field_validator("sns_topic_arn")
     @classmethod
     def _check_arn(cls, value: str | None) -> str | None:

@@ -97,3 +97,14 @@ def fetch_s3_object(s3, bucket: str, key: str, version: str, max_bytes: int) -> 
         if size > max_bytes:
             raise BadInput(f"{where} is {size:,} bytes, over the limit of {max_bytes:,} (MODQ_MAX_IMAGE_BYTES)")
         return s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
+
+
+def s3_version(s3, bucket: str, key: str) -> str:
+    """What pins an unversioned S3 reference to today's content: its VersionId on a versioned bucket,
+    else ``etag:<ETag>``. One HeadObject; a missing object is ``BadInput`` before any provider is paid."""
+    with reading_s3(f"s3://{bucket}/{key}"):
+        head = s3.head_object(Bucket=bucket, Key=key)
+    version = head.get("VersionId")
+    if version and version != "null":  # "null": written before versioning was enabled
+        return version
+    return "etag:" + head.get("ETag", "").strip('"')

@@ -1,8 +1,8 @@
 """`modq stats`: what is waiting, what was decided lately, how fast, and what is stuck.
 
 Each section is a function ``(StatsContext) -> Section`` listed in ``SECTIONS``;
-``--json`` prints every section's ``data``. More sections (cost accounting,
-issue 5) are added by appending to ``SECTIONS``. Reads Redis and the database
+``--json`` prints every section's ``data``; the cost accounting sections live
+in ``cli_stats_usage``. Reads Redis and the database
 only, so it works without any worker running; a source that cannot be read
 is reported in its section, not raised.
 """
@@ -140,7 +140,14 @@ def video(ctx: StatsContext) -> Section:
     return section
 
 
-SECTIONS: list[Callable[[StatsContext], Section]] = [queues, items, recent, latency, outbox, video]
+def _usage_sections() -> list[Callable[[StatsContext], Section]]:
+    from moderation import cli_stats_usage
+
+    return [cli_stats_usage.calls, cli_stats_usage.cost]
+
+
+SECTIONS: list[Callable[[StatsContext], Section]] = [queues, items, recent, latency, outbox, video,
+                                                     *_usage_sections()]
 
 
 def collect(settings: Settings, window: timedelta, sections=None) -> list[Section]:
@@ -172,13 +179,25 @@ def render(sections: list[Section], console: Console = out) -> None:
 
 def stats(
     window: float = typer.Option(15, "--window", "-w", min=0.1, help="Minutes of recent activity to summarize"),
+    since: str | None = typer.Option(None, "--since", help="Like --window, as 7d, 12h, 30m or 2w"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (every section's figures)."),
     watch: float = typer.Option(0, "--watch", min=0, help="Refresh every N seconds (Ctrl-C to stop)"),
 ) -> None:
-    """Queue depths, items by status, recent throughput and verdicts, latency, outbox, video jobs."""
+    """Queue depths, items by status, recent throughput and verdicts, latency, outbox, video jobs,
+    provider calls (made and avoided) and their estimated cost."""
     settings = get_settings()
+    span = timedelta(minutes=window)
+    if since is not None:
+        from moderation.errors import ConfigError
+        from moderation.replay_db import parse_since
+
+        try:
+            span = parse_since(since)
+        except ConfigError as exc:
+            Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from None
     while True:
-        sections = collect(settings, timedelta(minutes=window))
+        sections = collect(settings, span)
         if as_json:
             print(json.dumps({s.key: ({"error": s.error} if s.error else s.data) for s in sections}, default=str))
         else:

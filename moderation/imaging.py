@@ -67,7 +67,10 @@ def _upright_rgb(img: Image.Image) -> Image.Image:
 
 
 def from_s3(bucket: str, key: str, version: str = "") -> PreparedImage:
-    return PreparedImage(s3=S3Object(bucket, key, version), sha256=f"s3:{bucket}/{key}@{version}")
+    """An S3 object the provider reads in place; ``version`` may be ``etag:<ETag>`` (``aws.s3_version``), which
+    pins the content key but is not sent to S3."""
+    request_version = "" if version.startswith("etag:") else version
+    return PreparedImage(s3=S3Object(bucket, key, request_version), sha256=f"s3:{bucket}/{key}@{version}")
 
 
 def prepare(data: bytes, keep_decoded: bool = False) -> PreparedImage:

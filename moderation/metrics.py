@@ -72,6 +72,7 @@ from prometheus_client import (  # noqa: E402
 from prometheus_client.core import GaugeMetricFamily  # noqa: E402
 
 from moderation.errors import BadInput, DeploymentFault, TransientFault  # noqa: E402
+from moderation import usage  # noqa: E402
 
 log = structlog.get_logger("modq.metrics")
 
@@ -136,7 +137,8 @@ def price_table(settings) -> dict[tuple[str, str], float]:
 
 @contextmanager
 def observe_call(provider: str, operation: str, price: float = 0.0) -> Iterator[None]:
-    """Count one provider call, its latency and (if it succeeded) its price.
+    """Count one provider call, its latency and (if it succeeded) its price; note it for the item's
+    cost record (``usage.recording``) when there is one.
 
     For code that calls a provider API outside ``InstrumentedProvider``, e.g.
     the video jobs: ``with metrics.observe_call("rekognition", "StartContentModeration"): ...``
@@ -151,6 +153,7 @@ def observe_call(provider: str, operation: str, price: float = 0.0) -> Iterator[
     finally:
         outcome = outcome_of(error)
         PROVIDER_CALLS.labels(provider, operation, outcome).inc()
+        usage.note_call(provider, operation, outcome)  # the per-item record behind `modq stats`
         PROVIDER_LATENCY.labels(provider, operation).observe(time.perf_counter() - start)
         if outcome == "ok" and price:
             ESTIMATED_COST.labels(provider, operation).inc(price)
@@ -414,3 +417,4 @@ def process_exited(pid: int) -> None:
     """A pool process ended: drop its live-gauge files (its counters stay counted)."""
     if MULTIPROCESS:
         multiprocess.mark_process_dead(pid)
+

@@ -1,8 +1,8 @@
-"""The use cases: submit an item, moderate it, fail it. No Celery in here.
+"""The use cases: submit an item, moderate an image. No Celery in here.
 
-Every state change happens in one short transaction on a locked item row, and
-a decision is recorded only if the item is not already terminal, so a task
-delivered twice (or retried after a crash) records one decision and one alert.
+Every state change happens in one short transaction on a locked item row;
+how a moderation ends (decision or failure) is ``outcomes``'. Before paying
+for a provider call, ``pay_once`` looks for a bank entry or a reusable analysis.
 """
 
 from __future__ import annotations
@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from moderation import imaging, lease, media, metrics
-from moderation.alerts import decision_alert, deployment_alert
+from moderation import banks, imaging, lease, media, outcomes, pay_once, usage
 from moderation.errors import BadInput, DeploymentFault, RefusedSubmission
-from moderation.policy import decide
+from moderation.policy import Decision, decide
 from moderation.runtime import Runtime, get_runtime
 from moderation.store import models as m
 from moderation.store.db import transaction
 from moderation.store.repository import audit, lock_item
+from moderation.store.usage_models import BANKED, REUSED
 
 log = structlog.get_logger("modq.service")
 
@@ -102,17 +102,49 @@ def _process_image(rt: Runtime, item_id: str) -> str:
     provider = rt.provider
     uri = _begin(rt, item_id, provider.name)
     if uri is None:
-        return _status(rt, item_id)
-    try:
-        image = _load_image(rt, uri, provider)
-        policy = rt.active_policy().for_provider(provider.name)
-        analysis = provider.analyze_image(image, policy.min_confidence)
-    except BadInput as exc:
-        return fail_item(item_id, str(exc), rt=rt)
-    except DeploymentFault as exc:
-        return fail_item(item_id, str(exc), rt=rt, alert=True)
-    decision = decide(analysis.labels, policy)
-    return _record(rt, item_id, analysis, decision, image.sha256, policy.min_confidence)
+        return outcomes.status(rt, item_id)
+    with usage.recording(rt.settings.database_url, item_id, "image"):  # every provider call is accounted
+        try:
+            image = _load_image(rt, uri, provider)
+            policy = rt.active_policy().for_provider(provider.name)
+            known = _known(rt, image, provider, policy.min_confidence)
+            if known.bank is not None:
+                return _record_banked(rt, item_id, known.bank, image.sha256, policy)
+            if known.reuse is not None:
+                return _record_reused(rt, item_id, known.reuse, image.sha256, policy)
+            analysis = provider.analyze_image(image, policy.min_confidence)
+        except BadInput as exc:
+            return outcomes.fail_item(item_id, str(exc), rt=rt)
+        except DeploymentFault as exc:
+            return outcomes.fail_item(item_id, str(exc), rt=rt, alert=True)
+        decision = decide(analysis.labels, policy)
+        return outcomes.record(rt, item_id, analysis, decision, image.sha256, policy.min_confidence)
+
+
+def _known(rt: Runtime, image: imaging.PreparedImage, provider, min_confidence: float) -> pay_once.Known:
+    """A bank entry or a reusable analysis for this content (``pay_once``); the PDQ hash only when asked for."""
+    s = rt.settings
+    pdq = None
+    if s.bank_pdq_distance and image.s3 is None:
+        pdq = banks.pdq_hex(image.pil())
+    return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, s.dedupe, pdq, s.bank_pdq_distance)
+
+
+def _record_banked(rt: Runtime, item_id: str, match: banks.Match, content_key: str, policy) -> str:
+    usage.note_call(rt.provider.name, "DetectModerationLabels", BANKED)
+    decision = Decision(match.verdict, [], policy.version)
+    return outcomes.record(rt, item_id, None, decision, content_key, policy.min_confidence, reasons=[match.reason()])
+
+
+def _record_reused(rt: Runtime, item_id: str, reuse: pay_once.Reusable, content_key: str, policy) -> str:
+    usage.note_call(rt.provider.name, "DetectModerationLabels", REUSED)
+    decision = decide(reuse.analysis.labels, policy)
+    source = f"item {reuse.first_item_id}" if reuse.first_item_id else "an earlier item"
+    reasons = [dict(vars(r), text=r.text()) for r in decision.reasons]
+    reasons.append({"kind": "reused", "analysis_id": reuse.analysis_id, "item_id": reuse.first_item_id,
+                    "text": f"analysis #{reuse.analysis_id} of {source} reused (same content, no provider call)"})
+    return outcomes.record(rt, item_id, reuse.analysis, decision, content_key, policy.min_confidence,
+                           reasons=reasons, reused=reuse.analysis_id)
 
 
 def _start(rt: Runtime, item_id: str, provider: str) -> bool:
@@ -140,7 +172,12 @@ def _begin(rt: Runtime, item_id: str, provider: str) -> str | None:
 def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage:
     ref = _reparse(rt, uri)
     if ref.scheme == "s3" and provider.reads_s3_directly:
-        return imaging.from_s3(ref.bucket, ref.key, ref.version)
+        from moderation.aws import s3_version
+
+        # No bytes pass through here: the version (or ETag) is what identifies the content, so an earlier
+        # analysis is reused only for the very same object content (MODQ_DEDUPE off: no HeadObject, no reuse).
+        version = ref.version or (s3_version(rt.s3(), ref.bucket, ref.key) if rt.settings.dedupe else "")
+        return imaging.from_s3(ref.bucket, ref.key, version)
     if ref.scheme == "s3":
         from moderation.aws import fetch_s3_object
 
@@ -157,82 +194,3 @@ def _reparse(rt: Runtime, uri: str) -> media.MediaRef:
         return media.parse(uri, rt.settings.media_root, rt.settings.s3_bucket_allowlist)
     except RefusedSubmission as exc:
         raise BadInput(str(exc)) from None
-
-
-def _record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_confidence: float,
-            reasons: list[dict] | None = None, extra=None) -> str:
-    """Analysis, decision, outbox alert and status in one transaction.
-
-    ``reasons``: the stored form of ``decision.reasons`` when the caller adds
-    to it (video: where each rule fired); ``extra(session, item, analysis_row)``
-    writes more evidence (a video's timeline) in the same transaction.
-    """
-    with transaction(rt.settings.database_url) as s:
-        item = lock_item(s, item_id)
-        if item.status in m.TERMINAL:  # a duplicate delivery finished first
-            return item.status
-        row = m.Analysis(provider=analysis.provider, model_version=analysis.model_version, content_key=content_key,
-                         min_confidence=min_confidence, labels=analysis.labels_as_dicts(),
-                         content_types=analysis.content_types, raw=analysis.raw)
-        s.add(row)
-        s.flush()
-        if extra is not None:
-            extra(s, item, row)
-        if reasons is None:
-            reasons = [dict(vars(r), text=r.text()) for r in decision.reasons]
-        now = m.utcnow()
-        s.add(m.Decision(item_id=item.id, analysis_id=row.id, verdict=decision.verdict, reasons=reasons,
-                         policy_version=decision.policy_version, decided_at=now))
-        audit(s, item, "decide", item.status, decision.verdict, verdict=decision.verdict,
-              reason="; ".join(r["text"] for r in reasons), policy_version=decision.policy_version)
-        item.status, item.verdict, item.decided_at = decision.verdict, decision.verdict, now
-        item.analysis_id, item.content_key, item.policy_version = row.id, content_key, decision.policy_version
-        alert = None
-        if decision.verdict in (m.FLAGGED, m.REJECTED):
-            alert = decision_alert(item, decision.verdict, reasons, row.labels, decision.policy_version, now)
-            s.add(alert)  # its id is assigned by the commit's flush: no flush of its own
-    alert_ids = [alert.id] if alert is not None else []
-    metrics.item_decided(decision.verdict, analysis.provider, item.media_type, item.created_at, now)
-    log.info("decided", item_id=item_id, verdict=decision.verdict, policy_version=decision.policy_version)
-    _send_alerts(rt, alert_ids)
-    return decision.verdict
-
-
-def fail_item(item_id: str, reason: str, rt: Runtime | None = None, alert: bool = False) -> str:
-    """End an item as ``failed`` with a reason a person can act on."""
-    rt = rt or get_runtime()
-    alert_ids = []
-    with transaction(rt.settings.database_url) as s:
-        item = lock_item(s, item_id)
-        if item is None or item.status in m.TERMINAL:
-            return item.status if item else "missing"
-        audit(s, item, "fail", item.status, m.FAILED, reason=reason)
-        item.status, item.failure_reason, item.decided_at = m.FAILED, reason, m.utcnow()
-        if alert:
-            row = deployment_alert(item, reason)
-            earlier = s.scalar(select(func.count()).select_from(m.Alert)
-                               .where(m.Alert.item_id == item.id, m.Alert.kind == row.kind))
-            if earlier:  # it failed before and was re-driven: a new event needs a new dedup id
-                row.dedup_id = f"{row.dedup_id}:{earlier + 1}"
-            s.add(row)
-            s.flush()
-            alert_ids.append(row.id)
-    metrics.item_decided(m.FAILED, item.provider, item.media_type)
-    log.warning("failed", item_id=item_id, reason=reason)
-    _send_alerts(rt, alert_ids)
-    return m.FAILED
-
-
-def _send_alerts(rt: Runtime, alert_ids: list[int]) -> None:
-    if not alert_ids:
-        return
-    try:
-        rt.dispatcher.publish_alerts(alert_ids)
-    except Exception as exc:  # the rows are in the outbox; the periodic flush delivers them
-        log.error("alert_dispatch_failed", alert_ids=alert_ids, error=str(exc))
-
-
-def _status(rt: Runtime, item_id: str) -> str:
-    with transaction(rt.settings.database_url) as s:
-        item = s.get(m.Item, item_id)
-        return item.status if item else "missing"

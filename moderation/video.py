@@ -6,7 +6,7 @@ item ``submitted``; ``advance`` polls it and asks the dispatcher to run it
 again after a growing countdown (a worker never sleeps on a job) until the job
 ends or the deadline passes. A completion notification only brings the next
 poll forward (``video_completions``). Offline: ``start`` decodes, samples and
-judges at once. Every end goes through ``service._record`` or ``fail``: one
+judges at once. Every end goes through ``outcomes.record`` or ``fail``: one
 decision, one alert, and the slot given back.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import structlog
 
-from moderation import metrics, service, staging, timeline
+from moderation import metrics, outcomes, service, staging, timeline, usage
 from moderation import video_jobs as jobs
 from moderation.errors import BadInput, DeploymentFault
 from moderation.policy import decide
@@ -30,15 +30,16 @@ log = structlog.get_logger("modq.video")
 def start(item_id: str, rt: Runtime | None = None) -> str:
     """Begin moderating a video item; return its status afterwards."""
     rt = rt or get_runtime()
-    if rt.settings.provider == "rekognition":
-        return _start_job(rt, item_id)
-    return _process_offline(rt, item_id)
+    with usage.recording(rt.settings.database_url, item_id, "video"):  # every provider call is accounted
+        if rt.settings.provider == "rekognition":
+            return _start_job(rt, item_id)
+        return _process_offline(rt, item_id)
 
 
 def _start_job(rt: Runtime, item_id: str) -> str:
-    status = service._status(rt, item_id)
+    status = outcomes.status(rt, item_id)
     if status == m.SUBMITTED:  # a duplicate or re-sent start: make sure the job is being polled
-        return advance(item_id, rt)
+        return _advance(rt, item_id)
     if status in (*m.TERMINAL, "missing"):
         return status
     if not jobs.acquire(rt, item_id):
@@ -46,7 +47,7 @@ def _start_job(rt: Runtime, item_id: str) -> str:
     try:
         if not service._start(rt, item_id, "rekognition"):
             jobs.finish(rt, item_id)
-            return service._status(rt, item_id)
+            return outcomes.status(rt, item_id)
         token, generation, uri = jobs.prepare_job(rt, item_id)
         source = jobs.s3_source(rt, item_id, uri, generation)
         policy = rt.active_policy().for_provider("rekognition")
@@ -68,6 +69,11 @@ def _start_job(rt: Runtime, item_id: str) -> str:
 def advance(item_id: str, rt: Runtime | None = None) -> str:
     """Poll a running Rekognition job once and act on what it says; return the item's status."""
     rt = rt or get_runtime()
+    with usage.recording(rt.settings.database_url, item_id, "video"):
+        return _advance(rt, item_id)
+
+
+def _advance(rt: Runtime, item_id: str) -> str:
     status, job = jobs.claim_poll(rt, item_id)
     if status in m.TERMINAL:
         jobs.release(rt, item_id)  # harmless if already given back
@@ -109,7 +115,7 @@ def next_poll_in(settings, elapsed: float, remaining: float) -> float:
 def _process_offline(rt: Runtime, item_id: str) -> str:
     provider = rt.provider
     if not service._start(rt, item_id, provider.name):
-        return service._status(rt, item_id)
+        return outcomes.status(rt, item_id)
     s = rt.settings
     try:
         ref = service._reparse(rt, jobs.uri(rt, item_id))
@@ -136,13 +142,17 @@ def _decide(rt: Runtime, item_id: str, provider: str, detections: list[timeline.
     decision = decide(labels, policy)
     analysis = Analysis(provider=provider, model_version=model_version, labels=labels, raw=raw)
 
+    # Billed by the minute analysed (Rekognition), whatever the number of calls; written with the decision.
+    seconds = float(metadata.get("DurationMillis") or 0) / 1000
+    usage.note_video_seconds(provider, "StartContentModeration" if provider == "rekognition" else "AnalyzeVideo",
+                             seconds)
     written = []
 
     def write_timeline(s, item, row) -> None:  # runs only if this delivery records the decision
         jobs.write_timeline(s, item.id, row.id, provider, detections, summaries, metadata)
         written.append(True)
 
-    status = service._record(rt, item_id, analysis, decision, content_key, policy.min_confidence,
+    status = outcomes.record(rt, item_id, analysis, decision, content_key, policy.min_confidence,
                              reasons=timeline.reasons(decision, detections), extra=write_timeline)
     if written and provider == "rekognition":  # stored video is billed by the minute, not per call
         minutes = float(metadata.get("DurationMillis") or 0) / 60_000
@@ -152,9 +162,9 @@ def _decide(rt: Runtime, item_id: str, provider: str, detections: list[timeline.
 
 
 def fail(item_id: str, reason: str, rt: Runtime | None = None, alert: bool = False) -> str:
-    """``service.fail_item`` for a video: also ends its job record and gives back its slot."""
+    """``outcomes.fail_item`` for a video: also ends its job record and gives back its slot."""
     rt = rt or get_runtime()
-    status = service.fail_item(item_id, reason, rt=rt, alert=alert)
+    status = outcomes.fail_item(item_id, reason, rt=rt, alert=alert)
     jobs.end_failed(rt, item_id, reason)
     jobs.finish(rt, item_id)
     return status

@@ -8,7 +8,7 @@ import structlog
 from celery import Task
 from celery.exceptions import Reject, Retry
 
-from moderation import logs, service, video
+from moderation import logs, outcomes, video
 from moderation.errors import ModqError
 from worker.app import settings
 
@@ -72,7 +72,7 @@ class ModqTask(Task):
         if self.name in ITEM_TASKS and args:
             attempts = self.request.retries + 1
             reason = str(exc) if isinstance(exc, ModqError) else f"{type(exc).__name__}: {exc}"
-            fail = video.fail if ITEM_TASKS[self.name] == "video" else service.fail_item
+            fail = video.fail if ITEM_TASKS[self.name] == "video" else outcomes.fail_item
             fail(args[0], f"gave up after {attempts} attempts: {reason}")
 
     def after_return(self, *args, **kwargs):

@@ -129,3 +129,5 @@ from moderation.store import review_models  # noqa: E402,F401  (review tables an
 from moderation.store import video_models  # noqa: E402,F401  (registers the video tables for Alembic)
 
 from moderation.store import policy_models  # noqa: E402,F401  (versioned policies; migration 0004_policy)
+
+from moderation.store import usage_models  # noqa: E402,F401  (provider calls and hash banks; migration 0006_pay_once)

@@ -100,6 +100,7 @@ class RekognitionState:
             self.bytes_errors: dict[str, str] = {}
             self.default_labels: list[dict[str, Any]] = []
             self.accept_any_s3 = False
+            self.s3_mirror = None  # an S3 client (moto): add_s3_object also puts the object there
             self.latency_s = 0.0
             self.throttle_ratio = 0.0
             self.server_error_ratio = 0.0
@@ -155,6 +156,8 @@ class RekognitionState:
             self.s3_objects[(bucket, key)] = {
                 "kind": kind, "labels": list(labels or []), "error": error, "fail_job": fail_job,
             }
+        if self.s3_mirror is not None:  # the worker looks at the object (HeadObject) before paying for a call
+            put_placeholder(self.s3_mirror, bucket, key)
 
     def set_bytes_labels(self, sha256_hex: str, labels: list[dict[str, Any]], error: str | None = None) -> None:
         check_error_code(error)
@@ -281,3 +284,12 @@ class RekognitionState:
                 raise FakeError("InvalidImageFormatException", f"{where} is not a JPEG or PNG image")
             raise FakeError("InvalidS3ObjectException", f"{where} is not a readable video")
         return copy.deepcopy(obj)
+
+
+def put_placeholder(s3, bucket: str, key: str) -> None:
+    """An object at ``bucket``/``key`` in a real (moto) S3, so S3 calls the worker makes about it succeed."""
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=f"fake rekognition object {key}".encode())
+    except s3.exceptions.NoSuchBucket:
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key=key, Body=f"fake rekognition object {key}".encode())

@@ -83,8 +83,10 @@ def fake_rekognition():
 
 
 @pytest.fixture
-def rekognition(fake_rekognition):
+def rekognition(fake_rekognition, moto_endpoint):
     fake_rekognition.reset()
+    # Its S3 objects exist in moto's S3 too: the worker checks an object's ETag there before paying for a call.
+    fake_rekognition.s3_mirror = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
     yield fake_rekognition
     assert fake_rekognition.shape_errors == [], "the fake answered something botocore's model rejects"
 

@@ -50,7 +50,7 @@ def activity(rt, media_root, fake_provider):
 def test_collect_reports_every_section(rt, broker, activity):
     sections = {s.key: s for s in cli_stats.collect(rt.settings, timedelta(minutes=15))}
     assert [s.key for s in cli_stats.collect(rt.settings, timedelta(minutes=15))] == \
-        ["queues", "items", "recent", "latency", "outbox", "video"]
+        ["queues", "items", "recent", "latency", "outbox", "video", "calls", "cost"]
     assert all(s.error is None for s in sections.values()), {k: s.error for k, s in sections.items()}
     assert sections["queues"].data == {"waiting": {"images": 2, "videos": 1, "alerts": 0, "maintenance": 0},
                                        "unacked": 0}

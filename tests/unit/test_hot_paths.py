@@ -106,7 +106,9 @@ def test_one_transaction_moves_to_processing_and_reads_the_uri(rt, media_root):
         assert service.process_image(item_id, rt=rt) == "approved"
     finally:
         event.remove(engine, "begin", count)
-    assert len(begins) == 2  # begin (lock, processing, uri) + record (analysis, decision, outbox)
+    # begin (lock, processing, uri) + pay-once lookup (bank, earlier analysis) + record (analysis, decision,
+    # outbox, provider calls): the lookup is a read that can save a paid call
+    assert len(begins) == 3
     with transaction(rt.settings.database_url) as s:
         events = [e.action for e in s.query(m.AuditEvent).filter_by(item_id=item_id).order_by(m.AuditEvent.id)]
     assert events == ["submit", "processing", "decide"]

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from moderation import metrics, service
+from moderation import metrics, outcomes, service
 from moderation.errors import BadInput, DeploymentFault, TransientFault
 from moderation.store import models as m
 from moderation.store.db import transaction
@@ -130,7 +130,7 @@ def test_process_image_counts_each_outcome_once(rt, media_root, fake_provider):
         service.process_image(item_id, rt=rt)
     for item_id in ids:  # a duplicate delivery changes nothing and counts nothing
         service.process_image(item_id, rt=rt)
-    service.fail_item(ids[0], "too late: already decided", rt=rt)
+    outcomes.fail_item(ids[0], "too late: already decided", rt=rt)
 
     decided = dict(provider="local", media_type="image")
     assert snap.delta("modq_items_decided_total", verdict="approved", **decided) == 2

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from sqlalchemy import func, select
 
-from moderation import alerts, service
+from moderation import alerts, outcomes, service
 from moderation.errors import BadInput, DeploymentFault, RefusedSubmission, TransientFault
 from moderation.store import models as m
 from moderation.store.db import transaction
@@ -181,7 +181,7 @@ def test_transient_fault_propagates_and_leaves_item_processing(rt, media_root, f
 def test_fail_item_is_final_and_audited(rt, media_root):
     put(media_root, "a.jpg", jpeg_bytes())
     item_id = service.submit("a.jpg", rt=rt).item_id
-    service.fail_item(item_id, "gave up after 5 attempts: throttled", rt=rt)
+    outcomes.fail_item(item_id, "gave up after 5 attempts: throttled", rt=rt)
     assert service.process_image(item_id, rt=rt) == "failed"  # not reprocessed
     with transaction(rt.settings.database_url) as s:
         actions = [e.action for e in s.scalars(select(m.AuditEvent).order_by(m.AuditEvent.id))]

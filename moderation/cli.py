@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from config.settings import get_settings
-from moderation import cli_api, cli_bank, cli_items_retry, cli_policy, cli_review, cli_stats, cli_tokens, logs
+from moderation import (cli_api, cli_bank, cli_ingest, cli_items_retry, cli_policy, cli_review, cli_stats,
+                        cli_tokens, logs)
 from moderation.errors import ConfigError, ModqError
 
 app = typer.Typer(help="modq: content moderation queue worker.", no_args_is_help=True, add_completion=False)
@@ -23,6 +24,7 @@ app.add_typer(cli_policy.app, name="policy")
 app.add_typer(cli_tokens.app, name="tokens")
 app.add_typer(cli_review.app, name="review")
 app.add_typer(cli_bank.app, name="bank")
+app.add_typer(cli_ingest.app, name="ingest")
 app.command("api")(cli_api.api)
 app.command("stats")(cli_stats.stats)
 items_app.command("retry")(cli_items_retry.retry)

@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from moderation.errors import BadInput, RefusedSubmission
 
@@ -99,8 +99,31 @@ def _parse_s3(parsed, uri: str, allowed: frozenset[str] | None) -> MediaRef:
         if not match:
             raise RefusedSubmission(f"S3 URI {_shown(uri)!r}: the only query accepted is versionId=...")
         version = unquote(match.group(1))
-    canonical = f"s3://{bucket}/{key}" + (f"?versionId={version}" if version else "")
-    return MediaRef(uri=canonical, scheme="s3", bucket=bucket, key=key, version=version)
+    return MediaRef(uri=s3_uri(bucket, key, version), scheme="s3", bucket=bucket, key=key, version=version)
+
+
+# What ``parse`` would otherwise change on the way back: "%" (decoded), "?" and "#" (query and
+# fragment), trailing whitespace (``parse`` strips the URI) and leading "/" (``_parse_s3`` drops them).
+# S3 keys may contain all of these, and S3 upload events deliver them (moderation/s3_events.py).
+_KEY_UNSAFE = re.compile(r"[%?#]|^/+|\s+\Z")
+_VERSION_UNSAFE = re.compile(r"[%&#\s]")
+
+
+def valid_bucket_name(name: str) -> bool:
+    return bool(_BUCKET.match(name))
+
+
+def s3_uri(bucket: str, key: str, version: str = "") -> str:
+    """The canonical ``s3://`` URI of an object: ``parse`` gives back exactly this bucket, key and version.
+
+    Everything else (unicode, "+", spaces inside the key) stays as it is, so URIs remain readable.
+    Keys with control characters have no URI: ``parse`` refuses them.
+    """
+    def esc(match: re.Match) -> str:
+        return quote(match.group(), safe="")
+
+    uri = f"s3://{bucket}/{_KEY_UNSAFE.sub(esc, key)}"
+    return uri + (f"?versionId={_VERSION_UNSAFE.sub(esc, version)}" if version else "")
 
 
 def _parse_local(raw_path: str, media_root: Path) -> MediaRef:

@@ -418,3 +418,16 @@ def process_exited(pid: int) -> None:
     if MULTIPROCESS:
         multiprocess.mark_process_dead(pid)
 
+
+# --- S3 upload events (moderation/ingest_s3.py) --------------------------------
+
+S3_EVENTS = Counter(
+    "modq_s3_events", "S3 upload event records read from MODQ_S3_EVENTS_QUEUE_URL, by outcome (created, duplicate, "
+    "skipped, ignored, rejected) and reason (the filter that skipped it, or why it was ignored).",
+    ["outcome", "reason"],
+)
+
+
+def s3_event(outcome: str, reason: str = "") -> None:
+    """Count one event record; call it after the item it created (if any) was committed."""
+    S3_EVENTS.labels(outcome, reason).inc()

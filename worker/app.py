@@ -42,7 +42,7 @@ app.conf.update(
     task_routes={"modq.moderate_image": {"queue": "images"}, "modq.publish_alert": {"queue": "alerts"},
                  "modq.flush_outbox": {"queue": "alerts"}, "modq.start_video": {"queue": "videos"},
                  "modq.poll_video": {"queue": "videos"}, "modq.drain_video_completions": {"queue": "maintenance"},
-                 "modq.reap_stuck": {"queue": "maintenance"}},
+                 "modq.reap_stuck": {"queue": "maintenance"}, "modq.ingest_s3_events": {"queue": "maintenance"}},
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     task_ignore_result=True,
@@ -66,6 +66,10 @@ if settings.video_completion_queue_url:  # Rekognition completion notifications,
     app.conf.beat_schedule["drain-video-completions"] = {
         "task": "modq.drain_video_completions", "schedule": settings.video_completion_interval_seconds,
         "options": {"queue": "maintenance", "expires": settings.video_completion_interval_seconds}}
+if settings.s3_events_queue_url:  # S3 upload events, via SQS (moderation/ingest_s3.py)
+    app.conf.beat_schedule["ingest-s3-events"] = {
+        "task": "modq.ingest_s3_events", "schedule": settings.s3_events_interval_seconds,
+        "options": {"queue": "maintenance", "expires": settings.s3_events_interval_seconds}}
 
 
 @signals.setup_logging.connect

@@ -68,3 +68,11 @@ def poll_video(item_id: str) -> str:
 @app.task(base=ModqTask, name="modq.drain_video_completions", acks_late=True)
 def drain_video_completions() -> int:
     return video_completions.drain()
+
+
+# S3 upload events (README "Ingest from S3 uploads"): beat drains the queue the buckets notify.
+@app.task(base=ModqTask, name="modq.ingest_s3_events", acks_late=True)
+def ingest_s3_events() -> dict:
+    from moderation import ingest_s3
+
+    return ingest_s3.drain().as_dict()

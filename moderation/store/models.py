@@ -131,3 +131,5 @@ from moderation.store import video_models  # noqa: E402,F401  (registers the vid
 from moderation.store import policy_models  # noqa: E402,F401  (versioned policies; migration 0004_policy)
 
 from moderation.store import usage_models  # noqa: E402,F401  (provider calls and hash banks; migration 0006_pay_once)
+
+from moderation.store import ingest_models  # noqa: E402,F401  (rejected S3 event records; migration 0005_s3_ingest)

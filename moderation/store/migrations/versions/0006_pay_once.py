@@ -1,14 +1,14 @@
 """pay once: provider call accounting and hash banks
 
 Revision ID: 0006_pay_once
-Revises: 0004_policy
+Revises: 0005_s3_ingest
 Create Date: 2026-11-22 07:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0006_pay_once'
-down_revision = '0004_policy'
+down_revision = '0005_s3_ingest'
 branch_labels = None
 depends_on = None
 

@@ -74,6 +74,9 @@ def apply(
     path: Path | None = typer.Argument(None, help="Thresholds file (default MODQ_THRESHOLDS)"),
     note: str = typer.Option("", "--note", help="Why: shown in history"),
     author: str | None = typer.Option(None, "--author", help="default $USER"),
+    reevaluate: bool = typer.Option(False, "--reevaluate",
+                                    help="Then re-decide unreviewed flagged items under it (alerts only if stricter)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome (and --reevaluate summary) as JSON"),
 ) -> None:
     """Validate a thresholds file and make it the active version; workers pick it up within
     MODQ_POLICY_REFRESH_SECONDS."""
@@ -88,11 +91,29 @@ def apply(
         _fail(str(exc))
     for warning in result.policy.warnings:
         _warn(warning)
+    # --reevaluate also when it was already active: that finishes an interrupted run (a repeat changes nothing)
+    summary = _reevaluate(result.policy, author or policy_store.default_author()) if reevaluate else None
+    if as_json:
+        print(json.dumps({"version": result.version, "created": result.created,
+                          "reevaluated": summary.to_dict() if summary else None}, indent=2))
+        return
     if result.created:
         out.print(f"version {result.version} is now active (workers pick it up within "
                   f"{settings.policy_refresh_seconds:g} s)", highlight=False)
     else:
         out.print(f"version {result.version} is already active; nothing changed", highlight=False)
+    if summary:
+        out.print(f"re-evaluated {summary.examined} unreviewed flagged items under {summary.version}: "
+                  f"{summary.unchanged} unchanged, {summary.approved} approved, {summary.rejected} rejected "
+                  f"({summary.alerts} alerts sent), {summary.claimed} skipped (claimed by a reviewer)",
+                  highlight=False, soft_wrap=True)  # one line, whatever the terminal width: scripts grep it
+
+
+def _reevaluate(new: policy_mod.ThresholdPolicy, author: str):
+    from moderation.reevaluate import reevaluate
+    from moderation.runtime import get_runtime
+
+    return reevaluate(get_runtime(), new, author)
 
 
 @app.command("history")
@@ -177,3 +198,7 @@ def simulate(
             q = report.confusion(which, c)
             quality.add_row(c, which, _pct(q.precision), _pct(q.recall), _pct(q.f1), f"{q.tp}/{q.fp}/{q.fn}")
     out.print(quality)
+
+
+# `recommend` lives in its own module (this one is the version-control half); importing it registers it on `app`.
+from moderation import cli_policy_tune  # noqa: E402,F401

@@ -36,6 +36,8 @@ class PolicyOut(BaseModel):
     yaml: str
     policy: dict[str, Any]
     changed: bool | None = Field(None, description="PUT only: false when it was already the active version")
+    reevaluated: dict[str, Any] | None = Field(
+        None, description="PUT ?reevaluate=true only: examined, unchanged, approved, rejected, claimed, alerts")
 
 
 def _active(rt: Runtime) -> dict:
@@ -58,12 +60,19 @@ def get_policy(principal: Admin, rt: Rt):
 
 @router.put("/v1/policy", response_model=PolicyOut, operation_id="putPolicy",
             responses={422: {"model": schemas.Problem, "description": "Invalid thresholds; the message names the key"}})
-def put_policy(principal: Admin, rt: Rt, body: PolicyIn):
+def put_policy(principal: Admin, rt: Rt, body: PolicyIn, reevaluate: bool = False):
     """Validate a thresholds file and make it the active version (workers pick it up within
-    MODQ_POLICY_REFRESH_SECONDS). Applying the active version again changes nothing."""
+    MODQ_POLICY_REFRESH_SECONDS). Applying the active version again changes nothing.
+    ``?reevaluate=true``: then re-decide unreviewed flagged items under it, as
+    ``modq policy apply --reevaluate`` does (alerts only for items now rejected)."""
     try:
         result = policy_store.apply(rt.settings.database_url, body.yaml, author=principal.name, note=body.note,
                                     source="thresholds")
     except ConfigError as exc:
         return problem(422, str(exc))
-    return {**_active(rt), "changed": result.created}
+    done = None
+    if reevaluate:
+        from moderation.reevaluate import reevaluate as run
+
+        done = run(rt, result.policy, principal.name).to_dict()
+    return {**_active(rt), "changed": result.created, "reevaluated": done}

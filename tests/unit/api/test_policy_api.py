@@ -32,3 +32,23 @@ def test_api_get_and_put(client, auth, rt):
 def test_put_rejects_bad_input_with_422(client, auth, body, named):
     bad = client.put("/v1/policy", headers=auth["admin"], json=body)
     assert bad.status_code == 422 and named in bad.json()["message"], bad.json()
+
+
+def test_put_reevaluate_redecides_flagged_items(client, auth, rt, flagged):
+    from sqlalchemy import select
+
+    from moderation.store import models as m
+    from moderation.store.db import transaction
+
+    ids = [flagged("Hate Symbols", 70), flagged("Hate Symbols", 55)]  # both flagged under the file's policy
+    put = client.put("/v1/policy?reevaluate=true", headers=auth["admin"], json={"yaml": STRICT})
+    assert put.status_code == 200, put.text
+    assert put.json()["reevaluated"] == {"version": policy.parse(STRICT).version, "examined": 2, "unchanged": 1,
+                                         "approved": 0, "rejected": 1, "claimed": 0, "alerts": 1}
+    with transaction(rt.settings.database_url) as s:
+        events = [(e.item_id, e.actor, e.to_status) for e in
+                  s.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "reevaluate"))]
+    assert events == [(ids[0], "root", "rejected")]
+    again = client.put("/v1/policy?reevaluate=true", headers=auth["admin"], json={"yaml": STRICT}).json()
+    assert again["changed"] is False and again["reevaluated"]["rejected"] == 0
+    assert client.put("/v1/policy", headers=auth["admin"], json={"yaml": STRICT}).json()["reevaluated"] is None

@@ -80,7 +80,9 @@ def entries(s: Session, include_removed: bool = False, limit: int = 1000) -> lis
 def match(s: Session, content_key: str, pdq: str | None = None, max_distance: int = 0) -> Match | None:
     """The active entry for this content: the same key, else (``pdq``, ``max_distance`` > 0) the nearest PDQ
     hash within ``max_distance`` bits; on a tie, a rejection wins."""
-    exact = active(s, content_key)
+    b = BankEntry  # columns, not an entity: this runs before every image's provider call
+    exact = s.execute(select(b.id, b.verdict, b.note).where(b.content_key == content_key, b.removed_at.is_(None))
+                      .order_by(b.id.desc()).limit(1)).first()
     if exact is not None:
         return Match(exact.id, exact.verdict, exact.note, 0)
     if not pdq or max_distance <= 0:

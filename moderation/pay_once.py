@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from moderation import banks
 from moderation.providers.base import Analysis, ModerationLabel
 from moderation.store import models as m
+from moderation.store.db import transaction
 
 
 @dataclass(frozen=True)
@@ -33,25 +34,24 @@ class Reusable:
     first_item_id: str | None  # the item whose call produced it, for the audit trail
 
 
-def current_model_version(s: Session, provider) -> str | None:
-    """The model version a call would use now: the provider's own if it knows it (the offline
-    model), else the one its latest answer reported (Rekognition says it only in a response)."""
+def _model_version(provider):
+    """The model version a call would use now: the provider's own when it knows it (the offline model),
+    else (Rekognition says it only in a response) the one its latest stored answer reported, as a
+    subquery of the lookup itself: no extra round trip on the hot path."""
     known = getattr(provider, "model_version", None)
     if isinstance(known, str):
         return known
-    return s.scalar(select(m.Analysis.model_version).where(m.Analysis.provider == provider.name)
-                    .order_by(m.Analysis.id.desc()).limit(1))
+    return (select(m.Analysis.model_version).where(m.Analysis.provider == provider.name)
+            .order_by(m.Analysis.id.desc()).limit(1).scalar_subquery())
 
 
 def reusable(s: Session, content_key: str, provider, min_confidence: float) -> Reusable | None:
-    """The newest analysis of ``content_key`` a new call would reproduce, if any."""
-    version = current_model_version(s, provider)
-    if version is None:
-        return None
-    row = s.scalars(select(m.Analysis)
-                    .where(m.Analysis.content_key == content_key, m.Analysis.provider == provider.name,
-                           m.Analysis.model_version == version, m.Analysis.min_confidence <= min_confidence)
-                    .order_by(m.Analysis.id.desc()).limit(1)).first()
+    """The newest analysis of ``content_key`` a new call would reproduce, if any (one statement)."""
+    a = m.Analysis
+    row = s.execute(select(a.id, a.provider, a.model_version, a.labels, a.content_types)
+                    .where(a.content_key == content_key, a.provider == provider.name,
+                           a.model_version == _model_version(provider), a.min_confidence <= min_confidence)
+                    .order_by(a.id.desc()).limit(1)).first()
     if row is None:
         return None
     # Labels between the old and today's min_confidence were not asked for now: drop them,
@@ -72,8 +72,6 @@ class Known:
 def lookup(database_url: str, content_key: str, provider, min_confidence: float, dedupe: bool = True,
            pdq: str | None = None, pdq_distance: int = 0) -> Known:
     """What is known about this content: a bank match first, else (``dedupe``) a reusable analysis."""
-    from moderation.store.db import transaction
-
     with transaction(database_url) as s:
         match = banks.match(s, content_key, pdq, pdq_distance)
         if match is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import structlog
 
-from moderation import metrics, outcomes, service, staging, timeline, usage
+from moderation import lease, metrics, outcomes, service, staging, timeline, usage
 from moderation import video_jobs as jobs
 from moderation.errors import BadInput, DeploymentFault
 from moderation.policy import decide
@@ -27,13 +27,23 @@ from moderation.store import models as m
 log = structlog.get_logger("modq.video")
 
 
-def start(item_id: str, rt: Runtime | None = None) -> str:
-    """Begin moderating a video item; return its status afterwards."""
+def start(item_id: str, rt: Runtime | None = None, owner: str | None = None) -> str:
+    """Begin moderating a video item; return its status afterwards.
+
+    ``owner`` names this delivery (the task id) in the item's lease on the
+    offline path, where one delivery decodes the whole video: a duplicate
+    arriving meanwhile gets ``LeaseBusy`` and looks again later (the
+    Rekognition path is idempotent through its ClientRequestToken instead).
+    """
     rt = rt or get_runtime()
     with usage.recording(rt.settings.database_url, item_id, "video"):  # every provider call is accounted
         if rt.settings.provider == "rekognition":
             return _start_job(rt, item_id)
-        return _process_offline(rt, item_id)
+        # Held until the decision: longer than the reaper waits before re-sending a silent item, so its
+        # re-send waits too; a redelivery of this same task (same owner) takes it over at once.
+        seconds = rt.settings.reaper_stuck_after_seconds + rt.settings.processing_lease_seconds
+        with lease.held(rt.leases, item_id, owner or m.new_id(), seconds):
+            return _process_offline(rt, item_id)
 
 
 def _start_job(rt: Runtime, item_id: str) -> str:

@@ -53,10 +53,10 @@ def reap_stuck() -> int:
 # running job once and, via the dispatcher, schedules its own next run with a
 # growing countdown, so no worker ever sleeps on a job. Waiting for a job slot
 # (ours or Rekognition's LimitExceededException) is a deferral: no attempt spent.
-@app.task(base=ModqTask, name="modq.start_video", acks_late=True,
+@app.task(base=ModqTask, bind=True, name="modq.start_video", acks_late=True,
           autoretry_for=(TransientFault,), max_retries=settings.max_attempts - 1, **RETRY, **DEFER)
-def start_video(item_id: str) -> str:
-    return video.start(item_id)
+def start_video(self, item_id: str) -> str:
+    return video.start(item_id, owner=self.request.id)
 
 
 @app.task(base=ModqTask, name="modq.poll_video", acks_late=True,

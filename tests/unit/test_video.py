@@ -310,3 +310,16 @@ def test_offline_size_limit(ort, media_root, make_settings):
     assert video.start(item_id, rt=ort) == "failed"
     assert "over the limit of 1,000 (MODQ_VIDEO_MAX_BYTES)" in item(ort, item_id).failure_reason
     assert ort.provider.frames == []
+
+
+def test_offline_video_is_leased_so_a_duplicate_waits_instead_of_decoding_again(ort, media_root):
+    from moderation.lease import LeaseBusy
+
+    (media_root / "clip.mp4").write_bytes(video_bytes(seconds=2))
+    item_id = service.submit("clip.mp4", rt=ort).item_id
+    ort.leases.acquire(item_id, "task-1", 600)  # the first delivery is decoding it
+    with pytest.raises(LeaseBusy, match=f"another delivery is processing item {item_id}"):
+        video.start(item_id, rt=ort, owner="task-2")  # the reaper's re-send
+    assert item(ort, item_id).status == "queued" and ort._provider.frames == []
+    assert video.start(item_id, rt=ort, owner="task-1") == "approved"  # a redelivery of the first takes over
+    assert ort.leases.acquire(item_id, "task-2", 600) == 0  # and gives the lease back when done

@@ -57,6 +57,19 @@ def add(s: Session, content_key: str, verdict: str, *, note: str = "", source: s
     return entry, True
 
 
+def bank_review_rejection(s: Session, item_id: str, reviewer: str, reason: str) -> None:
+    """MODQ_BANK_REVIEWER_REJECTIONS: a reviewer rejected the item, so the same content is rejected next time
+    with no provider call. Content already banked keeps its entry (a known-good one is a deliberate choice,
+    to revisit by hand)."""
+    from moderation.store.models import Item
+
+    key = s.scalar(select(Item.content_key).where(Item.id == item_id))
+    if not key or active(s, key) is not None:
+        return
+    add(s, key, "rejected", note=f"rejected in review by {reviewer}: {reason}", source=f"review:{item_id}",
+        added_by=reviewer)
+
+
 def remove(s: Session, entry_id: int, removed_by: str) -> BankEntry:
     entry = s.get(BankEntry, entry_id)
     if entry is None or entry.removed_at is not None:

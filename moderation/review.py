@@ -19,6 +19,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from moderation import banks
 from moderation.alerts import decision_alert
 from moderation.errors import BadInput, ModqError
 from moderation.runtime import Runtime
@@ -134,7 +135,7 @@ def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, 
         with transaction(rt.settings.database_url) as s:
             row, alert_id = _record(s, item_id, reviewer, verdict, reason, admin)
             if verdict == "rejected" and rt.settings.bank_reviewer_rejections:
-                _bank_rejection(s, item_id, reviewer, reason)
+                banks.bank_review_rejection(s, item_id, reviewer, reason)
     except IntegrityError:  # a concurrent review of the same item committed first
         raise Conflict(f"item {item_id} has already been reviewed") from None
     log.info("reviewed", item_id=item_id, verdict=verdict, reviewer=reviewer)
@@ -162,18 +163,6 @@ def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, 
     s.add(alert)
     s.flush()
     return row, alert.id
-
-
-def _bank_rejection(s: Session, item_id: str, reviewer: str, reason: str) -> None:
-    """MODQ_BANK_REVIEWER_REJECTIONS: the same content again is rejected with no provider call.
-    Content already banked keeps its entry (a known-good entry is a deliberate choice to revisit by hand)."""
-    from moderation import banks
-
-    key = s.scalar(select(m.Item.content_key).where(m.Item.id == item_id))
-    if not key or banks.active(s, key) is not None:
-        return
-    banks.add(s, key, "rejected", note=f"rejected in review by {reviewer}: {reason}", source=f"review:{item_id}",
-              added_by=reviewer)
 
 
 def _review_alert(s: Session, item: m.Item, verdict: str, reason: str, previous: str, now: datetime) -> m.Alert:

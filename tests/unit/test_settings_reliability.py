@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config.settings import load_settings
-from moderation.errors import ConfigError
+from tests.settings_cases import assert_refused
 
 
 def test_defaults():
@@ -31,8 +31,4 @@ def test_defaults():
     ({"MODQ_REAPER_INTERVAL_SECONDS": "0"}, "MODQ_REAPER_INTERVAL_SECONDS: Input should be greater than 0"),
 ])
 def test_bad_values_are_named(monkeypatch, env, message):
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    with pytest.raises(ConfigError) as info:
-        load_settings()
-    assert message in str(info.value)
+    assert_refused(monkeypatch, env, message)

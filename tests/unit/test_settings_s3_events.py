@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from config.settings import load_settings
-from moderation.errors import ConfigError
+from tests.settings_cases import assert_refused
 
 QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/modq-uploads"
 
@@ -59,11 +59,7 @@ def test_queue_urls_accepted(monkeypatch, url):
     ({"MODQ_S3_EVENTS_MAX_MESSAGES": "0"}, "MODQ_S3_EVENTS_MAX_MESSAGES"),
 ])
 def test_bad_values_are_named(monkeypatch, env, message):
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    with pytest.raises(ConfigError) as info:
-        load_settings()
-    assert message in str(info.value)
+    assert_refused(monkeypatch, env, message)
 
 
 def test_beat_drains_the_queue_only_when_it_is_set():

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import structlog
 
-from moderation import lease, metrics, outcomes, service, staging, timeline, usage
+from moderation import lease, metrics, outcomes, pay_once, service, staging, timeline, usage
 from moderation import video_jobs as jobs
 from moderation.errors import BadInput, DeploymentFault
-from moderation.policy import decide
+from moderation.policy import Decision, decide
 from moderation.providers import local_video
 from moderation.providers.base import Analysis
 from moderation.providers.rekognition_video import JobLimitExceeded
 from moderation.runtime import Runtime, get_runtime
 from moderation.store import models as m
+from moderation.store.usage_models import BANKED
 
 log = structlog.get_logger("modq.video")
 
@@ -52,6 +53,12 @@ def _start_job(rt: Runtime, item_id: str) -> str:
         return _advance(rt, item_id)
     if status in (*m.TERMINAL, "missing"):
         return status
+    try:
+        banked = _from_bank(rt, item_id, "rekognition", "StartContentModeration", _content_key(rt, item_id))
+    except BadInput as exc:
+        return fail(item_id, str(exc), rt=rt)
+    if banked is not None:
+        return banked
     if not jobs.acquire(rt, item_id):
         raise jobs.waiting(rt, item_id, f"all {rt.video_slots.limit} are taken")
     try:
@@ -130,10 +137,13 @@ def _process_offline(rt: Runtime, item_id: str) -> str:
     try:
         ref = service._reparse(rt, jobs.uri(rt, item_id))
         with staging.local_copy(rt.s3() if ref.scheme == "s3" else None, ref, s.video_max_bytes) as path:
+            key = jobs.sha256(path) if ref.scheme == "file" else jobs.content_key_of(ref.uri)
+            banked = _from_bank(rt, item_id, provider.name, "AnalyzeVideo", key, started=True)
+            if banked is not None:
+                return banked
             policy = rt.active_policy().for_provider(provider.name)
             result = local_video.analyze(path, provider, policy.min_confidence, s.video_sample_fps,
                                          s.video_max_seconds, s.video_sampling, s.local_threads)
-            key = jobs.sha256(path) if ref.scheme == "file" else jobs.content_key_of(ref.uri)
     except BadInput as exc:
         return fail(item_id, str(exc), rt=rt)
     except DeploymentFault as exc:
@@ -141,6 +151,26 @@ def _process_offline(rt: Runtime, item_id: str) -> str:
     raw = {"VideoMetadata": result.metadata, "ModerationModelVersion": result.model_version,
            "Detections": len(result.detections)}
     return _decide(rt, item_id, provider.name, result.detections, result.model_version, raw, key, result.metadata)
+
+
+def _content_key(rt: Runtime, item_id: str) -> str:
+    """What identifies a video's content before any job: its S3 identity, or a local file's sha256."""
+    ref = service._reparse(rt, jobs.uri(rt, item_id))
+    return jobs.content_key_of(ref.uri) if ref.scheme == "s3" else jobs.sha256(ref.path)
+
+
+def _from_bank(rt: Runtime, item_id: str, provider: str, operation: str, content_key: str,
+               started: bool = False) -> str | None:
+    """A banked video is decided from its bank entry before any job or decoding (``pay_once``); None if not banked."""
+    policy = rt.active_policy().for_provider(provider)
+    match = pay_once.lookup(rt.settings.database_url, content_key, None, policy.min_confidence, dedupe=False).bank
+    if match is None:
+        return None
+    if not started and not service._start(rt, item_id, provider):
+        return outcomes.status(rt, item_id)
+    usage.note_call(provider, operation, BANKED)
+    return outcomes.record(rt, item_id, None, Decision(match.verdict, [], policy.version), content_key,
+                           policy.min_confidence, reasons=[match.reason()])
 
 
 def _decide(rt: Runtime, item_id: str, provider: str, detections: list[timeline.Detection], model_version: str,

@@ -323,3 +323,35 @@ def test_offline_video_is_leased_so_a_duplicate_waits_instead_of_decoding_again(
     assert item(ort, item_id).status == "queued" and ort._provider.frames == []
     assert video.start(item_id, rt=ort, owner="task-1") == "approved"  # a redelivery of the first takes over
     assert ort.leases.acquire(item_id, "task-2", 600) == 0  # and gives the lease back when done
+
+
+def test_a_banked_offline_video_is_decided_without_decoding(ort, media_root):
+    import hashlib
+
+    from moderation import banks
+
+    data = video_bytes(seconds=2)
+    (media_root / "known.mp4").write_bytes(data)
+    with transaction(ort.settings.database_url) as s:
+        entry, _ = banks.add(s, hashlib.sha256(data).hexdigest(), "rejected", note="known-bad clip",
+                             source="test", added_by="t")
+        entry_id = entry.id
+    item_id = service.submit("known.mp4", rt=ort).item_id
+    assert video.start(item_id, rt=ort) == "rejected"
+    assert ort._provider.frames == []  # not one frame decoded
+    row = item(ort, item_id)
+    assert row.attempts == 1 and row.analysis_id is None
+    with transaction(ort.settings.database_url) as s:
+        assert s.scalar(select(m.Decision.reasons))[0]["bank_entry"] == entry_id
+
+
+def test_a_banked_s3_video_starts_no_rekognition_job(vrt, stub, slots):
+    from moderation import banks
+
+    with transaction(vrt.settings.database_url) as s:
+        banks.add(s, f"s3:{BUCKET}/in/clip.mp4@", "approved", note="our own trailer", source="test", added_by="t")
+    item_id = submit_s3(vrt)
+    assert video.start(item_id, rt=vrt) == "approved"  # the Stubber has no response queued: no call was made
+    assert slots.holders() == [] and polls(vrt) == []
+    row = item(vrt, item_id)
+    assert (row.provider, row.attempts, row.job_id) == ("rekognition", 1, None)

@@ -53,6 +53,7 @@ class LocalProvider:
     name = "local"
     reads_s3_directly = False
     decodes_pixels = True  # imaging.prepare keeps its validating decode for analyze_image
+    model_version = MODEL_VERSION  # known before any call: paying once reuses only this version's analyses
 
     def __init__(self, threads: int = 1):
         if threads < 1:

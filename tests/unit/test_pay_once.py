@@ -246,3 +246,11 @@ def test_pdq_distance_out_of_range_is_refused(value, message):
 
     with pytest.raises(ConfigError, match=f"MODQ_BANK_PDQ_DISTANCE: .*{message}"):
         load_settings(bank_pdq_distance=value)
+
+
+def test_the_offline_model_declares_its_version_before_any_call():
+    """So a new NudeNet release stops reuse at once, not after its first new-content call."""
+    from moderation import pay_once
+    from moderation.providers.local import MODEL_VERSION, LocalProvider
+
+    assert pay_once._model_version(metrics.InstrumentedProvider(LocalProvider())) == MODEL_VERSION

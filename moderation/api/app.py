@@ -14,7 +14,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from moderation.api import audit, console, errors, health, items, metrics, policy, review
+from moderation.api import audit, bank, console, errors, health, items, metrics, policy, review
 from moderation.api.auth import docs_reader
 from moderation.api.middleware import BodyLimit, SecurityHeaders
 from moderation.runtime import Runtime, get_runtime
@@ -37,7 +37,7 @@ def create_app(runtime: Runtime | None = None, health_checks: dict[str, health.C
     app.state.rt = rt
     app.state.health_checks = health.DEFAULT_CHECKS if health_checks is None else health_checks
     errors.install(app)
-    for module in (items, review, policy, audit, health, metrics, console):
+    for module in (items, review, policy, bank, audit, health, metrics, console):
         app.include_router(module.router)
     _docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

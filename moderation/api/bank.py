@@ -1,0 +1,118 @@
+"""Hash bank API: list (reviewer, admin), add and remove entries (admin).
+
+The same rules as ``modq bank``: one active entry per content key, a verdict
+of ``rejected`` or ``approved``, removal keeps the row. Over HTTP an entry
+names its content by key (as ``GET /v1/items/{id}`` would not show it, an
+item id works too); hashing a file is the CLI's job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from moderation import banks
+from moderation.api import schemas
+from moderation.api.auth import allow, runtime
+from moderation.api.errors import problem
+from moderation.errors import BadInput
+from moderation.runtime import Runtime
+from moderation.store import models as m
+from moderation.store.db import transaction
+from moderation.store.review_models import ADMIN, REVIEWER
+from moderation.store.usage_models import BankEntry
+from moderation.tokens import Principal
+
+router = APIRouter(tags=["bank"])
+Admin = Annotated[Principal, Depends(allow(ADMIN))]
+Reader = Annotated[Principal, Depends(allow(REVIEWER, ADMIN))]
+Rt = Annotated[Runtime, Depends(runtime)]
+
+
+class BankIn(BaseModel):
+    content_key: schemas.Text | None = Field(None, min_length=1, max_length=255,
+                                             description="sha256 hex, or s3:bucket/key@version as items show it")
+    item_id: schemas.Text | None = Field(None, min_length=1, max_length=36, description="Bank this item's content")
+    verdict: Literal["rejected", "approved"]
+    note: schemas.Text = Field("", max_length=2000, description="Becomes the reason of every decision it makes")
+
+    @field_validator("content_key")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError("must not contain control characters")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "BankIn":
+        if (self.content_key is None) == (self.item_id is None):
+            raise ValueError("give exactly one of content_key and item_id")
+        return self
+
+
+class BankOut(BaseModel):
+    id: int
+    content_key: str
+    verdict: str
+    note: str
+    pdq: bool
+    source: str
+    added_by: str
+    added_at: datetime
+    removed_at: datetime | None
+    removed_by: str | None
+
+
+def _out(e: BankEntry) -> dict:
+    return {"id": e.id, "content_key": e.content_key, "verdict": e.verdict, "note": e.note, "pdq": bool(e.pdq),
+            "source": e.source, "added_by": e.added_by, "added_at": e.added_at, "removed_at": e.removed_at,
+            "removed_by": e.removed_by}
+
+
+@router.get("/v1/bank", response_model=list[BankOut], operation_id="listBank")
+def list_bank(principal: Reader, rt: Rt, include_removed: bool = False,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100):
+    """Bank entries, newest first."""
+    with transaction(rt.settings.database_url) as s:
+        return [_out(e) for e in banks.entries(s, include_removed, limit)]
+
+
+@router.post("/v1/bank", response_model=BankOut, status_code=201, operation_id="addBank",
+             responses={200: {"model": BankOut, "description": "Already banked with this verdict: nothing changed"},
+                        409: {"model": schemas.Problem, "description": "Banked with the other verdict"},
+                        404: {"model": schemas.Problem, "description": "No such item"}})
+def add_bank(principal: Admin, rt: Rt, body: BankIn):
+    """Bank content: items with it are decided at once, with no provider call."""
+    with transaction(rt.settings.database_url) as s:
+        key = body.content_key
+        if body.item_id is not None:
+            item = s.get(m.Item, body.item_id)
+            if item is None:
+                return problem(404, f"no item {body.item_id!r}")
+            if not item.content_key:
+                return problem(409, f"item {body.item_id} has no content key yet (status {item.status})")
+            key = item.content_key
+        try:
+            entry, created = banks.add(s, key, body.verdict, note=body.note, source="api", added_by=principal.name)
+        except BadInput as exc:
+            return problem(409, str(exc))
+        result = _out(entry)
+    if not created:  # the same verdict again: nothing changed
+        return JSONResponse(jsonable_encoder(result), 200)
+    return result
+
+
+@router.delete("/v1/bank/{entry_id}", response_model=BankOut, operation_id="removeBank",
+               responses={404: {"model": schemas.Problem, "description": "No active entry with this number"}})
+def remove_bank(principal: Admin, rt: Rt, entry_id: Annotated[int, Path(ge=1, le=2**31 - 1)]):
+    """Stop deciding from an entry; it is kept, marked removed, so old decisions stay traceable."""
+    try:
+        with transaction(rt.settings.database_url) as s:
+            return _out(banks.remove(s, entry_id, principal.name))
+    except BadInput as exc:
+        return problem(404, str(exc))

@@ -381,6 +381,23 @@ class Section:
     after: str | None = None  # a new section goes right after this one's (if present), else at the end
 
 
+@contextlib.contextmanager
+def cleaned_up():
+    """Stop every process a benchmark started and empty its broker database, however the run ends."""
+    try:
+        yield
+    finally:
+        stop_all()
+        flush_broker()
+
+
+def record_rows(section: "Section", rows: list[list[str]], details: list[str]) -> None:
+    """Record one run's rows (sharing its details) and say where they went."""
+    for row in rows:
+        record(section, row, "\n".join(details))
+    print(f"recorded in {RESULTS.relative_to(REPO)}")
+
+
 def record(section: Section, row: list[str], details: str) -> None:
     """Append ``row`` to the section's dated table and replace its "latest run" details.
 

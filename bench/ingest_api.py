@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, details = [], [f"- Machine: {common.machine_line(info)}", f"- Versions: {common.versions_line(info)}"]
     print(f"{'API workers':>11} {'clients':>7} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
           f"{'API CPU ms/req':>14} {'PG CPU ms/req':>13} {'client CPU ms/req':>17}")
-    try:
+    with common.cleaned_up():
         with common.temp_database() as url:
             from moderation import tokens
 
@@ -174,13 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                     api.stop()
                     if "Traceback" in api.output():
                         print(f"!! the API logged a traceback; see {api.log_path}")
-    finally:
-        common.stop_all()
-        common.flush_broker()
     if not args.no_record:
-        for row in rows:
-            common.record(SECTION, row, "\n".join(details))
-        print(f"recorded in {common.RESULTS.relative_to(common.REPO)}")
+        common.record_rows(SECTION, rows, details)
     print(f"logs: {logs}")
     return 0
 

@@ -184,9 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                     "", "| clip | keyframe every | mode | frames analysed | wall s | real-time factor (wall) | CPU s | "
                     "video s per CPU s |", "|---|---|---|---|---|---|---|---|", *video_rows]
     if not args.no_record:
-        for row in rows:
-            common.record(SECTION, row, "\n".join(details))
-        print(f"recorded in {common.RESULTS.relative_to(common.REPO)}")
+        common.record_rows(SECTION, rows, details)
     return 0
 
 

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     common.print_header("Benchmark 1: pipeline overhead", info)
     logs = Path(tempfile.mkdtemp(prefix="modq-bench1-"))
     results: dict[tuple[str, int], dict[str, list[Run]]] = {}
-    try:
+    with common.cleaned_up():
         with common.temp_database() as url:
             fake = common.FakeRekognitionProcess(logs, latency=0.0, labels=VERDICT_LABELS[args.verdict])
             try:
@@ -107,9 +107,6 @@ def main(argv: list[str] | None = None) -> int:
                 common.stop_all()
                 summary = fake.stop()
                 print(f"fake Rekognition: {summary}")
-    finally:
-        common.stop_all()
-        common.flush_broker()
     rows = report(args, info, results)
     if not args.no_record:
         record(args, info, results, rows)

@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = Path(tempfile.mkdtemp(prefix="modq-profile-"))
     raw_modq = args.raw or logs / "modq.txt"
     raw_bare = raw_modq.with_name(raw_modq.stem + "-bare.txt")
-    try:
+    with common.cleaned_up():
         with common.temp_database() as url:
             fake = common.FakeRekognitionProcess(logs, latency=0.0, labels=["Explicit:99"])
             try:
@@ -213,9 +213,6 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 common.stop_all()
                 fake.stop()
-    finally:
-        common.stop_all()
-        common.flush_broker()
 
     stages, areas, total = fold(raw_modq, parent)
     b_stages, b_areas, b_total = fold(raw_bare, bare_parent)

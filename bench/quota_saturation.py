@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     common.print_header("Benchmark 2: quota saturation", info)
     logs = Path(tempfile.mkdtemp(prefix="modq-bench2-"))
     rows, details = [], [f"- Machine: {common.machine_line(info)}", f"- Versions: {common.versions_line(info)}"]
-    try:
+    with common.cleaned_up():
         for workers, threads in parse_setups(args.setups):
             result = run_setup(args, workers, threads, logs)
             ok = result["share"] >= 0.95 and result["failed"] == 0 and result["throttled_share"] < 0.01
@@ -88,13 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             details.append(f"- {workers} × {threads}: overall {fmt(result['overall'])} items/s over "
                            f"{fmt(result['span'])} s; fake server max concurrent requests "
                            f"{result['max_concurrent']}; items needing a task retry {result['retried']}.")
-    finally:
-        common.stop_all()
-        common.flush_broker()
     if not args.no_record:
-        for row in rows:
-            common.record(SECTION, row, "\n".join(details))
-        print(f"recorded in {common.RESULTS.relative_to(common.REPO)}")
+        common.record_rows(SECTION, rows, details)
     print(f"logs: {logs}")
     return 0
 

@@ -78,9 +78,21 @@ def remove(s: Session, entry_id: int, removed_by: str) -> BankEntry:
     return entry
 
 
+def _current(content_key: str, *columns):
+    """The query for a key's active entry (the newest, should two ever be active)."""
+    return (select(*columns).where(BankEntry.content_key == content_key, BankEntry.removed_at.is_(None))
+            .order_by(BankEntry.id.desc()).limit(1))
+
+
 def active(s: Session, content_key: str) -> BankEntry | None:
-    return s.scalars(select(BankEntry).where(BankEntry.content_key == content_key, BankEntry.removed_at.is_(None))
-                     .order_by(BankEntry.id.desc()).limit(1)).first()
+    return s.scalars(_current(content_key, BankEntry)).first()
+
+
+def describe(e: BankEntry) -> dict:
+    """An entry as `modq bank list --json` and `GET /v1/bank` show it."""
+    return {"id": e.id, "content_key": e.content_key, "verdict": e.verdict, "note": e.note, "pdq": bool(e.pdq),
+            "source": e.source, "added_by": e.added_by, "added_at": e.added_at, "removed_at": e.removed_at,
+            "removed_by": e.removed_by}
 
 
 def entries(s: Session, include_removed: bool = False, limit: int = 1000) -> list[BankEntry]:
@@ -93,9 +105,8 @@ def entries(s: Session, include_removed: bool = False, limit: int = 1000) -> lis
 def match(s: Session, content_key: str, pdq: str | None = None, max_distance: int = 0) -> Match | None:
     """The active entry for this content: the same key, else (``pdq``, ``max_distance`` > 0) the nearest PDQ
     hash within ``max_distance`` bits; on a tie, a rejection wins."""
-    b = BankEntry  # columns, not an entity: this runs before every image's provider call
-    exact = s.execute(select(b.id, b.verdict, b.note).where(b.content_key == content_key, b.removed_at.is_(None))
-                      .order_by(b.id.desc()).limit(1)).first()
+    b = BankEntry  # columns, not an entity: this runs before every item's provider call
+    exact = s.execute(_current(content_key, b.id, b.verdict, b.note)).first()
     if exact is not None:
         return Match(exact.id, exact.verdict, exact.note, 0)
     if not pdq or max_distance <= 0:

@@ -116,16 +116,13 @@ def list_(include_removed: bool = typer.Option(False, "--all", help="Include rem
     from moderation.store.db import transaction
 
     with transaction(get_settings().database_url) as s:
-        rows = [{"id": e.id, "content_key": e.content_key, "verdict": e.verdict, "note": e.note, "pdq": bool(e.pdq),
-                 "source": e.source, "added_by": e.added_by, "added_at": e.added_at.isoformat(),
-                 "removed_at": e.removed_at.isoformat() if e.removed_at else None}
-                for e in banks.entries(s, include_removed, limit)]
+        rows = [banks.describe(e) for e in banks.entries(s, include_removed, limit)]
     if as_json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows, indent=2, default=lambda t: t.isoformat()))
         return
     table = Table("#", "verdict", "content key", "PDQ", "note", "added", "by")
     for r in rows:
         verdict = r["verdict"] + (" (removed)" if r["removed_at"] else "")
         table.add_row(str(r["id"]), verdict, r["content_key"], "yes" if r["pdq"] else "", r["note"],
-                      r["added_at"][:19].replace("T", " "), r["added_by"])
+                      r["added_at"].strftime("%Y-%m-%d %H:%M:%S"), r["added_by"])
     out.print(table if rows else "the bank is empty")

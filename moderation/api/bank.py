@@ -25,7 +25,6 @@ from moderation.runtime import Runtime
 from moderation.store import models as m
 from moderation.store.db import transaction
 from moderation.store.review_models import ADMIN, REVIEWER
-from moderation.store.usage_models import BankEntry
 from moderation.tokens import Principal
 
 router = APIRouter(tags=["bank"])
@@ -68,18 +67,12 @@ class BankOut(BaseModel):
     removed_by: str | None
 
 
-def _out(e: BankEntry) -> dict:
-    return {"id": e.id, "content_key": e.content_key, "verdict": e.verdict, "note": e.note, "pdq": bool(e.pdq),
-            "source": e.source, "added_by": e.added_by, "added_at": e.added_at, "removed_at": e.removed_at,
-            "removed_by": e.removed_by}
-
-
 @router.get("/v1/bank", response_model=list[BankOut], operation_id="listBank")
 def list_bank(principal: Reader, rt: Rt, include_removed: bool = False,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100):
     """Bank entries, newest first."""
     with transaction(rt.settings.database_url) as s:
-        return [_out(e) for e in banks.entries(s, include_removed, limit)]
+        return [banks.describe(e) for e in banks.entries(s, include_removed, limit)]
 
 
 @router.post("/v1/bank", response_model=BankOut, status_code=201, operation_id="addBank",
@@ -101,7 +94,7 @@ def add_bank(principal: Admin, rt: Rt, body: BankIn):
             entry, created = banks.add(s, key, body.verdict, note=body.note, source="api", added_by=principal.name)
         except BadInput as exc:
             return problem(409, str(exc))
-        result = _out(entry)
+        result = banks.describe(entry)
     if not created:  # the same verdict again: nothing changed
         return JSONResponse(jsonable_encoder(result), 200)
     return result
@@ -113,6 +106,6 @@ def remove_bank(principal: Admin, rt: Rt, entry_id: Annotated[int, Path(ge=1, le
     """Stop deciding from an entry; it is kept, marked removed, so old decisions stay traceable."""
     try:
         with transaction(rt.settings.database_url) as s:
-            return _out(banks.remove(s, entry_id, principal.name))
+            return banks.describe(banks.remove(s, entry_id, principal.name))
     except BadInput as exc:
         return problem(404, str(exc))

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     aws_max_attempts: int = Field(3, ge=1, le=20, description="botocore standard-mode attempts per call")
     aws_timeout_seconds: float = Field(10.0, gt=0)
     max_image_bytes: int = Field(15 * 1024 * 1024, ge=1)
+    # Decode budget (README "What modq guarantees"): checked from the header before any pixel is decoded.
+    # At least 1 MiB: a smaller value is a unit slip ("256" meant as MiB) that would refuse every image.
+    max_decode_bytes: int = Field(256 * 1024**2, ge=1024**2, description="largest image or video frame a worker "
+                                  "decodes: width x height x bands x bytes per sample, in bytes")
     local_threads: int = Field(1, ge=1, le=64, description="onnxruntime threads per worker process")
     worker_concurrency: int = Field(2, ge=1)
     worker_pool: Literal["prefork", "threads", "solo", "gevent"] = "prefork"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
 
 from moderation.errors import BadInput
 from moderation.media import sniff
@@ -20,6 +21,8 @@ from moderation.media import sniff
 MIN_SIDE = 80
 MAX_SIDE = 10_000
 REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_MAX_DECODE_BYTES = 256 * 1024**2  # MODQ_MAX_DECODE_BYTES
+MIB = 1024**2
 _NATIVE = {"jpeg", "png"}
 
 # A decompression bomb is bad input, not a warning.
@@ -133,6 +136,53 @@ def _reencode_to_fit(data: bytes) -> bytes:
         if out.tell() <= REKOGNITION_MAX_BYTES:
             return out.getvalue()
         scale *= 0.75
+
+
+def check_sides(width: int, height: int, what: str = "image") -> None:
+    """Rekognition's 80..10,000 px a side, from the header: refused before any pixel is decoded."""
+    if min(width, height) < MIN_SIDE:
+        raise BadInput(f"{what} is {width}x{height} px; each side must be at least {MIN_SIDE} px")
+    if max(width, height) > MAX_SIDE:
+        raise BadInput(f"{what} is {width}x{height} px; each side must be at most {MAX_SIDE:,} px")
+
+
+def check_decode_budget(img: Image.Image, budget: int, what: str = "image") -> None:
+    """Refuse an opened, not yet loaded image whose pixels would take more than ``budget`` bytes.
+
+    Reads only what ``Image.open`` read from the header (size, mode, declared sample depth), so a
+    few hundred KB of compressed zeros cannot make the worker allocate gigabytes first. Call it on
+    each frame or page that will be decoded (``img.seek(n)`` first), after any ``draft``.
+    """
+    bands, sample_bytes = sample_layout(img)
+    cost = img.width * img.height * bands * sample_bytes
+    if cost > budget:
+        raise BadInput(f"{what} is {img.width}x{img.height} px with {bands} x {8 * sample_bytes}-bit samples: "
+                       f"decoding it needs {_mib(cost)}, over the decode budget of {_mib(budget)} "
+                       f"(MODQ_MAX_DECODE_BYTES)")
+
+
+def sample_layout(img: Image.Image) -> tuple[int, int]:
+    """(bands, bytes per sample) of ``img``'s pixels: the bands Pillow decodes into, and the deeper of
+    the sample size the file declares (16-bit TIFF/PNG samples) and the one Pillow stores."""
+    mode = ImageMode.getmode(img.mode)
+    stored = int(mode.typestr[-1])  # "|u1" -> 1, "<u2" -> 2, "<i4"/"<f4" -> 4
+    return len(mode.bands), max(stored, _declared_sample_bytes(img))
+
+
+def _declared_sample_bytes(img: Image.Image) -> int:
+    tags = getattr(img, "tag_v2", None)  # TIFF: BitsPerSample (258), one value per sample
+    if tags is not None and 258 in tags:
+        bits = tags[258]
+        return -(-max(bits if isinstance(bits, tuple) else (bits,)) // 8)
+    # Other formats: the raw layout Pillow chose from the header, e.g. PNG's "RGB;16B".
+    args = img.tile[0].args if img.tile else None
+    rawmode = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""
+    depth = re.search(r";(16|32|64)", rawmode) if isinstance(rawmode, str) else None
+    return int(depth.group(1)) // 8 if depth else 1
+
+
+def _mib(n: int) -> str:
+    return f"{n // MIB:,} MiB" if n % MIB == 0 else f"{n / MIB:,.1f} MiB"
 
 
 def _describe(head: bytes) -> str:

@@ -99,7 +99,23 @@ class Settings(BaseSettings):
 
     # Metrics and cost estimate (README "Observability")
     metrics_port: int | None = Field(None, ge=0, le=65535, description="worker: serve Prometheus /metrics here (0: any free port)")
-    metrics_host: str = Field("0.0.0.0", description="worker: address the metrics exporter binds")
+    # The exporter has no authentication: loopback unless the operator opens it (e.g. a container
+    # scraped over its private network sets 0.0.0.0).
+    metrics_host: str = Field("127.0.0.1", description="worker: IP address the metrics exporter binds "
+                              "(0.0.0.0 or :: for every interface)")
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _check_metrics_host(cls, value: str) -> str:
+        # An address literal, not a name: what the exporter listens on should not depend on DNS at start-up.
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError("not an IP address to bind: 127.0.0.1 (this machine only) "
+                             "or 0.0.0.0 (every interface)") from None
+        return value
     price_per_image: float = Field(0.001, ge=0, description="USD per DetectModerationLabels call, for modq_estimated_cost_usd_total")
     price_per_video_minute: float = Field(0.10, ge=0, description="USD per minute of stored video analysed")
 

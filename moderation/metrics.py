@@ -14,10 +14,16 @@ Two kinds of figures:
 Prefork workers count in several processes. prometheus-client's multiprocess
 mode handles that: each process writes its counters to mmap files in
 ``PROMETHEUS_MULTIPROC_DIR`` and the exporter (in the worker's parent process)
-sums them. That directory must be chosen before ``prometheus_client`` is
-imported, so this module does it first: a worker started with
-``MODQ_METRICS_PORT`` set and no ``PROMETHEUS_MULTIPROC_DIR`` gets a private
-temporary directory, removed when the process that made it exits.
+sums them. A worker started with ``MODQ_METRICS_PORT`` set and no
+``PROMETHEUS_MULTIPROC_DIR`` gets a private temporary directory, removed when
+the process that made it exits. ``worker/app.py`` imports this module as it loads, so
+the directory exists before any pool process forks.
+
+prometheus_client picks its value class (in-process or mmap) once, when it is
+first imported. modq cannot always come first: the ``celery`` CLI imports its
+plugins (Flower's among them) before it reads ``-A worker``, and Flower imports
+prometheus_client. So this module, having chosen the directory, has
+prometheus_client choose again (``_adopt_multiprocess_mode``).
 
 Nothing here imports Celery; ``worker/app.py`` starts the exporter from a
 Celery signal (``serve``), the API mounts ``render_latest`` at ``/metrics``.
@@ -56,7 +62,27 @@ def _prepare_multiprocess_dir() -> str | None:
     return path
 
 
+def _adopt_multiprocess_mode() -> None:
+    """Switch an already imported prometheus_client to multiprocess mode once the directory is set.
+
+    prometheus_client reads the environment once, at import (``values.ValueClass =
+    get_value_class()``), and every metric, and every labelled child, looks
+    ``values.ValueClass`` up when it is constructed. Re-running its own
+    ``get_value_class()`` is therefore safe: metrics made before keep their
+    in-process values (another library's, e.g. Flower's, which multiprocess
+    exposition ignores); modq's, all made after this, write to the directory.
+    """
+    import sys
+
+    values = sys.modules.get("prometheus_client.values")
+    if values is None or getattr(values.ValueClass, "_multiprocess", False):
+        return  # not imported yet (it will read the environment itself), or already multiprocess
+    if os.environ.get(_MULTIPROC_ENV) or os.environ.get(_MULTIPROC_ENV.lower()):
+        values.ValueClass = values.get_value_class()
+
+
 _OWN_MULTIPROC_DIR = _prepare_multiprocess_dir()
+_adopt_multiprocess_mode()
 
 import structlog  # noqa: E402
 from prometheus_client import (  # noqa: E402
@@ -388,8 +414,9 @@ def serve(settings, port: int | None = None, host: str | None = None) -> int | N
         if _server is not None:
             return _server.server_port
         if os.environ.get("MODQ_METRICS_PORT") and not MULTIPROCESS:
+            # Not expected since _adopt_multiprocess_mode; kept so that a regression is loud, not silent.
             log.error("metrics_not_multiprocess",
-                      error="prometheus_client was imported before moderation.metrics; "
+                      error="prometheus_client is not in multiprocess mode; "
                             "pool processes' metrics will be missing (set PROMETHEUS_MULTIPROC_DIR)")
         from prometheus_client import start_http_server
 

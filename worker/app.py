@@ -12,6 +12,9 @@ from celery import Celery, signals
 from kombu import Queue
 
 from config.settings import get_settings
+# Imported here, before any pool process forks: it chooses the metrics multiprocess
+# directory that every process of this worker shares (moderation/metrics.py).
+from moderation import metrics  # noqa: F401
 from moderation import aws, logs
 from moderation.store.db import dispose_all
 

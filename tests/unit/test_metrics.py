@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -15,6 +16,7 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from config.settings import load_settings
 from moderation import metrics, outcomes, service
 from moderation.errors import BadInput, DeploymentFault, TransientFault
 from moderation.store import models as m
@@ -185,6 +187,7 @@ def test_state_collector_answers_when_sources_are_down(make_settings):
 
 MULTIPROCESS_SCRIPT = textwrap.dedent("""
     import json, os, sys
+    {first_import}
     from moderation import metrics
     assert metrics.MULTIPROCESS, "MODQ_METRICS_PORT set: multiprocess mode expected"
     children = []
@@ -205,10 +208,16 @@ MULTIPROCESS_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_prefork_children_are_summed_by_the_parent(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+@pytest.mark.parametrize("first_import", [
+    "",
+    # What Flower's celery plugin does before `celery -A worker worker` reaches modq's code.
+    "import prometheus_client, prometheus_client.values; assert not prometheus_client.values.ValueClass._multiprocess",
+], ids=["modq-first", "prometheus-client-imported-first"])
+def test_prefork_children_are_summed_by_the_parent(tmp_path, first_import):
+    env = {k: v for k, v in os.environ.items() if k.upper() != "PROMETHEUS_MULTIPROC_DIR"}
     env["MODQ_METRICS_PORT"] = "0"
-    out = subprocess.run([sys.executable, "-c", MULTIPROCESS_SCRIPT], cwd=REPO, env=env, capture_output=True,
+    script = MULTIPROCESS_SCRIPT.replace("{first_import}", first_import)
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -216,3 +225,39 @@ def test_prefork_children_are_summed_by_the_parent(tmp_path):
     assert 'modq_items_decided_total{media_type="image",provider="mp",verdict="approved"} 5.0' in text
     assert 'modq_provider_latency_seconds_count{operation="DetectModerationLabels",provider="mp"} 2.0' in text
     assert not os.path.exists(result["dir"]), "the private multiprocess directory is removed at exit"
+
+
+# --- where the worker's exporter listens -----------------------------------------------------
+# The exporter has no authentication. Every 127.x.y.z address reaches this machine's loopback
+# interface (Linux), so 127.0.0.2 stands for "another address of this machine": a socket bound to
+# 127.0.0.1 refuses it, one bound to every interface (0.0.0.0) answers it.
+
+
+def _connects(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def exporter():
+    yield
+    metrics.stop()
+
+
+@pytest.mark.parametrize("host_env, answers, refuses", [
+    (None, ["127.0.0.1"], ["127.0.0.2"]),  # the default: this machine only
+    ("127.0.0.2", ["127.0.0.2"], ["127.0.0.1"]),  # the address the operator names, and no other
+    ("0.0.0.0", ["127.0.0.1", "127.0.0.2"], []),  # opened on purpose (e.g. a container scraped over its network)
+], ids=["default", "configured", "every-interface"])
+def test_worker_exporter_listens_where_metrics_host_says(exporter, monkeypatch, host_env, answers, refuses):
+    if host_env is None:
+        monkeypatch.delenv("MODQ_METRICS_HOST", raising=False)
+    else:
+        monkeypatch.setenv("MODQ_METRICS_HOST", host_env)
+    port = metrics.serve(load_settings(), port=0)  # what worker/app.py's worker_ready handler calls, on a free port
+    assert port
+    assert {host: _connects(host, port) for host in answers + refuses} == \
+        {**{host: True for host in answers}, **{host: False for host in refuses}}

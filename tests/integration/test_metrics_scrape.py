@@ -18,6 +18,7 @@ from tests.integration.conftest import WorkerProcess, wait_for, wait_terminal
 pytestmark = pytest.mark.integration
 BUCKET = "ugc-metrics"
 PRICE = 0.00125
+WAITING_VIDEOS = 3
 
 
 def free_port() -> int:
@@ -60,7 +61,7 @@ def _answers(port: int) -> bool:
 
 
 def test_worker_metrics_count_exactly_what_happened(metrics_worker, rekognition, it_settings):
-    from worker.tasks import moderate_image
+    from worker.tasks import moderate_image, start_video
 
     proc, queue, port = metrics_worker
     # Submitted with an in-memory dispatcher, then sent to this worker's own queue,
@@ -92,6 +93,9 @@ def test_worker_metrics_count_exactly_what_happened(metrics_worker, rekognition,
     # A duplicate delivery of a decided item: no provider call, no second decision.
     moderate_image.apply_async((ids["approved"][0],), queue=queue)
     wait_for(lambda: "already_done" in proc.output(), 30, message="the duplicate delivery")
+    # A known backlog on a queue no worker here consumes (items that do not exist: whoever takes them does nothing).
+    for _ in range(WAITING_VIDEOS):
+        start_video.apply_async((f"no-such-item-{uuid.uuid4()}",), queue="videos", expires=30)
 
     after = scrape(port)
 
@@ -120,5 +124,7 @@ def test_worker_metrics_count_exactly_what_happened(metrics_worker, rekognition,
     # State read on scrape from Redis and PostgreSQL.
     assert sample(after, "modq_state_up", source="redis") == 1
     assert sample(after, "modq_state_up", source="database") == 1
-    assert sample(after, "modq_queue_depth", queue="images") >= 0
+    depth = ("modq_queue_depth", (("queue", "videos"),))
+    assert depth in before and depth in after  # a missing sample would read as 0 below
+    assert after[depth] - before[depth] == WAITING_VIDEOS
     assert ("modq_outbox_backlog", ()) in after and ("modq_video_jobs_in_flight", ()) in after

@@ -6,21 +6,25 @@ fakes); ``modq api`` serves ``create_app()`` with uvicorn.
 
 from __future__ import annotations
 
+import importlib.resources
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from moderation.api import audit, bank, console, errors, health, items, metrics, policy, review
+from moderation.api import audit, bank, console, errors, health, items, metrics, pages, policy, review
 from moderation.api.auth import docs_reader
 from moderation.api.middleware import BodyLimit, SecurityHeaders
 from moderation.runtime import Runtime, get_runtime
 from moderation.tokens import Principal
 
 STATIC = Path(__file__).resolve().parent / "static"
+# /docs runs swagger-ui from the pinned fastapi-swagger package, not a CDN. Only its
+# files are used (not its patch_fastapi, whose page has an inline script).
+SWAGGER_UI = Path(str(importlib.resources.files("fastapi_swagger") / "resources"))
+SWAGGER_UI_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
 DESCRIPTION = """
 Submit items for moderation and read decisions (role **ingest**), review
 flagged items (role **reviewer**), or both (role **admin**). Every endpoint but
@@ -54,5 +58,14 @@ def _docs(app: FastAPI) -> None:
         return JSONResponse(app.openapi())
 
     @app.get("/docs", include_in_schema=False)
-    def docs(_: Annotated[Principal, Depends(docs_reader)]):
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="modq API")
+    def docs(request: Request, _: Annotated[Principal, Depends(docs_reader)]):
+        response = pages.templates.TemplateResponse(request, "docs.html", {"openapi_url": "/openapi.json"})
+        response.headers["Content-Security-Policy"] = pages.CSP  # docs.js starts swagger-ui: no inline script
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get("/static/swagger-ui/{name}", include_in_schema=False)
+    def swagger_ui(name: str):
+        if name not in SWAGGER_UI_FILES:
+            raise HTTPException(404, "not found")
+        return FileResponse(SWAGGER_UI / name)

@@ -119,6 +119,21 @@ class Settings(BaseSettings):
     price_per_image: float = Field(0.001, ge=0, description="USD per DetectModerationLabels call, for modq_estimated_cost_usd_total")
     price_per_video_minute: float = Field(0.10, ge=0, description="USD per minute of stored video analysed")
 
+    # Multi-frame images (README "What modq guarantees"; docs/animations.md): every distinct frame of an
+    # animated GIF/PNG/WebP or page of a TIFF is analysed, each one provider call. The two limits are read
+    # from the header, so a file over them fails before any frame is decoded or paid for.
+    animation_max_frames: int = Field(16, ge=2, le=1000, description="distinct frames analysed per file, chosen "
+                                      "by display time (at least 2: the first and the longest-shown)")
+    animation_max_frame_count: int = Field(1000, ge=2, le=100_000, description="frames (or pages) a file may have")
+    animation_max_total_pixels: int = Field(250_000_000, ge=1_000_000, description="pixels over all of a file's "
+                                            "frames (frames x width x height): what decoding them all costs")
+
+    @model_validator(mode="after")
+    def _check_animation(self) -> "Settings":
+        if self.animation_max_frames > self.animation_max_frame_count:
+            raise ValueError("MODQ_ANIMATION_MAX_FRAMES must not be greater than MODQ_ANIMATION_MAX_FRAME_COUNT")
+        return self
+
     # Paying once (README "Paying once"): decide from what is already known before calling a provider
     dedupe: bool = Field(True, description="reuse an earlier analysis of identical content by the same model")
     bank_reviewer_rejections: bool = Field(False, description="a reviewer's rejection adds the content to the bank")

@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     api_session_hours: float = Field(12.0, gt=0, le=24 * 30, description="console sign-in lifetime")
     api_media_url_seconds: int = Field(300, ge=10, le=3600, description="lifetime of presigned S3 media URLs")
     review_lease_seconds: int = Field(300, ge=10, le=24 * 3600, description="how long a claim holds an item")
+    review_max_lease_seconds: int = Field(3600, ge=10, le=24 * 3600,
+                                          description="longest lease a claim may ask for (lease_seconds)")
+
+    @model_validator(mode="after")
+    def _check_review_lease(self) -> "Settings":
+        # The default lease is itself a claim's lease: it must be one a claim may ask for.
+        if self.review_lease_seconds > self.review_max_lease_seconds:
+            raise ValueError("MODQ_REVIEW_LEASE_SECONDS must not be greater than MODQ_REVIEW_MAX_LEASE_SECONDS")
+        return self
 
     # Metrics and cost estimate (README "Observability")
     metrics_port: int | None = Field(None, ge=0, le=65535, description="worker: serve Prometheus /metrics here (0: any free port)")

@@ -67,15 +67,25 @@ def list_(verdict: str = typer.Option("flagged", help="flagged | rejected"), lab
 
 @app.command("next")
 def next_(reviewer: Optional[str] = Reviewer, verdict: str = typer.Option("flagged"), label: Optional[str] = None,
-          media_type: Optional[str] = None, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Claim the oldest item awaiting review and show it (exit 3 if none)."""
+          media_type: Optional[str] = None, as_json: bool = typer.Option(False, "--json"),
+          lease_seconds: Optional[int] = typer.Option(
+              None, "--lease-seconds", help="How long the claim holds the item (default: MODQ_REVIEW_LEASE_SECONDS; "
+                                            "at most MODQ_REVIEW_MAX_LEASE_SECONDS)")) -> None:
+    """Claim the oldest item awaiting review and show it (exit 3 if none).
+
+    A lease you already hold is shown again (renewed) instead of a second item.
+    """
     from moderation import review, review_view
+    from moderation.errors import BadInput
     from moderation.runtime import get_runtime
     from moderation.store import models as m
     from moderation.store.db import transaction
 
     rt = get_runtime()
-    lease = review.claim(rt, _who(reviewer), _filter(verdict, label, media_type))
+    try:
+        lease = review.claim(rt, _who(reviewer), _filter(verdict, label, media_type), lease_seconds=lease_seconds)
+    except BadInput as exc:
+        _fail(str(exc), 2)
     if lease is None:
         err.print("nothing to review")
         raise typer.Exit(3)

@@ -1,24 +1,29 @@
 """Human review: the queue, claims with a lease, and the reviewer's verdict.
 
 A claim leases one item to one reviewer for a while; nobody else can claim it
-until the lease ends, and an abandoned claim frees itself when it expires.
+until the lease ends, and an abandoned claim frees itself when it expires. A
+reviewer holds one lease at a time: their claims are serialised in the database
+(``lock_claims_of``), so a burst of claims by one reviewer renews one item.
 PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED``, so concurrent reviewers
-never wait on (or get) each other's rows. SQLite: a conditional UPDATE that
-only one writer can win. A verdict is recorded once per item (unique in the
-database), with an audit event and an outbox alert in the same transaction,
-published like an automatic decision so the platform learns the final verdict.
+never wait on (or get) each other's rows. SQLite: one writer at a time, a
+claim's check and UPDATE under one write lock (BEGIN IMMEDIATE). A verdict is
+recorded once per item (unique in the database), with an audit event and an
+outbox alert in the same transaction, published like an automatic decision so
+the platform learns the final verdict.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import structlog
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from moderation import banks
 from moderation.alerts import decision_alert
 from moderation.errors import BadInput, ModqError
@@ -32,6 +37,7 @@ from moderation.store.review_queries import REVIEWABLE, QueueFilter, awaiting_re
 log = structlog.get_logger("modq.review")
 VERDICTS = (m.APPROVED, m.REJECTED)
 REASON_MAX = 1000
+LEASE_MIN_SECONDS = 10
 
 
 class NotFound(ModqError):
@@ -59,24 +65,32 @@ def claim(rt: Runtime, reviewer: str, f: QueueFilter | None = None, lease_second
           skip: str | None = None, item_id: str | None = None) -> Lease | None:
     """Lease the oldest matching item (or ``item_id``) to ``reviewer``; None if none is free.
 
-    A reviewer who already holds a matching lease gets that item back (renewed),
-    so reloading a page never piles up claims. ``skip`` releases that item first
-    and passes over it this time.
+    One reviewer, one lease: a reviewer who already holds a lease gets that item
+    back (renewed), whatever the filters, so reloading a page or a burst of
+    retries never piles up claims; asking for another ``item_id`` meanwhile is
+    a Conflict. ``skip`` releases that item first and passes over it this time.
+    ``lease_seconds`` above MODQ_REVIEW_MAX_LEASE_SECONDS is refused (BadInput),
+    not shortened: the caller learns its lease is not the one it asked for.
     """
     f = f or QueueFilter()
-    if skip:
-        release(rt, skip, reviewer, missing_ok=True)
-    now = m.utcnow()
-    until = now + timedelta(seconds=lease_seconds or rt.settings.review_lease_seconds)
+    length = timedelta(seconds=lease_length(rt.settings, lease_seconds))
     with transaction(rt.settings.database_url) as s:
+        lock_claims_of(s, reviewer)
+        if skip:
+            _release(s, skip, reviewer, missing_ok=True)
+        now = m.utcnow()
+        until = now + length
+        held = _held(s, reviewer, now)
+        if held is not None:
+            if item_id and item_id != held:
+                raise Conflict(f"you hold a lease on item {held}: review or release it before claiming another")
+            if _set_lease(s, held, held_by(reviewer, now), reviewer, until):
+                return Lease(held, reviewer, until)
         query = pending(s.get_bind().dialect.name, f, now)
         if skip:
             query = query.where(m.Item.id != skip)
         if item_id:
             query = query.where(m.Item.id == item_id)
-        held = s.scalar(query.with_only_columns(m.Item.id).where(held_by(reviewer, now)).limit(1))
-        if held and _set_lease(s, held, held_by(reviewer, now), reviewer, until):
-            return Lease(held, reviewer, until)
         item = _take(s, query.where(lease_free(now)), reviewer, until)
         if item is None:
             return None
@@ -85,18 +99,68 @@ def claim(rt: Runtime, reviewer: str, f: QueueFilter | None = None, lease_second
         return Lease(item.id, reviewer, until)
 
 
+def lease_length(settings: Settings, requested: int | None) -> int:
+    """Seconds a claim holds its item: the request, within bounds, or the default."""
+    if requested is None:
+        return settings.review_lease_seconds
+    if requested < LEASE_MIN_SECONDS:
+        raise BadInput(f"lease_seconds must be at least {LEASE_MIN_SECONDS}")
+    if requested > settings.review_max_lease_seconds:
+        raise BadInput(f"lease_seconds {requested} is over the limit of {settings.review_max_lease_seconds} "
+                       "seconds (MODQ_REVIEW_MAX_LEASE_SECONDS)")
+    return requested
+
+
+def lock_claims_of(s: Session, reviewer: str) -> None:
+    """Serialise ``reviewer``'s claims until this transaction ends, in the database
+    (claims come from several API workers, the console and the CLI: no process
+    lock would see them all). Without it, simultaneous claims by one reviewer all
+    find no lease held and each takes an item.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the reviewer, so other
+    reviewers' claims do not wait (a hash collision only makes two reviewers take
+    turns); it is released at commit, after the lease is written, so the next claim
+    of the same reviewer sees it (READ COMMITTED: each statement reads what has
+    committed). No table or migration is needed, and a crashed client's lock
+    goes with its connection.
+    SQLite: writers are serialised database-wide anyway, but pysqlite begins the
+    transaction only at the first write, so the "lease held?" read would run
+    before any lock. BEGIN IMMEDIATE takes the write lock first, making the check
+    and the claim one critical section (other writers wait up to busy_timeout).
+    """
+    if is_postgres(s):
+        s.execute(text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), CAST(:key AS integer))"),
+                  {"space": _CLAIM_LOCK_SPACE, "key": _int32(reviewer)})
+    elif s.get_bind().dialect.name == "sqlite":
+        s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _int32(name: str) -> int:
+    """A stable signed 32-bit key for ``name`` (Python's hash() differs per process)."""
+    value = zlib.crc32(name.encode("utf-8"))
+    return value - 2**32 if value >= 2**31 else value
+
+
+_CLAIM_LOCK_SPACE = _int32("modq.review.claim")  # keeps these keys apart from any other advisory lock
+
+
+def _held(s: Session, reviewer: str, now: datetime) -> str | None:
+    """The item ``reviewer`` holds a live lease on (the oldest, should there be several)."""
+    query = (select(m.Item.id).where(held_by(reviewer, now), awaiting_review())
+             .order_by(m.Item.created_at, m.Item.id).limit(1))
+    return s.scalar(query)
+
+
 def _take(s: Session, query, reviewer: str, until: datetime) -> m.Item | None:
     if is_postgres(s):
         return s.scalar(query.limit(1).with_for_update(skip_locked=True, of=m.Item))
-    # SQLite has one writer at a time: the first UPDATE takes the write lock, so
-    # a lost race (rowcount 0) is retried once against settled data.
-    for _ in range(3):
-        item_id = s.scalar(query.with_only_columns(m.Item.id).limit(1))
-        if item_id is None:
-            return None
-        if _set_lease(s, item_id, and_(lease_free(m.utcnow()), awaiting_review()), reviewer, until):
-            return s.get(m.Item, item_id, populate_existing=True)
-    return None
+    # SQLite: this transaction holds the database's write lock since BEGIN
+    # IMMEDIATE (lock_claims_of), so nobody can lease the row between the read
+    # and the conditional UPDATE; the condition stays as a guard all the same.
+    item_id = s.scalar(query.with_only_columns(m.Item.id).limit(1))
+    if item_id is None or not _set_lease(s, item_id, and_(lease_free(m.utcnow()), awaiting_review()), reviewer, until):
+        return None
+    return s.get(m.Item, item_id, populate_existing=True)
 
 
 def _set_lease(s: Session, item_id: str, condition, reviewer: str, until: datetime) -> bool:
@@ -110,18 +174,22 @@ def _set_lease(s: Session, item_id: str, condition, reviewer: str, until: dateti
 def release(rt: Runtime, item_id: str, reviewer: str, admin: bool = False, missing_ok: bool = False) -> None:
     """Give a claimed item back to the queue."""
     with transaction(rt.settings.database_url) as s:
-        item = lock_item(s, item_id)
-        if item is None:
-            if missing_ok:
-                return
-            raise NotFound(f"no item {item_id!r}")
-        if not _holds(item, reviewer):
-            if missing_ok:
-                return
-            if not (admin and item.lease_owner):
-                raise Conflict(f"you do not hold a lease on item {item_id}")
-        audit(s, item, "release", item.status, item.status, actor=reviewer, reason=f"lease of {item.lease_owner}")
-        item.lease_owner = item.lease_expires_at = None
+        _release(s, item_id, reviewer, admin, missing_ok)
+
+
+def _release(s: Session, item_id: str, reviewer: str, admin: bool = False, missing_ok: bool = False) -> None:
+    item = lock_item(s, item_id)
+    if item is None:
+        if missing_ok:
+            return
+        raise NotFound(f"no item {item_id!r}")
+    if not _holds(item, reviewer):
+        if missing_ok:
+            return
+        if not (admin and item.lease_owner):
+            raise Conflict(f"you do not hold a lease on item {item_id}")
+    audit(s, item, "release", item.status, item.status, actor=reviewer, reason=f"lease of {item.lease_owner}")
+    item.lease_owner = item.lease_expires_at = None
 
 
 def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, admin: bool = False) -> Review:

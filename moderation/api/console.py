@@ -116,7 +116,10 @@ def claim_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf 
         item = s.get(m.Item, item_id)
         status = item.status if item else m.FLAGGED
     verdict = status if status in REVIEWABLE else m.FLAGGED
-    lease = review.claim(rt, user.principal.name, QueueFilter(verdict=verdict), item_id=item_id)
+    try:
+        lease = review.claim(rt, user.principal.name, QueueFilter(verdict=verdict), item_id=item_id)
+    except review.Conflict as exc:  # one lease per reviewer: another item is still theirs
+        return _item(request, item_id, user, QueueFilter(verdict=verdict), error=str(exc), status=409)
     return RedirectResponse(f"/items/{item_id}" + ("" if lease else "?notice=taken"), status_code=303)
 
 

@@ -37,13 +37,17 @@ def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn,
 
 @router.post("/v1/review/claim", response_model=schemas.Claimed, operation_id="claimItem",
              responses={200: {"links": CLAIMED},
-                        204: {"description": "Nothing to claim: the (filtered) queue is empty"}})
+                        204: {"description": "Nothing to claim: the (filtered) queue is empty"},
+                        422: {"model": schemas.Problem,
+                              "description": "Invalid body, or lease_seconds over MODQ_REVIEW_MAX_LEASE_SECONDS"}})
 def claim(principal: Reviewer, rt: Rt, body: Annotated[schemas.ClaimIn | None, Body()] = None):
     """Lease the oldest matching item to you for `lease_seconds`.
 
-    Nobody else can claim it until the lease ends; a lease you already hold is
-    returned (and renewed) rather than a second item. Send `skip` with the id of
-    the item you hold to give it back and get the next one.
+    Nobody else can claim it until the lease ends. You hold one lease at a
+    time: a lease you already hold is returned (and renewed), whatever the
+    filters, rather than a second item, even when claims arrive at once. Send
+    `skip` with the id of the item you hold to give it back and get the next one.
+    A `lease_seconds` over MODQ_REVIEW_MAX_LEASE_SECONDS is refused, not shortened.
     """
     body = body or schemas.ClaimIn()
     lease = review.claim(rt, principal.name, _filter(body), lease_seconds=body.lease_seconds, skip=body.skip)

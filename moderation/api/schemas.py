@@ -162,7 +162,9 @@ class QueueFilterIn(BaseModel):
 class ClaimIn(QueueFilterIn):
     model_config = ConfigDict(extra="forbid")
 
-    lease_seconds: int | None = Field(None, ge=10, le=86400, description="Default: MODQ_REVIEW_LEASE_SECONDS")
+    # No static upper bound: the limit is a setting, and the use case's refusal names it.
+    lease_seconds: int | None = Field(None, ge=10, description="Default: MODQ_REVIEW_LEASE_SECONDS; at most "
+                                      "MODQ_REVIEW_MAX_LEASE_SECONDS (default 3600), a longer one is refused (422)")
     skip: Text | None = Field(None, max_length=64, description="An item you hold: release it and pass over it")
 
 

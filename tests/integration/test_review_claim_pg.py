@@ -6,15 +6,18 @@ A database of its own, so the queue holds exactly the items made here.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import Counter
 from datetime import timedelta
 
+import httpx
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 
 from config.settings import Settings
-from moderation import policy, review
+from moderation import policy, review, tokens
+from moderation.api.app import create_app
 from moderation.runtime import InMemoryDispatcher, Runtime
 from moderation.store import db
 from moderation.store import models as m
@@ -23,6 +26,7 @@ from moderation.store.review_models import Review
 from moderation.store.review_queries import QueueFilter
 from tests.fakes.providers import RecordingPublisher
 from tests.integration.fresh_pg import fresh_database
+from tests.live_server import serve
 
 pytestmark = pytest.mark.integration
 ITEMS, REVIEWERS = 50, 8
@@ -140,3 +144,106 @@ def test_label_filter_and_audit_append_only_on_postgres(pg_rt):
     with pytest.raises(Exception, match="append-only"):
         with transaction(pg_rt.settings.database_url) as s:
             s.execute(update(m.AuditEvent).values(reason="rewritten"))
+
+
+CLAIMS = 10
+
+
+def claim_at_once(claim, n: int = CLAIMS) -> list:
+    """``claim()`` from ``n`` threads released together; the answers, failures re-raised."""
+    answers: list = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(n)
+
+    def one() -> None:
+        try:
+            start.wait()
+            answers.append(claim())
+        except BaseException as exc:  # surfaced below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert len(answers) == n
+    return answers
+
+
+def leased_to(rt: Runtime, reviewer: str) -> list[str]:
+    with transaction(rt.settings.database_url) as s:
+        return list(s.scalars(select(m.Item.id).where(m.Item.lease_owner == reviewer,
+                                                       m.Item.lease_expires_at > m.utcnow())))
+
+
+def test_ten_concurrent_claims_by_one_reviewer_lease_one_item(pg_rt):
+    make_flagged(pg_rt, CLAIMS * 2)
+    leases = claim_at_once(lambda: review.claim(pg_rt, "solo"))
+    assert len({lease.item_id for lease in leases}) == 1  # every answer names the same item
+    assert leased_to(pg_rt, "solo") == [leases[0].item_id]
+    with transaction(pg_rt.settings.database_url) as s:
+        claims = s.scalar(select(func.count()).select_from(m.AuditEvent)
+                          .where(m.AuditEvent.actor == "solo", m.AuditEvent.action == "claim"))
+    assert claims == 1
+
+
+def test_ten_concurrent_api_claims_with_one_token_lease_one_item(pg_rt):
+    make_flagged(pg_rt, CLAIMS * 2)
+    token = tokens.create(pg_rt.settings.database_url, "api-solo", "reviewer", created_by="test")[1]
+    with serve(create_app(pg_rt, health_checks={})) as base_url:
+        def claim():
+            with httpx.Client(base_url=base_url, timeout=60) as client:
+                return client.post("/v1/review/claim", json={}, headers={"Authorization": f"Bearer {token}"})
+
+        responses = claim_at_once(claim)
+    assert [r.status_code for r in responses] == [200] * CLAIMS
+    answered = {r.json()["item"]["id"] for r in responses}
+    assert len(answered) == 1 and {r.json()["lease"]["owner"] for r in responses} == {"api-solo"}
+    assert leased_to(pg_rt, "api-solo") == list(answered)
+
+
+def test_each_reviewer_gets_one_item_and_reviewers_get_distinct_ones(pg_rt):
+    make_flagged(pg_rt, CLAIMS * 2)
+    names = [f"team{i}" for i in range(CLAIMS // 2)]
+    turn = iter(names * 2)  # every reviewer claims twice, all at once
+    lock = threading.Lock()
+
+    def claim():
+        with lock:
+            name = next(turn)
+        return review.claim(pg_rt, name)
+
+    leases = claim_at_once(claim)
+    by_reviewer = {name: {lease.item_id for lease in leases if lease.owner == name} for name in names}
+    assert all(len(items) == 1 for items in by_reviewer.values()), by_reviewer
+    assert len(set().union(*by_reviewer.values())) == len(names)  # nobody shares an item
+    assert sorted(leased_to(pg_rt, n)[0] for n in names) == sorted(set().union(*by_reviewer.values()))
+
+
+def test_one_reviewers_claim_lock_does_not_hold_up_another_reviewer(pg_rt):
+    make_flagged(pg_rt, 2)
+    url = pg_rt.settings.database_url
+    waiting = []
+    with transaction(url) as holder:  # an unfinished claim of alice's, holding her lock
+        review.lock_claims_of(holder, "alice")
+        alice = threading.Thread(target=lambda: waiting.append(review.claim(pg_rt, "alice")))
+        alice.start()
+        assert wait_for_a_blocked_advisory_lock(url), "alice's second claim should wait for her first"
+        bob = review.claim(pg_rt, "bob")  # not serialised behind alice: it returns while she waits
+        assert bob is not None and bob.owner == "bob"
+        assert alice.is_alive() and waiting == []
+    alice.join(60)
+    assert waiting and waiting[0].owner == "alice" and waiting[0].item_id != bob.item_id
+
+
+def wait_for_a_blocked_advisory_lock(url: str) -> bool:
+    """True once some session waits for an advisory lock (polled: the waiter is another thread)."""
+    for _ in range(200):
+        with transaction(url) as s:
+            if s.scalar(text("SELECT count(*) FROM pg_locks JOIN pg_database d ON d.oid = pg_locks.database "
+                             "WHERE d.datname = current_database() AND locktype = 'advisory' AND NOT granted")):
+                return True
+        time.sleep(0.05)
+    return False

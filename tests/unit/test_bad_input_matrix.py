@@ -70,6 +70,12 @@ CONFIG = [
     ({"MODQ_REAPER_STUCK_AFTER_SECONDS": "60", "MODQ_RETRY_BACKOFF_MAX": "600"},
      "Value error, MODQ_REAPER_STUCK_AFTER_SECONDS must be greater than MODQ_RETRY_BACKOFF_MAX"),
     ({"MODQ_BROKER_KEY_PREFIX": "my prefix"}, "MODQ_BROKER_KEY_PREFIX: String should match pattern '^[A-Za-z0-9_.:-]*$'"),
+    ({"MODQ_REVIEW_MAX_LEASE_SECONDS": "1h"},
+     "MODQ_REVIEW_MAX_LEASE_SECONDS: Input should be a valid integer, unable to parse string as an integer"),
+    ({"MODQ_REVIEW_MAX_LEASE_SECONDS": "172800"},
+     "MODQ_REVIEW_MAX_LEASE_SECONDS: Input should be less than or equal to 86400"),
+    ({"MODQ_REVIEW_LEASE_SECONDS": "7200"},
+     "Value error, MODQ_REVIEW_LEASE_SECONDS must not be greater than MODQ_REVIEW_MAX_LEASE_SECONDS"),
 ]
 
 

@@ -78,3 +78,21 @@ def test_review_release(cli_env, flagged):
     runner.invoke(app, ["review", "next"])
     assert runner.invoke(app, ["review", "release", item_id]).exit_code == 0
     assert runner.invoke(app, ["review", "release", item_id]).exit_code == 1
+
+
+def test_review_next_refuses_a_lease_over_the_limit(cli_env, flagged):
+    item_id = flagged()
+    refused = runner.invoke(app, ["review", "next", "--lease-seconds", "7200"])
+    assert refused.exit_code == 2
+    assert refused.stderr.replace("\n", "") == ("error: lease_seconds 7200 is over the limit of 3600 seconds "
+                                                "(MODQ_REVIEW_MAX_LEASE_SECONDS)")
+    with transaction(cli_env.settings.database_url) as s:
+        assert s.get(m.Item, item_id).lease_owner is None  # nothing leased
+    granted = runner.invoke(app, ["review", "next", "--lease-seconds", "3600", "--json"])
+    assert granted.exit_code == 0 and json.loads(granted.stdout)["id"] == item_id
+
+
+def test_review_next_again_shows_the_item_already_held(cli_env, flagged):
+    first, _second = flagged(), flagged()
+    shown = [json.loads(runner.invoke(app, ["review", "next", "--json"]).stdout)["id"] for _ in range(2)]
+    assert shown == [first, first]

@@ -201,3 +201,64 @@ def test_concurrent_claims_on_sqlite_never_share_an_item(rt, flagged):
     for t in threads:
         t.join(60)
     assert not errors and sorted(taken) == sorted(ids)
+
+
+def test_concurrent_claims_by_one_reviewer_on_sqlite_lease_one_item(rt, flagged):
+    import threading
+
+    for _ in range(4):
+        flagged()
+    answers, errors = [], []
+    start = threading.Barrier(8)
+
+    def claim():
+        try:
+            start.wait()
+            answers.append(review.claim(rt, "alice").item_id)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and len(answers) == 8
+    assert len(set(answers)) == 1  # the check for a held lease and the claim share one write lock
+    with transaction(rt.settings.database_url) as s:
+        assert s.scalars(select(m.Item.id).where(m.Item.lease_owner == "alice")).all() == answers[:1]
+
+
+def test_a_reviewer_holds_one_lease_whatever_the_filter(rt, flagged):
+    held, auto_rejected = flagged(), flagged("Exposed Female Genitalia", 99)
+    assert review.claim(rt, "alice").item_id == held
+    assert review.claim(rt, "alice", QueueFilter(verdict="rejected")).item_id == held  # renewed, not a second
+    with pytest.raises(review.Conflict, match=f"you hold a lease on item {held}: review or release it"):
+        review.claim(rt, "alice", QueueFilter(verdict="rejected"), item_id=auto_rejected)
+    assert review.claim(rt, "alice", QueueFilter(verdict="rejected"), skip=held).item_id == auto_rejected
+    assert review.claim(rt, "bob").item_id == held  # skipped, so free again
+
+
+OVER_LIMIT = "lease_seconds {} is over the limit of 3600 seconds (MODQ_REVIEW_MAX_LEASE_SECONDS)"
+
+
+@pytest.mark.parametrize("seconds, message", [(3601, OVER_LIMIT.format(3601)), (86400, OVER_LIMIT.format(86400)),
+                                              (9, "lease_seconds must be at least 10"),
+                                              (0, "lease_seconds must be at least 10")])
+def test_a_lease_outside_the_limits_is_refused_and_nothing_is_leased(rt, flagged, seconds, message):
+    item_id = flagged()
+    with pytest.raises(BadInput) as refused:
+        review.claim(rt, "alice", lease_seconds=seconds)
+    assert str(refused.value) == message
+    assert "claim" not in [e[0] for e in events(rt, item_id)]
+    assert review.claim(rt, "bob").item_id == item_id  # still free
+
+
+def test_the_lease_limit_is_a_setting(rt, make_settings, flagged):
+    item_id = flagged()
+    rt.settings = make_settings(review_max_lease_seconds=86400)
+    before = m.utcnow()
+    lease = review.claim(rt, "alice", lease_seconds=86400)
+    assert lease.item_id == item_id and lease.expires_at >= before + timedelta(seconds=86400)
+    rt.settings = make_settings()
+    assert review.claim(rt, "alice", lease_seconds=3600).expires_at < before + timedelta(seconds=3700)

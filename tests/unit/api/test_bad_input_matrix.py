@@ -36,6 +36,10 @@ CASES = [
      "query.min_age: Input should be greater than or equal to 0"),
     ("admin", "POST", "/v1/items/abc/review", {"verdict": "maybe", "reason": "x"}, 422,
      "verdict: Input should be 'approved' or 'rejected'"),
+    ("reviewer", "POST", "/v1/review/claim", {"lease_seconds": 86400}, 422,
+     "lease_seconds 86400 is over the limit of 3600 seconds (MODQ_REVIEW_MAX_LEASE_SECONDS)"),
+    ("reviewer", "POST", "/v1/review/claim", {"lease_seconds": 5}, 422,
+     "lease_seconds: Input should be greater than or equal to 10"),
     (None, "GET", "/v1/items", None, 401, "a valid bearer token is required (missing, unknown or revoked)"),
 ]
 

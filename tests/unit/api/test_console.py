@@ -145,6 +145,16 @@ def test_claim_a_specific_item_and_release_it(client, sign_in, flagged, rt):
     assert item_of(rt, item_id).lease_owner is None
 
 
+def test_claiming_another_item_while_holding_one_is_refused(client, sign_in, flagged, rt):
+    held, other = flagged(), flagged()
+    csrf = sign_in()
+    client.post(f"/items/{held}/claim", data={"csrf": csrf})
+    refused = client.post(f"/items/{other}/claim", data={"csrf": csrf})
+    assert refused.status_code == 409
+    assert f"you hold a lease on item {held}: review or release it before claiming another" in refused.text
+    assert item_of(rt, other).lease_owner is None and item_of(rt, held).lease_owner == "alice"
+
+
 def test_media_through_the_console(client, sign_in, flagged):
     item_id = flagged()
     sign_in()

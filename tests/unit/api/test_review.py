@@ -90,6 +90,18 @@ def test_claim_options(client, auth, flagged):
     assert other["item"]["id"] == b
 
 
+def test_claim_refuses_a_lease_over_the_limit_and_leases_nothing(client, auth, rt, flagged):
+    item_id = flagged()
+    refused = client.post("/v1/review/claim", json={"lease_seconds": 3601}, headers=auth["reviewer"])
+    assert refused.status_code == 422
+    assert refused.json()["message"] == ("lease_seconds 3601 is over the limit of 3600 seconds "
+                                         "(MODQ_REVIEW_MAX_LEASE_SECONDS)")
+    queue = client.get("/v1/review/queue", headers=auth["reviewer"]).json()
+    assert [(r["id"], r["lease"]) for r in queue["items"]] == [(item_id, None)]
+    granted = client.post("/v1/review/claim", json={"lease_seconds": 3600}, headers=auth["reviewer"])
+    assert granted.status_code == 200 and granted.json()["item"]["id"] == item_id
+
+
 @pytest.mark.parametrize("body", [{"lease_seconds": 5}, {"lease_seconds": 10**6}, {"verdict": "approved"},
                                   {"colour": "red"}, {"label": ""}, [], "x"])
 def test_claim_validation(client, auth, body):

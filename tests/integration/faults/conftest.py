@@ -221,12 +221,20 @@ class Deployment:
 
         return wait_for(done, timeout, message=f"{len(ids)} items to reach a terminal status")
 
-    def sqs_messages_per_item(self, expected: int, timeout: float = 30, settle: float = 0.5) -> Counter:
-        """Collect SNS->SQS messages until ``expected`` arrived, then a little longer to catch duplicates."""
+    @property
+    def outbox_interval(self) -> float:
+        return float(self.env["MODQ_OUTBOX_INTERVAL_SECONDS"])
+
+    def sqs_messages_per_item(self, expected: int, timeout: float = 30) -> Counter:
+        """Collect SNS->SQS messages until ``expected`` arrived, then long enough to catch duplicates.
+
+        A duplicate may come from the next outbox flush, not only right behind the first copy: the
+        window spans two flush intervals, so at least one whole flush starts and ends inside it.
+        """
         seen: list[dict] = []
         wait_for(lambda: seen.extend(self.alerts.drain()) or len(seen) >= expected, timeout,
                  message=f"{expected} alert messages")
-        end = time.monotonic() + settle  # duplicates would arrive right behind the first copy
+        end = time.monotonic() + 2 * self.outbox_interval
         while time.monotonic() < end:
             seen.extend(self.alerts.drain())
             time.sleep(0.1)

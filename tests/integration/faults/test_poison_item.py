@@ -12,9 +12,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+import redis
 from sqlalchemy import select
 
 from moderation.store import db
@@ -26,18 +31,58 @@ pytestmark = pytest.mark.integration
 MODQ = str(Path(sys.executable).with_name("modq"))
 
 
+@dataclass
+class CircuitSeen:
+    opened: bool = False  # the circuit's open (or tripped) key existed at some sample
+    failures: int = 0  # the most server errors its window ever counted
+    answers: int = 0  # the most good answers its window ever counted
+
+
+@contextmanager
+def watch_circuit(deployment) -> Iterator[CircuitSeen]:
+    """Sample the Rekognition circuit's state in Redis (moderation/circuit.py) every 20 ms.
+
+    A "tripped" key lives until a probe closes the circuit (at least MODQ_CIRCUIT_OPEN_SECONDS),
+    so an opening cannot fall between two samples. The counts prove the keys watched are the ones
+    the workers write: a renamed key would read as "never opened" but also as "never counted".
+    """
+    client = redis.Redis.from_url(deployment.env["MODQ_BROKER_URL"])
+    base = f"{deployment.prefix}modq:circuit:rekognition:"
+    seen, stop = CircuitSeen(), threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.02):
+            if client.exists(base + "open", base + "tripped"):
+                seen.opened = True
+            stats = client.hgetall(base + "stats")
+            seen.failures = max(seen.failures, int(stats.get(b"fail", 0)))
+            seen.answers = max(seen.answers, int(stats.get(b"ok", 0)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        sampler.join(5)
+        client.close()
+
+
 def test_poison_item_fails_with_its_reason_others_flow_past_and_retry_redrives_it(deployment):
     deployment.worker(concurrency=2)
-    poison = deployment.submit(error="InternalServerError")
-    others = {deployment.submit(lab): lab for lab in [FLAG, APPROVE, FLAG, APPROVE, FLAG, APPROVE]}
-
-    rows = deployment.wait_decided([poison, *others])
+    with watch_circuit(deployment) as circuit:
+        poison = deployment.submit(error="InternalServerError")
+        others = {deployment.submit(lab): lab for lab in [FLAG, APPROVE, FLAG, APPROVE, FLAG, APPROVE]}
+        rows = deployment.wait_decided([poison, *others])
     assert rows[poison].status == "failed" and rows[poison].attempts == 3  # MODQ_MAX_ATTEMPTS
     assert rows[poison].failure_reason.startswith("gave up after 3 attempts: Rekognition still failing after "
                                                   "retries (DetectModerationLabels InternalServerError")
     assert all(rows[i].status == ("flagged" if lab else "approved") for i, lab in others.items())
     assert max(rows[i].decided_at for i in others) < rows[poison].decided_at, "nobody waited for the poison item"
-    assert not deployment.log_events("circuit_opened")
+    # The fleet never paused: the breaker counted the poison item's server errors, and its
+    # answers for everyone else, and never opened.
+    assert circuit.failures >= 1 and circuit.answers >= 1, circuit
+    assert not circuit.opened, "one poison item opened the circuit for every worker"
 
     # The cause is fixed (here: the fake stops failing that object); an operator re-drives the item.
     deployment.rekognition.add_s3_object(BUCKET, deployment.keys[poison], labels=FLAG)

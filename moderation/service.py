@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from moderation import banks, imaging, lease, media, outcomes, pay_once, usage
+from moderation import animation, banks, frames, imaging, lease, media, outcomes, pay_once, usage
 from moderation.errors import BadInput, DeploymentFault, RefusedSubmission
 from moderation.policy import Decision, decide
 from moderation.runtime import Runtime, get_runtime
@@ -110,6 +110,8 @@ def _process_image(rt: Runtime, item_id: str) -> str:
             known = _known(rt, image, provider, policy.min_confidence)
             if known.bank is not None:
                 return _record_banked(rt, item_id, known.bank, image.sha256, policy)
+            if isinstance(image, frames.Sequence):  # every distinct frame, each paid for once (``animation``)
+                return animation.moderate(rt, item_id, image, policy)
             if known.reuse is not None:
                 return _record_reused(rt, item_id, known.reuse, image.sha256, policy)
             analysis = provider.analyze_image(image, policy.min_confidence)
@@ -121,9 +123,13 @@ def _process_image(rt: Runtime, item_id: str) -> str:
         return outcomes.record(rt, item_id, analysis, decision, image.sha256, policy.min_confidence)
 
 
-def _known(rt: Runtime, image: imaging.PreparedImage, provider, min_confidence: float) -> pay_once.Known:
-    """A bank entry or a reusable analysis for this content (``pay_once``); the PDQ hash only when asked for."""
+def _known(rt: Runtime, image: imaging.PreparedImage | frames.Sequence, provider,
+           min_confidence: float) -> pay_once.Known:
+    """A bank entry or a reusable analysis for this content (``pay_once``); the PDQ hash only when asked for.
+    A multi-frame file is looked up in the bank only: its frames are reused one by one (``animation``)."""
     s = rt.settings
+    if isinstance(image, frames.Sequence):
+        return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, dedupe=False)
     pdq = None
     if s.bank_pdq_distance and image.s3 is None:
         pdq = banks.pdq_hex(image.pil())
@@ -169,21 +175,30 @@ def _begin(rt: Runtime, item_id: str, provider: str) -> str | None:
         return item.media_uri
 
 
-def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage:
+def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage | frames.Sequence:
     ref = _reparse(rt, uri)
     if ref.scheme == "s3" and provider.reads_s3_directly:
-        from moderation.aws import s3_version
+        from moderation import s3_peek
 
-        # No bytes pass through here: the version (or ETag) is what identifies the content, so an earlier
-        # analysis is reused only for the very same object content (MODQ_DEDUPE off: no HeadObject, no reuse).
-        version = ref.version or (s3_version(rt.s3(), ref.bucket, ref.key) if rt.settings.dedupe else "")
-        return imaging.from_s3(ref.bucket, ref.key, version)
-    if ref.scheme == "s3":
+        # One ranged GET of the object's first bytes: its header says whether Rekognition may read it in
+        # place or it may have several frames and is read here (``s3_peek``); its version (or ETag) identifies
+        # the content, so an earlier analysis is reused only for the very same object (MODQ_DEDUPE off: no reuse,
+        # and the bank matches an unversioned reference by bucket and key, as before).
+        peeked = s3_peek.peek(rt.s3(), ref.bucket, ref.key, ref.version)
+        if peeked.in_place:
+            return imaging.from_s3(ref.bucket, ref.key, ref.version or (peeked.version if rt.settings.dedupe else ""))
+        data = s3_peek.fetch(rt.s3(), ref.bucket, ref.key, ref.version or peeked.version,
+                             rt.settings.max_image_bytes)
+    elif ref.scheme == "s3":
         from moderation.aws import fetch_s3_object
 
         data = fetch_s3_object(rt.s3(), ref.bucket, ref.key, ref.version, rt.settings.max_image_bytes)
     else:
         data = media.read_local(ref, rt.settings.max_image_bytes)
+    sequence = frames.probe(data, frames.Limits.of(rt.settings))  # a still JPEG is not looked at again
+    if sequence is not None:
+        usage.note_media_type("animation")  # its calls are frames: `modq stats` counts them apart
+        return sequence
     # The offline model decodes the pixels anyway: keep the validating decode instead of a second one.
     return imaging.prepare(data, keep_decoded=getattr(provider, "decodes_pixels", False))
 

@@ -68,6 +68,14 @@ def note_call(provider: str, operation: str, outcome: str, calls: int = 1) -> No
         tally.calls[(provider, operation, outcome)] += calls
 
 
+def note_media_type(media_type: str) -> None:
+    """What the item turned out to be once read: an image that is an animation (or a multi-page TIFF) has
+    its calls recorded as ``animation``, one per frame, so `modq stats` can say how many were frames."""
+    tally = _current.get()
+    if tally is not None:
+        tally.media_type = media_type
+
+
 def note_video_seconds(provider: str, operation: str, seconds: float) -> None:
     """Minutes of video the provider analysed (billed per minute, not per call)."""
     tally = _current.get()

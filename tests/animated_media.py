@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 
 from PIL import Image
 
@@ -50,3 +51,20 @@ def many_frame_gif(frames: int, size: tuple[int, int] = (100, 100)) -> bytes:
     image = b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"  # one pixel, LZW-coded
     return b"GIF89a" + screen + palette + loop + (control + image) * frames + b"\x3b"
 
+
+
+def apng_declaring(frame_count: int) -> bytes:
+    """A two-frame APNG whose animation control chunk (acTL) claims ``frame_count`` frames."""
+    data = animated("png", [BLUE, RED])
+    at = data.index(b"acTL") - 4
+    body = struct.pack(">II", frame_count, 0)
+    chunk = struct.pack(">I", len(body)) + b"acTL" + body + struct.pack(">I", zlib.crc32(b"acTL" + body))
+    return data[:at] + chunk + data[at + len(chunk):]
+
+
+def tiff_pages(*sizes: tuple[int, int], color=GREY) -> bytes:
+    """A multi-page TIFF (deflate-compressed: flat pages take a few bytes), one flat page per size."""
+    pages = [Image.new("RGB", size, color) for size in sizes]
+    out = io.BytesIO()
+    pages[0].save(out, "TIFF", save_all=True, append_images=pages[1:], compression="tiff_deflate")
+    return out.getvalue()

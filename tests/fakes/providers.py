@@ -22,19 +22,27 @@ def labels_for(name: str, confidence: float) -> list[ModerationLabel]:
 
 @dataclass
 class FakeProvider:
-    """Answers from a table keyed by content sha256 (or ``s3:`` key); counts calls."""
+    """Answers from a table keyed by content sha256 (or ``s3:`` key, or ``frame:`` key); counts calls.
+
+    ``by_color``: content missing from the table is judged by the colour at its centre (``COLOR_LABELS``),
+    decoded from the bytes sent, so a test sees which frame of an animation reached the provider.
+    """
 
     name: str = "local"
     reads_s3_directly: bool = False
     by_key: dict[str, list[ModerationLabel]] = field(default_factory=dict)
     errors: dict[str, ModqError] = field(default_factory=dict)
     calls: list[tuple[str, float]] = field(default_factory=list)
+    by_color: bool = False
 
     def analyze_image(self, image: PreparedImage, min_confidence: float) -> Analysis:
         self.calls.append((image.sha256, min_confidence))
         if image.sha256 in self.errors:
             raise self.errors[image.sha256]
-        labels = [lab for lab in self.by_key.get(image.sha256, []) if lab.confidence >= min_confidence]
+        known = self.by_key.get(image.sha256)
+        if known is None and self.by_color:
+            known = color_labels(image.pil())
+        labels = [lab for lab in known or [] if lab.confidence >= min_confidence]
         raw = {"ModerationLabels": [lab.to_dict() for lab in labels], "ModerationModelVersion": "fake-1",
                "ContentTypes": []}
         return Analysis(self.name, "fake-1", labels, [], raw)
@@ -67,6 +75,12 @@ def color_name(rgb: tuple[int, int, int]) -> str:
     if g > 150 and r < 100 and b < 100:
         return "green"
     return "other"
+
+
+def color_labels(img) -> list[ModerationLabel]:
+    """What the colour "model" sees in an image: ``COLOR_LABELS`` of its centre pixel."""
+    found = COLOR_LABELS.get(color_name(img.getpixel((img.width // 2, img.height // 2))))
+    return labels_for(*found) if found else []
 
 
 @dataclass

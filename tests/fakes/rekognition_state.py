@@ -99,6 +99,7 @@ class RekognitionState:
             self.bytes_labels: dict[str, list[dict[str, Any]]] = {}
             self.bytes_errors: dict[str, str] = {}
             self.default_labels: list[dict[str, Any]] = []
+            self.labels_by_color = False  # True: bytes without labels of their own are judged by colour
             self.accept_any_s3 = False
             self.s3_mirror = None  # an S3 client (moto): add_s3_object also puts the object there
             self.latency_s = 0.0
@@ -259,6 +260,8 @@ class RekognitionState:
         digest = hashlib.sha256(data).hexdigest()
         if digest in self.bytes_errors:
             raise FakeError(self.bytes_errors[digest], f"Scenario error for image sha256 {digest}")
+        if digest not in self.bytes_labels and self.labels_by_color:
+            return _color_labels(data)
         return self.bytes_labels.get(digest, self.default_labels)
 
     def lookup_s3(self, s3: Any, kind: str) -> dict[str, Any]:
@@ -284,6 +287,19 @@ class RekognitionState:
                 raise FakeError("InvalidImageFormatException", f"{where} is not a JPEG or PNG image")
             raise FakeError("InvalidS3ObjectException", f"{where} is not a readable video")
         return copy.deepcopy(obj)
+
+
+def _color_labels(data: bytes) -> list[dict[str, Any]]:
+    """The labels tests.fakes.providers.COLOR_LABELS gives the colour at the image's centre (red: explicit):
+    which frame of an animation was sent shows in the answer."""
+    import io
+
+    from PIL import Image
+
+    from tests.fakes.providers import color_labels
+
+    with Image.open(io.BytesIO(data)) as img:
+        return [label.to_dict() for label in color_labels(img.convert("RGB"))]
 
 
 def put_placeholder(s3, bucket: str, key: str) -> None:

@@ -5,6 +5,8 @@ the same messages come from ``moderation.service.submit`` as
 ``RefusedSubmission``) and configuration (``invalid configuration: ...``
 from every entry point; the CLI prints it after ``error:`` and exits 2).
 Nothing is stored for a refused submission. API rows belong with the API.
+Media the worker refuses (``MEDIA``): the item ends ``failed`` with the exact
+reason and nothing else is stored.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from sqlalchemy import func, inspect, select, table
 from typer.testing import CliRunner
 
 from config.settings import get_settings, load_settings
+from moderation import service
 from moderation.cli import app
 from moderation.errors import ConfigError
 from moderation.runtime import set_runtime
+from moderation.store import models as m
 from moderation.store.db import transaction
+from tests.animated_media import apng_declaring, many_frame_gif, tiff_pages
 from tests.conftest import jpeg_bytes
 
 runner = CliRunner()
@@ -76,6 +81,13 @@ CONFIG = [
      "MODQ_REVIEW_MAX_LEASE_SECONDS: Input should be less than or equal to 86400"),
     ({"MODQ_REVIEW_LEASE_SECONDS": "7200"},
      "Value error, MODQ_REVIEW_LEASE_SECONDS must not be greater than MODQ_REVIEW_MAX_LEASE_SECONDS"),
+    ({"MODQ_ANIMATION_MAX_FRAMES": "1"}, "MODQ_ANIMATION_MAX_FRAMES: Input should be greater than or equal to 2"),
+    ({"MODQ_ANIMATION_MAX_FRAMES": "32", "MODQ_ANIMATION_MAX_FRAME_COUNT": "20"},
+     "Value error, MODQ_ANIMATION_MAX_FRAMES must not be greater than MODQ_ANIMATION_MAX_FRAME_COUNT"),
+    ({"MODQ_ANIMATION_MAX_TOTAL_PIXELS": "250M"},
+     "MODQ_ANIMATION_MAX_TOTAL_PIXELS: Input should be a valid integer, unable to parse string as an integer"),
+    ({"MODQ_ANIMATION_MAX_TOTAL_PIXELS": "1000"},
+     "MODQ_ANIMATION_MAX_TOTAL_PIXELS: Input should be greater than or equal to 1000000"),
 ]
 
 
@@ -126,3 +138,31 @@ def test_a_good_submit_is_stored_where_the_refusals_look(cli_env):
     assert result.exit_code == 0, result.stderr
     assert stored_rows(cli_env.settings.database_url) == {"items": 1, "audit_events": 1}
     assert len(cli_env.dispatcher.sent) == 1
+
+# Media the worker refuses (issue 12.1): the item ends `failed` with exactly this reason, before any provider
+# call and before its frames are decoded; nothing is stored but the item and its history.
+MEDIA = [
+    # (file name, how to make it, exact failure reason)
+    ("bomb.gif", lambda: many_frame_gif(10_000),
+     "animated gif has more than 1,000 frames, the limit (MODQ_ANIMATION_MAX_FRAME_COUNT)"),
+    ("claims.png", lambda: apng_declaring(5_000),
+     "animated png has more than 1,000 frames, the limit (MODQ_ANIMATION_MAX_FRAME_COUNT)"),
+    ("wide.gif", lambda: many_frame_gif(300, size=(1000, 1000)),
+     "animated gif has 300,000,000 pixels over its 300 frames, over the limit of 250,000,000 "
+     "(MODQ_ANIMATION_MAX_TOTAL_PIXELS)"),
+    ("pages.tiff", lambda: tiff_pages(*[(80, 80)] * 1_001),
+     "multi-page tiff has more than 1,000 pages, the limit (MODQ_ANIMATION_MAX_FRAME_COUNT)"),
+    ("thin-page.tiff", lambda: tiff_pages((200, 200), (40, 200)),
+     "page 1 of the multi-page tiff is 40x200 px; each side must be at least 80 px"),
+]
+
+
+@pytest.mark.parametrize("name, make, message", MEDIA, ids=[row[0] for row in MEDIA])
+def test_media(rt, media_root, fake_provider, name, make, message):
+    (media_root / name).write_bytes(make())
+    item_id = service.submit(name, rt=rt).item_id
+    assert service.process_image(item_id, rt=rt) == "failed"
+    with transaction(rt.settings.database_url) as s:
+        assert s.get(m.Item, item_id).failure_reason == message
+    assert fake_provider.calls == []
+    assert stored_rows(rt.settings.database_url) == {"items": 1, "audit_events": 3}  # submit, processing, fail

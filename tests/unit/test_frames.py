@@ -11,7 +11,7 @@ from PIL import Image
 from moderation import frames
 from moderation.errors import BadInput
 from moderation.frame_headers import gif_frame_count, png_is_animated
-from tests.animated_media import BLUE, GREY, RED, animated, many_frame_gif, still
+from tests.animated_media import BLUE, GREY, RED, animated, many_frame_gif, still, tiff_pages
 
 LIMITS = frames.Limits(max_frames=16, max_frame_count=1000, max_total_pixels=250_000_000,
                        max_decode_bytes=256 * 1024**2)
@@ -86,20 +86,14 @@ def test_too_many_pixels_over_all_frames_are_refused_from_the_header():
 
 
 def test_a_multi_page_tiff_counts_each_pages_own_size():
-    pages = [Image.new("RGB", size, GREY) for size in ((2000, 2000), (100, 100), (3000, 3000))]
-    out = io.BytesIO()
-    pages[0].save(out, "TIFF", save_all=True, append_images=pages[1:])
     limits = frames.Limits(16, 1000, 12_000_000, 256 * 1024**2)
     with pytest.raises(BadInput, match=r"multi-page tiff has 13,010,000 pixels over its 3 pages"):
-        frames.probe(out.getvalue(), limits)
+        frames.probe(tiff_pages((2000, 2000), (100, 100), (3000, 3000)), limits)
 
 
 def test_a_page_under_the_minimum_side_is_named():
-    pages = [Image.new("RGB", (200, 200), GREY), Image.new("RGB", (40, 200), GREY)]
-    out = io.BytesIO()
-    pages[0].save(out, "TIFF", save_all=True, append_images=pages[1:])
     with pytest.raises(BadInput) as info:
-        frames.probe(out.getvalue(), LIMITS)
+        frames.probe(tiff_pages((200, 200), (40, 200)), LIMITS)
     assert str(info.value) == "page 1 of the multi-page tiff is 40x200 px; each side must be at least 80 px"
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 
+import boto3
 import pytest
+from moto import mock_aws
 
-from moderation import service, video
+from moderation import aws, service, video
 from moderation.store import models as m
 from moderation.store.db import transaction
 from tests.conftest import jpeg_bytes
@@ -55,7 +57,7 @@ def test_image_swapped_for_a_symlink_out_of_the_root_after_submit_fails_without_
 
 def test_image_in_a_bucket_removed_from_the_allow_list_after_submit_fails_without_a_provider_call(
         rt, make_settings, fake_provider):
-    fake_provider.reads_s3_directly = True  # the provider would read the object itself: no S3 call here
+    fake_provider.reads_s3_directly = True  # the provider reads the object itself; the worker peeks at its head
     rt.settings = make_settings(s3_buckets=f"{OLD},{KEPT}", dedupe=False)
     retired = service.submit(f"s3://{OLD}/in/a.jpg", rt=rt).item_id
     kept = service.submit(f"s3://{KEPT}/in/b.jpg", rt=rt).item_id
@@ -63,8 +65,14 @@ def test_image_in_a_bucket_removed_from_the_allow_list_after_submit_fails_withou
 
     assert service.process_image(retired, rt=rt) == "failed"
     assert item(rt, retired).failure_reason == f"S3 bucket '{OLD}' is not in MODQ_S3_BUCKETS"
-    assert fake_provider.calls == []
-    assert service.process_image(kept, rt=rt) == "approved"  # the bucket still allowed is read as before
+    assert fake_provider.calls == []  # (and no S3 call: there is no S3 outside the block below)
+    aws.reset_clients()
+    with mock_aws():  # the kept object exists: the worker reads its first bytes (``s3_peek``) before the call
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=KEPT)
+        s3.put_object(Bucket=KEPT, Key="in/b.jpg", Body=jpeg_bytes())
+        assert service.process_image(kept, rt=rt) == "approved"  # the bucket still allowed is read as before
+    aws.reset_clients()
     assert len(fake_provider.calls) == 1
 
 

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, ge=1, le=65535)
     api_workers: int = Field(1, ge=1, le=64)
     api_max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # Slow clients (README "What modq guarantees"; moderation/api/server.py): a connection that does not
+    # deliver a whole request in time is closed; past the bound, requests are answered 503 at once.
+    api_read_timeout_seconds: float = Field(10.0, gt=0, le=300, description="time a connection has to send a "
+                                            "whole request (head and body), from opening or from its last response")
+    api_max_connections: int = Field(1000, ge=1, le=100_000, description="open connections per API process; "
+                                     "requests past them are answered 503 at once")
     api_forwarded_allow_ips: str = Field("127.0.0.1", description="proxies trusted for X-Forwarded-Proto/For")
     api_cookie_secure: Literal["auto", "true", "false"] = Field(
         "auto", description="Secure flag on the console cookie; auto: when the request came over https")

@@ -12,14 +12,15 @@ import uvicorn
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:
+def serve(app, **config) -> Iterator[str]:
+    """``config``: more uvicorn.Config options (e.g. ``http=`` a protocol class)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     # Without it, keep-alive requests wait ~40 ms each (Nagle vs delayed ACK):
     # uvicorn sets it on sockets it binds itself, not on one handed to it.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, **{"log_level": "warning", "lifespan": "off", **config}))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

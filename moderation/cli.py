@@ -33,7 +33,9 @@ err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)  # a message's "[...]" is text, not markup
+    # A message's "[...]" is text, not markup. One line, wrapped by the terminal: rich's own wrapping at 80
+    # columns drops the space it breaks at, so a copied message (a path, a URI) would not be the real one.
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

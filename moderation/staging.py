@@ -9,6 +9,7 @@ downloaded to a temporary file, its size checked before a byte is fetched.
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -29,13 +30,9 @@ REKOGNITION_MAX_BYTES = 10 * 1024**3
 
 def check_local_video(ref: media.MediaRef, max_bytes: int) -> int:
     """Size of a local video file after the checks worth doing before any upload or decode."""
-    assert ref.path is not None
-    try:
-        size = ref.path.stat().st_size
-        with open(ref.path, "rb") as fh:
-            head = fh.read(32)
-    except FileNotFoundError:
-        raise BadInput(f"file no longer exists: {ref.path}") from None
+    with media.open_local(ref) as fh:  # BadInput if it went away or cannot be read
+        size = os.fstat(fh.fileno()).st_size
+        head = fh.read(32)
     if size == 0:
         raise BadInput("file is empty (0 bytes)")
     if size > max_bytes:

@@ -41,7 +41,7 @@ def submit(body: schemas.ItemIn, principal: Ingestor, rt: Rt, request: Request, 
     try:
         result = service.submit(body.media_uri, external_id=body.external_id, metadata=body.metadata,
                                 media_type=body.media_type, rt=rt)
-    except (ValueError, OSError) as exc:  # media.parse lets e.g. "File name too long" escape
+    except (ValueError, OSError) as exc:  # media.parse maps OS errors itself; this is the net under it
         raise BadInput(f"media_uri cannot be used: {exc}") from None
     response.headers["Location"] = str(request.url_for("get_item", item_id=result.item_id))
     if not result.created:
@@ -78,7 +78,11 @@ def get_item(item_id: ItemId, principal: Reader, rt: Rt):
 @router.get("/{item_id}/media", operation_id="getItemMedia",
             responses={200: {"content": {"image/*": {}, "video/*": {}}},
                                            307: {"description": "Redirect to a short-lived S3 URL"},
-                                           404: {"model": schemas.Problem}})
+                                           404: {"model": schemas.Problem},
+                                           422: {"model": schemas.Problem,
+                                                 "description": "The file is there but cannot be read (a "
+                                                                "symlink loop, no permission, ...): the message "
+                                                                "says why"}})
 def get_media(item_id: ItemId, principal: Reviewer, rt: Rt):
     """The item's media (roles: reviewer, admin): streamed from the media root,
     or a redirect to a presigned S3 URL."""

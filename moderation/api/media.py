@@ -1,7 +1,9 @@
 """Serving an item's media to a signed-in reviewer, never by exposing a path.
 
 The stored URI is re-checked against the media root and bucket allow-list (the
-file may have been swapped for a link since submit); local files are streamed
+file may have been swapped for a link since submit): media gone or moved out of
+confinement is 404, a file the OS will not read (a symlink loop, no permission,
+...) is 422 with the reason, never a 500. Local files are streamed
 with a sniffed content type (Range requests work, so videos seek); S3 objects
 get a short-lived presigned URL.
 """
@@ -18,7 +20,7 @@ from fastapi import HTTPException
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from moderation import media
-from moderation.errors import ModqError
+from moderation.errors import BadInput, ModqError
 from moderation.review import NotFound
 from moderation.runtime import Runtime
 from moderation.store import models as m
@@ -33,13 +35,22 @@ HEADERS = {"Cache-Control": "private, no-store", "Content-Security-Policy": "def
 def media_response(rt: Runtime, item: m.Item) -> Response:
     try:
         ref = media.parse(item.media_uri, rt.settings.media_root, rt.settings.s3_bucket_allowlist)
+    except media.UnusablePath as exc:  # there, but the OS will not read it (a symlink loop, ...): say why
+        log.warning("media_unusable", item_id=item.id, error=str(exc))
+        raise BadInput(f"this item's media cannot be served: {exc.reason}") from None
     except ModqError as exc:
         log.warning("media_unavailable", item_id=item.id, error=str(exc))
         raise NotFound("this item's media is no longer available") from None
     if ref.scheme == "s3":
         return RedirectResponse(_presign(rt, ref), status_code=307, headers={"Cache-Control": "no-store"})
-    with open(ref.path, "rb") as fh:
-        kind = media.sniff(fh.read(32))
+    try:
+        with open(ref.path, "rb") as fh:
+            kind = media.sniff(fh.read(32))
+    except FileNotFoundError:  # removed since the check above
+        raise NotFound("this item's media is no longer available") from None
+    except OSError as exc:
+        log.warning("media_unusable", item_id=item.id, error=str(exc))
+        raise BadInput(f"this item's media cannot be served: {media.os_reason(exc)}") from None
     content_type = CONTENT_TYPES.get(kind or "", "application/octet-stream")
     disposition = "inline" if kind else "attachment"
     return FileResponse(ref.path, media_type=content_type, content_disposition_type=disposition,

@@ -48,10 +48,50 @@ SUBMIT = [
     ([PRESIGNED], "unsupported URI scheme 'https' in 'https://ugc.s3.amazonaws.com/u/1.jpg?X-Amz-Credential="
                   "[redacted]&X-Amz-Signature=[redacted]': use s3://bucket/key, file:///path or a path under the "
                   "media root"),
-    (["s3://Bad_Bucket/k.jpg"], "invalid S3 bucket name 'Bad_Bucket' in 's3://Bad_Bucket/k.jpg'"),
+    (["s3://Bad_Bucket/k.jpg"], "invalid S3 bucket name 'Bad_Bucket' in 's3://Bad_Bucket/k.jpg': bucket names "
+                                "contain only lowercase letters, digits, dots and hyphens"),
     (["s3://ugc-uploads/"], "S3 URI 's3://ugc-uploads/' needs an object key of 1-1024 characters"),
     (["s3://other-bucket/k.jpg"], "S3 bucket 'other-bucket' is not in MODQ_S3_BUCKETS"),
     (["s3://ugc-uploads/k.jpg?acl"], "S3 URI 's3://ugc-uploads/k.jpg?acl': the only query accepted is versionId=..."),
+    # Issue 12.8: nothing after "#" or "?" and no "//" is dropped; what was named is what would be moderated.
+    (["s3://ugc-uploads/key.jpg#frag"], "S3 URI 's3://ugc-uploads/key.jpg#frag' contains '#': an S3 URI takes no "
+                                        "fragment; write a '#' that is part of the key as %23"),
+    (["s3://ugc-uploads/key.jpg?"], "S3 URI 's3://ugc-uploads/key.jpg?': the only query accepted is versionId=..."),
+    (["s3://ugc-uploads//key.jpg"], "S3 URI 's3://ugc-uploads//key.jpg' has an empty key segment ('//' or a '/' "
+                                    "at either end of the key): write a '/' that is part of the key as %2F"),
+    (["s3://ugc-uploads/a//key.jpg"], "S3 URI 's3://ugc-uploads/a//key.jpg' has an empty key segment ('//' or a "
+                                      "'/' at either end of the key): write a '/' that is part of the key as %2F"),
+    (["s3://ugc-uploads/folder/"], "S3 URI 's3://ugc-uploads/folder/' has an empty key segment ('//' or a '/' at "
+                                   "either end of the key): write a '/' that is part of the key as %2F"),
+    ([f"file://{ROOT}/a.jpg?x=../../b"], f"file URI 'file://{ROOT}/a.jpg?x=../../b' contains '?': a file URI "
+                                         f"takes no query; write a '?' that is part of the file name as %3F"),
+    ([f"file://{ROOT}/a.jpg#x"], f"file URI 'file://{ROOT}/a.jpg#x' contains '#': a file URI takes no fragment; "
+                                 f"write a '#' that is part of the file name as %23"),
+    (["a.jpg?x=1"], "path 'a.jpg?x=1' contains '?': it would read as a URI query; for a file name with '?' in it, "
+                    "give its file:// URI with %3F"),
+    (["a.jpg#x"], "path 'a.jpg#x' contains '#': it would read as a URI fragment; for a file name with '#' in it, "
+                  "give its file:// URI with %23"),
+    (["s3://127.0.0.1/x.jpg"], "invalid S3 bucket name '127.0.0.1' in 's3://127.0.0.1/x.jpg': bucket names are not "
+                               "formatted as an IP address"),
+    (["s3://169.254.169.254/x.jpg"], "invalid S3 bucket name '169.254.169.254' in 's3://169.254.169.254/x.jpg': "
+                                     "bucket names are not formatted as an IP address"),
+    (["s3://ab/x.jpg"], "invalid S3 bucket name 'ab' in 's3://ab/x.jpg': bucket names are 3-63 characters long"),
+    (["s3://-ugc/x.jpg"], "invalid S3 bucket name '-ugc' in 's3://-ugc/x.jpg': bucket names start and end with a "
+                          "letter or digit"),
+    (["s3://ugc..uploads/x.jpg"], "invalid S3 bucket name 'ugc..uploads' in 's3://ugc..uploads/x.jpg': bucket "
+                                  "names do not contain '..'"),
+    (["s3://xn--ugc/x.jpg"], "invalid S3 bucket name 'xn--ugc' in 's3://xn--ugc/x.jpg': the prefix 'xn--' is "
+                             "reserved by S3"),
+    (["s3://ugc-ap-s3alias/x.jpg"], "invalid S3 bucket name 'ugc-ap-s3alias' in 's3://ugc-ap-s3alias/x.jpg': the "
+                                    "suffix '-s3alias' is reserved by S3"),
+    (["s3://ugc-olap--ol-s3/x.jpg"], "invalid S3 bucket name 'ugc-olap--ol-s3' in 's3://ugc-olap--ol-s3/x.jpg': "
+                                     "the suffix '--ol-s3' is reserved by S3"),
+    # Issue 12.9: what the OS refuses about a path is bad input, never a traceback.
+    (["loop.jpg"], "path 'loop.jpg' is not usable: it is a symlink loop (too many levels of symbolic links)"),
+    (["a.jpg/b.jpg"], "path 'a.jpg/b.jpg' is not usable: a part of it that should be a directory is a file"),
+    (["x" * 300 + ".jpg"], f"path '{'x' * 200}' is not usable: File name too long"),  # quoted up to 200
+    (["albums"], "path 'albums' is not usable: it is a directory, not a file"),
+    (["upload.fifo"], "path 'upload.fifo' is not usable: it is not a regular file"),
     (["a.jpg", "--external-id", "x" * 256], "external_id must be 1-255 characters"),
     (["a.jpg", "--external-id", ""], "external_id must be 1-255 characters"),
     (["a.jpg", "-m", "novalue"], "--metadata expects key=value, got 'novalue'"),
@@ -96,6 +136,9 @@ def cli_env(rt, media_root, tmp_path, monkeypatch):
     (media_root / "a.jpg").write_bytes(jpeg_bytes())
     (tmp_path / "secret.jpg").write_bytes(jpeg_bytes())
     os.symlink(tmp_path / "secret.jpg", media_root / "escape.jpg")
+    os.symlink("loop.jpg", media_root / "loop.jpg")  # a link to itself: ELOOP
+    (media_root / "albums").mkdir()
+    os.mkfifo(media_root / "upload.fifo")
     monkeypatch.setenv("MODQ_DATABASE_URL", rt.settings.database_url)
     monkeypatch.setenv("MODQ_MEDIA_ROOT", str(media_root))
     monkeypatch.setenv("MODQ_S3_BUCKETS", "ugc-uploads")
@@ -108,8 +151,9 @@ def cli_env(rt, media_root, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("args, message", SUBMIT, ids=[f"submit-{i}" for i in range(len(SUBMIT))])
 def test_submit(cli_env, media_root, args, message):
-    result = runner.invoke(app, ["submit", *args])
-    expected = message.replace(ROOT, str(media_root.resolve()))
+    root = str(media_root.resolve())
+    result = runner.invoke(app, ["submit", *(arg.replace(ROOT, root) for arg in args)])
+    expected = message.replace(ROOT, root)
     assert (result.exit_code, result.stderr.replace("\n", "")) == (2, f"error: {expected}")
     assert cli_env.dispatcher.sent == []
     assert stored_rows(cli_env.settings.database_url) == {}  # no item, no audit event, nothing at all

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from moderation import media
 from moderation.errors import BadInput, RefusedSubmission
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -141,3 +149,169 @@ def test_refusals_do_not_echo_a_presigned_urls_credentials(tmp_path):
 def test_hostile_uris_are_refused_not_crashing(media_root, uri, message):
     with pytest.raises(RefusedSubmission, match=message):
         media.parse(uri, media_root)
+
+
+# Issue 12.8: what was submitted is what is moderated. URI parsers drop a fragment, a query and (some tools)
+# doubled slashes; modq refuses them instead, saying how to write the character when it is part of the name.
+@pytest.mark.parametrize("uri, message", [
+    ("s3://ugc/key.jpg#frag", "S3 URI 's3://ugc/key.jpg#frag' contains '#': an S3 URI takes no fragment; write a "
+                              "'#' that is part of the key as %23"),
+    ("s3://ugc/key.jpg#", "S3 URI 's3://ugc/key.jpg#' contains '#': an S3 URI takes no fragment; write a '#' that "
+                          "is part of the key as %23"),
+    ("s3://ugc/key.jpg?versionId=v1#x", "S3 URI 's3://ugc/key.jpg?versionId=v1#x' contains '#': an S3 URI takes no "
+                                        "fragment; write a '#' that is part of the key as %23"),
+    ("s3://ugc/key.jpg?", "S3 URI 's3://ugc/key.jpg?': the only query accepted is versionId=..."),
+    ("s3://ugc/key.jpg?versionId=", "S3 URI 's3://ugc/key.jpg?versionId=': the only query accepted is versionId=..."),
+    ("s3://ugc//key.jpg", "S3 URI 's3://ugc//key.jpg' has an empty key segment ('//' or a '/' at either end of the "
+                          "key): write a '/' that is part of the key as %2F"),
+    ("s3://ugc/a//key.jpg", "S3 URI 's3://ugc/a//key.jpg' has an empty key segment ('//' or a '/' at either end of "
+                            "the key): write a '/' that is part of the key as %2F"),
+    ("s3://ugc/folder/", "S3 URI 's3://ugc/folder/' has an empty key segment ('//' or a '/' at either end of the "
+                         "key): write a '/' that is part of the key as %2F"),
+    ("file:///srv/a.jpg?x=../../b", "file URI 'file:///srv/a.jpg?x=../../b' contains '?': a file URI takes no "
+                                    "query; write a '?' that is part of the file name as %3F"),
+    ("file:///srv/a.jpg?", "file URI 'file:///srv/a.jpg?' contains '?': a file URI takes no query; write a '?' "
+                           "that is part of the file name as %3F"),
+    ("file:///srv/a.jpg#x", "file URI 'file:///srv/a.jpg#x' contains '#': a file URI takes no fragment; write a "
+                            "'#' that is part of the file name as %23"),
+    ("cat.jpg?x=1", "path 'cat.jpg?x=1' contains '?': it would read as a URI query; for a file name with '?' in "
+                    "it, give its file:// URI with %3F"),
+    ("cat.jpg#1", "path 'cat.jpg#1' contains '#': it would read as a URI fragment; for a file name with '#' in it, "
+                  "give its file:// URI with %23"),
+])
+def test_nothing_in_a_uri_is_silently_dropped(media_root, photo, uri, message):
+    with pytest.raises(RefusedSubmission) as info:
+        media.parse(uri, media_root, frozenset({"ugc"}))
+    assert str(info.value) == message
+
+
+def test_characters_that_are_part_of_a_name_are_written_percent_encoded(media_root):
+    odd = media_root / "a?b#c.jpg"
+    odd.write_bytes(b"\xff\xd8\xff")
+    ref = media.parse(odd.as_uri(), media_root)  # as_uri writes them as %3F and %23
+    assert ref.path == odd.resolve() and media.parse(ref.uri, media_root).path == odd.resolve()
+    ref = media.parse("s3://ugc/%2Froot/a%2F%2Fb%23c%3Fd.jpg?versionId=v1", media_root)
+    assert (ref.key, ref.version) == ("/root/a//b#c?d.jpg", "v1")
+    assert media.parse(ref.uri, media_root).key == ref.key  # the stored form names the same key
+
+
+@pytest.mark.parametrize("name", [
+    "ugc", "ugc-uploads", "ugc.uploads.example.com", "a" * 63, "1.2.3", "10.0.0.1.example", "0ugc9",
+    "ugc-base--usw2-az1--x-s3",  # directory buckets are real buckets
+])
+def test_bucket_names_aws_accepts(name):
+    assert media.bucket_name_problem(name) is None and media.valid_bucket_name(name)
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("", "bucket names are 3-63 characters long"),
+    ("ab", "bucket names are 3-63 characters long"),
+    ("a" * 64, "bucket names are 3-63 characters long"),
+    ("UGC", "bucket names contain only lowercase letters, digits, dots and hyphens"),
+    ("ugc_uploads", "bucket names contain only lowercase letters, digits, dots and hyphens"),
+    ("user@ugc", "bucket names contain only lowercase letters, digits, dots and hyphens"),
+    ("ugc:443", "bucket names contain only lowercase letters, digits, dots and hyphens"),
+    ("-ugc", "bucket names start and end with a letter or digit"),
+    ("ugc.", "bucket names start and end with a letter or digit"),
+    ("ugc..uploads", "bucket names do not contain '..'"),
+    ("127.0.0.1", "bucket names are not formatted as an IP address"),
+    ("169.254.169.254", "bucket names are not formatted as an IP address"),
+    ("999.10.0.01", "bucket names are not formatted as an IP address"),  # the form, not only valid addresses
+    ("xn--ugc", "the prefix 'xn--' is reserved by S3"),
+    ("sthree-ugc", "the prefix 'sthree-' is reserved by S3"),
+    ("amzn-s3-demo-ugc", "the prefix 'amzn-s3-demo-' is reserved by S3"),
+    ("ugc-ap-s3alias", "the suffix '-s3alias' is reserved by S3"),
+    ("ugc-olap--ol-s3", "the suffix '--ol-s3' is reserved by S3"),
+    ("mfzwi23gnjvgw.mrap", "the suffix '.mrap' is reserved by S3"),
+    ("ugc--table-s3", "the suffix '--table-s3' is reserved by S3"),
+])
+def test_bucket_names_aws_refuses(media_root, name, problem):
+    assert media.bucket_name_problem(name) == problem and not media.valid_bucket_name(name)
+    with pytest.raises(RefusedSubmission) as info:
+        media.parse(f"s3://{name}/x.jpg", media_root)
+    assert str(info.value) == f"invalid S3 bucket name {name!r} in 's3://{name}/x.jpg': {problem}"
+
+
+# Issue 12.9: what the OS refuses about a path is bad input with the reason, never a RuntimeError or OSError.
+LOOP = "it is a symlink loop (too many levels of symbolic links)"
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("self.jpg", LOOP),  # self.jpg -> self.jpg
+    ("ping.jpg", LOOP),  # ping.jpg -> pong.jpg -> ping.jpg
+    ("loopdir/x.jpg", LOOP),  # a loop in a directory on the way
+    ("cat.jpg/x.jpg", "a part of it that should be a directory is a file"),
+    ("sub", "it is a directory, not a file"),
+    ("pipe.jpg", "it is not a regular file"),  # opening a FIFO would block the reader
+    ("n" * 256 + ".jpg", "File name too long"),
+])
+def test_paths_the_os_will_not_read_are_refused_with_the_reason(media_root, photo, name, reason):
+    os.symlink("self.jpg", media_root / "self.jpg")
+    os.symlink("pong.jpg", media_root / "ping.jpg")
+    os.symlink("ping.jpg", media_root / "pong.jpg")
+    os.symlink("loopdir", media_root / "loopdir")
+    (media_root / "sub").mkdir()
+    os.mkfifo(media_root / "pipe.jpg")
+    with pytest.raises(media.UnusablePath) as info:
+        media.parse(name, media_root)
+    assert str(info.value) == f"path {name[:200]!r} is not usable: {reason}" and info.value.reason == reason
+    with pytest.raises(media.UnusablePath, match="is not usable"):  # the same as a file URI
+        media.parse((media_root / name).as_uri(), media_root)
+
+
+_PARSE_AS_ANOTHER_USER = """
+import json, os, pwd, sys
+from pathlib import Path
+from moderation import media
+from moderation.errors import RefusedSubmission
+if os.geteuid() == 0:  # root reads everything: drop to nobody (after start-up, the interpreter may be root's)
+    nobody = pwd.getpwnam("nobody")
+    os.setgroups([])
+    os.setgid(nobody.pw_gid)
+    os.setuid(nobody.pw_uid)
+outcomes = {}
+for name in sys.argv[2:]:
+    try:
+        outcomes[name] = media.parse(name, Path(sys.argv[1])).uri
+    except RefusedSubmission as exc:
+        outcomes[name] = str(exc)
+print(json.dumps(outcomes))
+"""
+
+
+def test_files_modq_may_not_read_are_refused_with_the_reason():
+    """Root reads everything, so the parse runs in a child process that drops to ``nobody`` if it is root."""
+    base = Path(tempfile.mkdtemp(prefix="modq-perm-"))
+    try:
+        base.chmod(0o755)
+        root = base / "media"
+        root.mkdir(mode=0o755)
+        (root / "ok.jpg").write_bytes(b"\xff\xd8\xff")
+        (root / "ok.jpg").chmod(0o644)
+        (root / "secret.jpg").write_bytes(b"\xff\xd8\xff")
+        (root / "secret.jpg").chmod(0o000)
+        (root / "private").mkdir(mode=0o700)
+        (root / "private" / "x.jpg").write_bytes(b"\xff\xd8\xff")
+        (root / "private").chmod(0o000)
+        done = subprocess.run([sys.executable, "-c", _PARSE_AS_ANOTHER_USER, str(root), "ok.jpg", "secret.jpg",
+                               "private/x.jpg"], cwd=REPO, capture_output=True, text=True, check=True)
+        assert json.loads(done.stdout) == {
+            "ok.jpg": (root / "ok.jpg").as_uri(),  # the child can read the media root: the refusals are real
+            "secret.jpg": "path 'secret.jpg' is not usable: permission denied: modq cannot read it",
+            "private/x.jpg": "path 'private/x.jpg' is not usable: permission denied: modq cannot read it",
+        }
+    finally:
+        (base / "media" / "private").chmod(0o700)
+        shutil.rmtree(base)
+
+
+def test_a_file_swapped_after_parse_fails_the_read_with_the_reason(media_root, photo):
+    ref = media.parse("cat.jpg", media_root)
+    photo.unlink()
+    photo.mkdir()  # swapped between the parse (submit) and the read (worker)
+    with pytest.raises(BadInput) as info:
+        media.read_local(ref, 1000)
+    assert str(info.value) == f"file {photo} cannot be read: Is a directory"
+    photo.rmdir()
+    with pytest.raises(BadInput, match="file no longer exists"):
+        media.read_local(ref, 1000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 from sqlalchemy import func, select
@@ -144,6 +145,22 @@ def test_file_deleted_after_submit_fails_clearly(rt, media_root):
     (media_root / "gone.jpg").unlink()
     assert service.process_image(item_id, rt=rt) == "failed"
     assert "no such file" in item(rt, item_id).failure_reason
+
+
+@pytest.mark.parametrize("swap, reason", [
+    (lambda p: (p.unlink(), os.symlink(p.name, p)), "it is a symlink loop (too many levels of symbolic links)"),
+    (lambda p: (p.unlink(), p.mkdir()), "it is a directory, not a file"),
+])
+def test_file_the_os_will_not_read_after_submit_fails_as_bad_input(rt, media_root, fake_provider, swap, reason):
+    """The worker's re-check meets what submit refuses: the item fails with the reason, once, with no alert."""
+    put(media_root, "a.jpg", jpeg_bytes())
+    item_id = service.submit("a.jpg", rt=rt).item_id
+    swap(media_root / "a.jpg")
+    assert service.process_image(item_id, rt=rt) == "failed"
+    row = item(rt, item_id)
+    assert (row.failure_reason, row.attempts) == (f"path {str(media_root.resolve() / 'a.jpg')!r} is not usable: "
+                                                  f"{reason}", 1)
+    assert fake_provider.calls == [] and count(rt, m.Alert) == 0
 
 
 def test_provider_bad_input_fails_without_alert(rt, media_root, fake_provider):

@@ -6,11 +6,16 @@ Every refusal is a 4xx with a ``message`` a person can act on, and stores nothin
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 from sqlalchemy import func, select
 
+from moderation import service
 from moderation.store import models as m
 from moderation.store.db import transaction
+from tests.conftest import jpeg_bytes
 
 BIG = b'{"external_id": "x", "media_uri": "' + b"a" * 70_000 + b'"}'
 
@@ -22,6 +27,31 @@ CASES = [
      "unsupported URI scheme 'ftp' in 'ftp://h/a.jpg': use s3://bucket/key, file:///path or a path under the media root"),
     ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "missing.jpg"}, 422,
      "no such file under the media root: 'missing.jpg'"),
+    # Issue 12.8: nothing after "#" or "?" and no "//" is dropped; IP-formatted buckets are not buckets.
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "s3://ugc-uploads/key.jpg#frag"}, 422,
+     "S3 URI 's3://ugc-uploads/key.jpg#frag' contains '#': an S3 URI takes no fragment; write a '#' that is part "
+     "of the key as %23"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "s3://ugc-uploads//key.jpg"}, 422,
+     "S3 URI 's3://ugc-uploads//key.jpg' has an empty key segment ('//' or a '/' at either end of the key): write "
+     "a '/' that is part of the key as %2F"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "file:///srv/media/a.jpg?x=../../b"}, 422,
+     "file URI 'file:///srv/media/a.jpg?x=../../b' contains '?': a file URI takes no query; write a '?' that is "
+     "part of the file name as %3F"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "a.jpg?x=1"}, 422,
+     "path 'a.jpg?x=1' contains '?': it would read as a URI query; for a file name with '?' in it, give its "
+     "file:// URI with %3F"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "s3://127.0.0.1/x.jpg"}, 422,
+     "invalid S3 bucket name '127.0.0.1' in 's3://127.0.0.1/x.jpg': bucket names are not formatted as an IP address"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "s3://169.254.169.254/x.jpg"}, 422,
+     "invalid S3 bucket name '169.254.169.254' in 's3://169.254.169.254/x.jpg': bucket names are not formatted as "
+     "an IP address"),
+    # Issue 12.9: what the OS refuses about a path is a 422 saying so, never a 500 (files: media_files below).
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "loop.jpg"}, 422,
+     "path 'loop.jpg' is not usable: it is a symlink loop (too many levels of symbolic links)"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "a.jpg/b.jpg"}, 422,
+     "path 'a.jpg/b.jpg' is not usable: a part of it that should be a directory is a file"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "albums"}, 422,
+     "path 'albums' is not usable: it is a directory, not a file"),
     ("ingest", "POST", "/v1/items", {"media_uri": "a.jpg"}, 422, "external_id: Field required"),
     ("ingest", "POST", "/v1/items", {"external_id": "x"}, 422, "media_uri: Field required"),
     ("ingest", "POST", "/v1/items", {"external_id": "", "media_uri": "a.jpg"}, 422,
@@ -44,6 +74,14 @@ CASES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def media_files(media_root):
+    """A good file, a symlink loop and a directory in the media root."""
+    (media_root / "a.jpg").write_bytes(jpeg_bytes())
+    os.symlink("loop.jpg", media_root / "loop.jpg")
+    (media_root / "albums").mkdir()
+
+
 @pytest.mark.parametrize("role, method, path, body, status, message", CASES,
                          ids=[f"{c[1]} {c[2][:30]} -> {c[4]}" for c in CASES])
 def test_api_bad_input(client, auth, rt, role, method, path, body, status, message):
@@ -57,3 +95,36 @@ def test_api_bad_input(client, auth, rt, role, method, path, body, status, messa
     assert response.json()["message"] == message
     with transaction(rt.settings.database_url) as s:
         assert s.scalar(select(func.count()).select_from(m.Item)) == 0
+
+
+def _loop(path):
+    path.unlink()
+    os.symlink(path.name, path)
+
+
+def _directory(path):
+    path.unlink()
+    path.mkdir()
+
+
+def _parent_a_file(path):
+    shutil.rmtree(path.parent)
+    path.parent.write_bytes(b"not a directory")
+
+
+@pytest.mark.parametrize("swap, reason", [
+    (_loop, "it is a symlink loop (too many levels of symbolic links)"),
+    (_directory, "it is a directory, not a file"),
+    (_parent_a_file, "a part of it that should be a directory is a file"),
+])
+def test_media_whose_file_the_os_will_not_read_any_more(client, auth, rt, media_root, swap, reason):
+    """GET /v1/items/{id}/media of a file swapped after submit: 422 with the reason (no path), not a 500."""
+    (media_root / "in").mkdir()
+    (media_root / "in" / "b.jpg").write_bytes(jpeg_bytes())
+    item_id = service.submit("in/b.jpg", rt=rt).item_id
+    swap(media_root / "in" / "b.jpg")
+    response = client.get(f"/v1/items/{item_id}/media", headers=auth["reviewer"])
+    expected = f"this item's media cannot be served: {reason}"
+    assert (response.status_code, response.json()["message"]) == (422, expected)
+    with transaction(rt.settings.database_url) as s:  # reading changes nothing
+        assert [(i.id, i.status) for i in s.scalars(select(m.Item))] == [(item_id, m.QUEUED)]

@@ -11,10 +11,12 @@ where the rule's label reached its threshold; the review console shows
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 from moderation import taxonomy
 from moderation.policy import Decision
+from moderation.providers.base import ModerationLabel
 from moderation.timeline import fmt_ms
 
 MAX_APPEARANCES = 100  # appearances of one picture kept in the evidence (a 2-frame loop may repeat 500 times)
@@ -70,12 +72,26 @@ def _located(fired: list[Picture], text: str, pages: bool) -> dict[str, Any]:
             "text": f"{text} {where(first, pages)}" + (f" (+{more} more)" if more else "")}
 
 
+def reasons_from_evidence(decision: Decision, raw: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """``frame_reasons`` for a decision taken again from stored evidence (re-evaluation under a new policy);
+    None when ``raw`` is not a multi-frame item's."""
+    if not isinstance(raw, dict) or "Frames" not in raw:
+        return None
+    results = [SimpleNamespace(picture=SimpleNamespace(index=f["Index"], offset_ms=f["OffsetMillis"]), bank=None,
+                               labels=[ModerationLabel.from_dict(d) for d in f.get("ModerationLabels") or ()])
+               for f in raw["Frames"]]
+    return frame_reasons(decision, results, bool(raw.get("Pages")))
+
+
 def fired_frame(reasons: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The frame a reviewer should see first: the first reason that names one (reasons are most severe
-    first), as ``{"index", "offset_ms", "text"}``; None when no reason names a frame."""
+    first), as ``{"index", "offset_ms", "where", "reason"}``; None when no reason names a frame."""
     for reason in reasons:
-        if reason.get("frame_index") is not None:
-            return {"index": reason["frame_index"], "offset_ms": reason.get("offset_ms"), "text": reason["text"]}
+        index = reason.get("frame_index")
+        if index is not None:
+            offset = reason.get("offset_ms")
+            where = f"page {index}" if offset is None else f"frame {index} at {fmt_ms(offset)}"
+            return {"index": index, "offset_ms": offset, "where": where, "reason": reason["text"]}
     return None
 
 

@@ -2,7 +2,8 @@
 
 Each item is re-judged from its stored analysis with ``policy.decide`` (the
 provider's profile), exactly as a worker would have; a video's reasons get
-their timestamps back from its stored timeline. No provider is called.
+their timestamps back from its stored timeline, an animated image's their
+frames from its stored evidence. No provider is called.
 
 Choices, and why:
 
@@ -30,7 +31,7 @@ from dataclasses import asdict, dataclass
 import structlog
 from sqlalchemy import exists, func, select
 
-from moderation import outcomes, policy, timeline
+from moderation import frame_evidence, outcomes, policy, timeline
 from moderation.alerts import decision_alert
 from moderation.providers.base import ModerationLabel
 from moderation.review import aware
@@ -125,4 +126,7 @@ def _reasons(s, item: m.Item, analysis_id: int, decision: policy.Decision) -> li
         detections = [timeline.Detection(d.timestamp_ms, ModerationLabel(d.label, d.parent, d.level, d.confidence),
                                          d.start_ms, d.end_ms) for d in rows]
         return timeline.reasons(decision, detections)
+    framed = frame_evidence.reasons_from_evidence(decision, s.get(m.Analysis, analysis_id).raw)
+    if framed is not None:  # an animated or multi-page image: each reason names its frame again
+        return framed
     return [dict(vars(r), text=r.text()) for r in decision.reasons]

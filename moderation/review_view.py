@@ -1,5 +1,6 @@
 """What a reviewer sees: queue rows and the item detail (labels, rules that
-fired, lease, review, video markers). Plain dicts, shared by API, console, CLI."""
+fired, lease, review, video markers, the frame of an animation that fired).
+Plain dicts, shared by API, console, CLI."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from moderation.frame_evidence import fired_frame
 from moderation.review import aware
 from moderation.store import models as m
 from moderation.store.repository import decision_for, iso, item_view
@@ -66,6 +68,7 @@ def detail(s: Session, item: m.Item, with_reviewer: bool = True) -> dict[str, An
                       key=lambda lab: -lab["Confidence"]),
         rules=rules, lease=lease(item), review=review_of(s, item.id, with_reviewer),
         markers=markers(s, item, fired) if item.media_type == "video" else [],
+        fired_frame=fired_frame(decision.reasons) if decision and item.media_type == "image" else None,
     )
     return view
 

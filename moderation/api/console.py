@@ -16,6 +16,7 @@ from moderation import review, review_view
 from moderation.api import schemas, signin
 from moderation.api.audit import to_csv
 from moderation.api.auth import ConsoleUser, check_csrf, runtime
+from moderation.api.frame_media import frame_response
 from moderation.api.media import media_response
 from moderation.api.pages import page
 from moderation.errors import BadInput
@@ -131,13 +132,15 @@ def release_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csr
 
 
 @router.get("/media/{item_id}")
-def item_media(request: Request, item_id: ItemId, user: ConsoleUser):
+def item_media(request: Request, item_id: ItemId, user: ConsoleUser,
+               frame: Annotated[int | None, Query(ge=0, le=100_000)] = None):
+    """The item's media; ``frame``: that one frame of an animated or multi-page image, as a PNG."""
     rt = runtime(request)
     with transaction(rt.settings.database_url) as s:
         item = s.get(m.Item, item_id)
     if item is None:
         raise review.NotFound(f"no item {item_id!r}")
-    return media_response(rt, item)
+    return media_response(rt, item) if frame is None else frame_response(rt, item, frame)
 
 
 AuditFilter = Annotated[schemas.Text | None, Query(max_length=128)]

@@ -137,6 +137,8 @@ class ItemDetail(ItemSummary):
     lease: LeaseOut | None
     review: ReviewOut | None
     markers: list[dict[str, Any]] = Field(description="Video only: where flagged labels were seen (t in seconds)")
+    fired_frame: dict[str, Any] | None = Field(None, description="Animated or multi-page image only: the frame the "
+                                               "first rule fired on (index from 0, offset_ms, where, reason)")
 
 
 class QueueRow(ItemSummary):

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from moderation import tokens
+from moderation import service, tokens
 from moderation.api.app import create_app
 from moderation.store import models as m
 from moderation.store.db import transaction
 from moderation.store.review_models import Review
+from tests.animated_media import BLUE, RED, animated
 from tests.conftest import REPO
 from tests.live_server import serve
 from tests.review_items import decided_item
@@ -107,3 +108,48 @@ def test_sign_in_and_review_with_the_keyboard(rt, queue, browser):
         context.close()
     assert errors == [], errors  # no JavaScript errors, no CSP violations
     assert (ARTIFACTS / "console-item.png").stat().st_size > 10_000
+
+
+# The colour at the centre of the image the page shows, read back from a canvas: what the reviewer sees.
+CENTRE_RGB = """(selector) => {
+    const img = document.querySelector(selector);
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext("2d");
+    context.drawImage(img, 0, 0);
+    return Array.from(context.getImageData(canvas.width / 2, canvas.height / 2, 1, 1).data.slice(0, 3));
+}"""
+
+
+def test_an_animation_shows_the_frame_a_rule_fired_on(rt, media_root, fake_provider, browser):
+    """A GIF whose clean first frame (50 ms) hides an explicit second one (10 s): the reviewer is shown the
+    explicit frame, not the clean one a browser would show first."""
+    fake_provider.by_color = True
+    (media_root / "anim.gif").write_bytes(animated("gif", [BLUE, RED], [50, 10_000]))
+    item_id = service.submit("anim.gif", rt=rt).item_id
+    assert service.process_image(item_id, rt=rt) == "rejected"
+    token = tokens.create(rt.settings.database_url, "alice", "reviewer", created_by="test")[1]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(create_app(rt, health_checks={})) as base_url:
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.goto(base_url + "/login")
+        page.fill("#token", token)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url(base_url + "/")
+
+        page.goto(f"{base_url}/items/{item_id}")
+        page.click("#reveal")
+        page.wait_for_function("() => { const i = document.querySelector('#fired-frame');"
+                               " return i && i.complete && i.naturalWidth > 0; }")
+        assert page.evaluate(CENTRE_RGB, "#fired-frame") == list(RED)
+        assert "frame 1 at 0:00.050" in page.inner_text("#frame-note")
+        rule = page.locator(".rules li").first.inner_text()
+        assert rule.startswith("reject Exposed Female Genitalia") and rule.endswith("frame 1")
+        page.screenshot(path=str(ARTIFACTS / "console-animation-frame.png"), full_page=True)
+        context.close()
+    assert errors == [], errors

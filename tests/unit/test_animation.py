@@ -164,3 +164,16 @@ def test_the_offline_model_analyses_every_frame(make_settings, media_root):
     with transaction(settings.database_url) as s:
         rows = s.execute(select(ProviderCall.provider, ProviderCall.media_type, ProviderCall.calls)).all()
     assert rows == [("local", "animation", 2)]
+
+
+def test_re_evaluation_under_a_new_policy_keeps_naming_the_frame(rt, media_root, provider):
+    from moderation.reevaluate import reevaluate
+
+    item = moderate(rt, media_root, "flagged.gif", animated("gif", [BLUE, GREEN], [100, 2_000]))
+    assert item.status == "flagged"
+    strict = policy.parse("min_confidence: 50\ndefault: {flag: 80}\nlabels:\n  Exposed Male Nipple: {reject: 50}\n")
+    assert reevaluate(rt, strict, "ann").rejected == 1
+    reasons, _ = decision_and_evidence(rt, item)
+    assert reasons[0]["text"] == ("Exposed Male Nipple 55.0% >= reject 50 (rule: Exposed Male Nipple) "
+                                  "in frame 1 at 0:00.100")
+    assert (reasons[0]["frame_index"], reasons[0]["offset_ms"]) == (1, 100)

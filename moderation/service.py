@@ -200,7 +200,8 @@ def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage | fram
         usage.note_media_type("animation")  # its calls are frames: `modq stats` counts them apart
         return sequence
     # The offline model decodes the pixels anyway: keep the validating decode instead of a second one.
-    return imaging.prepare(data, keep_decoded=getattr(provider, "decodes_pixels", False))
+    return imaging.prepare(data, keep_decoded=getattr(provider, "decodes_pixels", False),
+                           max_decode_bytes=rt.settings.max_decode_bytes)
 
 
 def _reparse(rt: Runtime, uri: str) -> media.MediaRef:

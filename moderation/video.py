@@ -143,7 +143,8 @@ def _process_offline(rt: Runtime, item_id: str) -> str:
                 return banked
             policy = rt.active_policy().for_provider(provider.name)
             result = local_video.analyze(path, provider, policy.min_confidence, s.video_sample_fps,
-                                         s.video_max_seconds, s.video_sampling, s.local_threads)
+                                         s.video_max_seconds, s.video_sampling, s.local_threads,
+                                         s.max_decode_bytes)
     except BadInput as exc:
         return fail(item_id, str(exc), rt=rt)
     except DeploymentFault as exc:

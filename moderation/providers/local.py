@@ -68,7 +68,7 @@ class LocalProvider:
         return self.analyze_pil(_decode(image), min_confidence)
 
     def analyze_pil(self, img: Image.Image, min_confidence: float) -> Analysis:
-        """Same as ``analyze_image`` for an already decoded, upright image (a video frame)."""
+        """Same as ``analyze_image`` for an already decoded, upright image (a video frame), in any 8-bit mode."""
         if not 0 <= min_confidence <= 100:  # same rule as the Rekognition provider
             raise BadInput(f"MinConfidence {min_confidence} is outside 0-100")
         labels = to_labels(self._detect(img), min_confidence)
@@ -90,7 +90,7 @@ class LocalProvider:
 
 def _decode(image: PreparedImage) -> Image.Image:
     try:
-        return image.pil()
+        return image.upright()  # in its decoded mode: the model converts only the rows it samples
     except _DECODE_ERRORS as exc:
         what = image.format or "image"
         raise BadInput(f"cannot decode {what} data ({len(image.data or b'')} bytes): {exc}") from None

@@ -11,10 +11,19 @@ Frames stream to the model one at a time (peak memory ~200 MiB at 1080p
 instead of ~530 MiB when collected first). The file must decode to its
 declared end: a truncated upload that players would show partly is not
 approved on the strength of its first half.
+
+Decode budget (MODQ_MAX_DECODE_BYTES): the frame size and pixel format are
+checked before any frame is decoded, and FFmpeg itself refuses, before
+allocating it, any frame over ``budget / 8`` pixels (8 bytes: the deepest
+pixel format, 4 x 16-bit). That guard covers what the header cannot: the
+frame FFmpeg decodes while opening the file to learn its pixel format, and
+frames that change size or format as the file goes on (a MOV of PNG frames
+may hold any size in any packet).
 """
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
@@ -23,10 +32,12 @@ import av
 from PIL import Image
 
 from moderation.errors import BadInput
+from moderation.imaging import DEFAULT_MAX_DECODE_BYTES, format_mib
 from moderation.timeline import Detection
 
 PROBE_SECONDS = 10.0  # how much of the packet index ``auto`` looks at
 END_TOLERANCE_S = 1.0  # last frame this close to the declared end counts as complete
+DEEPEST_PIXEL_BYTES = 8  # rgba64, yuva444p16: the most a decoded pixel takes in any format
 _ROTATIONS = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, -180: Image.Transpose.ROTATE_180,
               -90: Image.Transpose.ROTATE_270, 270: Image.Transpose.ROTATE_270}
 
@@ -45,12 +56,16 @@ class OfflineResult:
 
 
 def analyze(path: Path, analyzer: FrameAnalyzer, min_confidence: float, fps: float = 1.0,
-            max_seconds: float = 3600.0, mode: str = "auto", threads: int = 1) -> OfflineResult:
-    """Labels for one frame per ``1/fps`` seconds, as a timeline. ``BadInput`` for unusable files."""
+            max_seconds: float = 3600.0, mode: str = "auto", threads: int = 1,
+            max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES) -> OfflineResult:
+    """Labels for one frame per ``1/fps`` seconds, as a timeline. ``BadInput`` for unusable files,
+    and for frames that would decode to more than ``max_decode_bytes`` (checked before decoding)."""
     detections: list[Detection] = []
     model_version, frames = "unknown", 0
-    with _open(path) as container:
+    with _open(path, _pixel_guard(max_decode_bytes)) as container:
         stream = _video_stream(container)
+        check_frame_budget(path, stream, max_decode_bytes)
+        stream.codec_context.options = _pixel_guard(max_decode_bytes)  # every frame, as FFmpeg allocates it
         stream.codec_context.thread_count = threads  # MODQ_LOCAL_THREADS: one per process by default
         if threads > 1:
             stream.thread_type = "AUTO"  # frame threads too: most of a 1080p clip's time is decoding
@@ -77,11 +92,47 @@ class _EndTracker:
     last_s = 0.0  # time of the last frame decoded
 
 
-def _open(path: Path):
+def _open(path: Path, options: dict[str, str]):
+    """The container; ``options`` go to the decoder FFmpeg may run on a first frame to learn its format."""
     try:
-        return av.open(str(path), metadata_errors="ignore")
+        return av.open(str(path), metadata_errors="ignore", options=options)
     except av.FFmpegError as exc:
         raise BadInput(f"not a readable video (corrupt, truncated or unsupported container): {_why(exc)}") from None
+
+
+def _pixel_guard(budget: int) -> dict[str, str]:
+    """FFmpeg's ``max_pixels``: a larger frame is refused before its buffer is allocated."""
+    return {"max_pixels": str(max_frame_pixels(budget))}
+
+
+def max_frame_pixels(budget: int) -> int:
+    return max(1, budget // DEEPEST_PIXEL_BYTES)
+
+
+def check_frame_budget(path: Path, stream, budget: int) -> None:
+    """Refuse, before any frame is decoded, frames whose declared size and format exceed the budget."""
+    width, height, fmt = stream.width, stream.height, stream.format
+    if not (width and height and fmt):  # the guarded probe refused its frame: what does the container say?
+        width, height, fmt = *_declared_size(path), None
+    if fmt is not None and fmt.components:
+        bands, sample_bytes = len(fmt.components), -(-max(c.bits for c in fmt.components) // 8)
+        cost = width * height * bands * sample_bytes
+        if cost > budget:
+            raise BadInput(f"video frames are {width}x{height} px of {fmt.name} ({bands} x {8 * sample_bytes}-bit "
+                           f"samples): decoding one needs {format_mib(cost)}, over the decode budget of "
+                           f"{format_mib(budget)} (MODQ_MAX_DECODE_BYTES)")
+    limit = max_frame_pixels(budget)
+    if width * height > limit:
+        raise BadInput(f"video frames are {width}x{height} px: over the decode budget of {format_mib(budget)} "
+                       f"(MODQ_MAX_DECODE_BYTES), which allows {limit:,} pixels a frame (at 8 bytes a pixel, "
+                       f"the deepest format a frame may switch to)")
+
+
+def _declared_size(path: Path) -> tuple[int, int]:
+    """The frame size the container declares, read with every decoder barred (nothing is decoded)."""
+    with _open(path, {"codec_whitelist": "none"}) as container:
+        stream = _video_stream(container)
+        return stream.width, stream.height
 
 
 def _video_stream(container):
@@ -165,7 +216,9 @@ def _frames(container, stream, max_seconds, end: _EndTracker):
             end.last_s = max(end.last_s, frame.time)
             yield frame
     except av.FFmpegError as exc:
-        raise BadInput(f"corrupt or truncated video: decoding failed after {end.last_s:.1f} s: {_why(exc)}") from None
+        hint = " (or a frame over the pixel guard of MODQ_MAX_DECODE_BYTES)" if exc.errno == errno.EINVAL else ""
+        raise BadInput(f"corrupt or truncated video: decoding failed after {end.last_s:.1f} s: {_why(exc)}{hint}") \
+            from None
 
 
 def _check_complete(duration: float | None, last_s: float, frames: int) -> None:

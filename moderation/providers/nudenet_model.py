@@ -84,27 +84,27 @@ def preprocess(img: Image.Image) -> np.ndarray:
 
     NudeNet pads bottom/right with black to a square, resizes with
     INTER_LINEAR and swaps channels twice, so the model receives BGR in 0..1.
+    ``img`` may be in any 8-bit mode: it is the RGB conversion of it that is resized.
     """
-    rgb = np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
-    resized = _resize_padded_square(rgb, INPUT_SIZE)
+    resized = _resize_padded_square(img, INPUT_SIZE)
     bgr = resized[:, :, ::-1].transpose(2, 0, 1)[np.newaxis]
     return bgr.astype(np.float32) * np.float32(1 / 255.0)
 
 
-def _resize_padded_square(rgb: np.ndarray, size: int) -> np.ndarray:
-    """cv2.resize(INTER_LINEAR, uint8) of ``rgb`` zero-padded to a square, bit for bit.
+def _resize_padded_square(img: Image.Image, size: int) -> np.ndarray:
+    """cv2.resize(INTER_LINEAR, uint8) of ``img`` as RGB, zero-padded to a square, bit for bit.
 
     Only the pixels the 2x2 taps touch are gathered, so a 12 MP photo is never
-    copied into a padded array.
+    copied into a padded array, and a tall image is never converted to RGB whole.
     """
-    h, w = rgb.shape[:2]
+    w, h = img.size
     side = max(h, w)
     y0, y1, b0, b1 = _linear_taps(side, size, edge_weights_clamped=False)
     x0, x1, a0, a1 = _linear_taps(side, size, edge_weights_clamped=True)
     # The rows the taps touch, then their columns, as uint8 (cheap copies); int32 only
     # at 320x320. No intermediate exceeds 2**27, so int32 rounds exactly as int64 would.
     # (Gathering all four taps as int64 with np.ix_ cost more than the model itself.)
-    rows0, rows1 = _rows(rgb, y0), _rows(rgb, y1)
+    rows0, rows1 = _rows(img, y0, y1)
     a0, a1 = a0.astype(np.int32)[None, :, None], a1.astype(np.int32)[None, :, None]
     b0, b1 = b0.astype(np.int32)[:, None, None], b1.astype(np.int32)[:, None, None]
     # Horizontal pass in fixed point (coefficients scaled by 2048), as cv2 does, then
@@ -135,11 +135,31 @@ def _horizontal(rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, a0: np.ndarray
     return left
 
 
-def _rows(rgb: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """rgb[ys] (uint8), with black for rows in the padding."""
-    rows = rgb.take(np.minimum(ys, rgb.shape[0] - 1), axis=0)
-    rows[ys >= rgb.shape[0]] = 0
-    return rows
+def _rows(img: Image.Image, *tap_rows: np.ndarray) -> list[np.ndarray]:
+    """RGB rows of ``img`` (uint8) for each index array, with black for rows in the padding.
+
+    When the taps touch less than half the rows, only those rows are cropped and converted:
+    a 10,000 px tall image costs 640 rows, not a full RGB copy (4 bytes a pixel in Pillow)
+    and a full array (3 more). Converting a mode to RGB is per pixel, so the rows are the
+    same bytes either way.
+    """
+    inside = [np.minimum(ys, img.height - 1) for ys in tap_rows]
+    wanted = np.unique(np.concatenate(inside))
+    if len(wanted) * 2 >= img.height:
+        strip, index = _rgb_array(img), inside
+    else:
+        strip = np.concatenate([_rgb_array(img.crop((0, int(y), img.width, int(y) + 1))) for y in wanted])
+        index = [np.searchsorted(wanted, ys) for ys in inside]
+    result = []
+    for ys, at in zip(tap_rows, index):
+        rows = strip.take(at, axis=0)
+        rows[ys >= img.height] = 0
+        result.append(rows)
+    return result
+
+
+def _rgb_array(img: Image.Image) -> np.ndarray:
+    return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
 
 
 def _columns(rows: np.ndarray, xs: np.ndarray, w: int) -> np.ndarray:

@@ -24,6 +24,7 @@ from moderation.errors import ConfigError
 from moderation.runtime import set_runtime
 from moderation.store import models as m
 from moderation.store.db import transaction
+from tests import crafted_media
 from tests.animated_media import apng_declaring, many_frame_gif, tiff_pages
 from tests.conftest import jpeg_bytes
 
@@ -128,6 +129,9 @@ CONFIG = [
      "MODQ_ANIMATION_MAX_TOTAL_PIXELS: Input should be a valid integer, unable to parse string as an integer"),
     ({"MODQ_ANIMATION_MAX_TOTAL_PIXELS": "1000"},
      "MODQ_ANIMATION_MAX_TOTAL_PIXELS: Input should be greater than or equal to 1000000"),
+    ({"MODQ_MAX_DECODE_BYTES": "256"}, "MODQ_MAX_DECODE_BYTES: Input should be greater than or equal to 1048576"),
+    ({"MODQ_MAX_DECODE_BYTES": "256MiB"},
+     "MODQ_MAX_DECODE_BYTES: Input should be a valid integer, unable to parse string as an integer"),
 ]
 
 
@@ -198,6 +202,15 @@ MEDIA = [
      "multi-page tiff has more than 1,000 pages, the limit (MODQ_ANIMATION_MAX_FRAME_COUNT)"),
     ("thin-page.tiff", lambda: tiff_pages((200, 200), (40, 200)),
      "page 1 of the multi-page tiff is 40x200 px; each side must be at least 80 px"),
+    # Decode budget (issue 12.3): refused from the header, before any pixel is decoded.
+    ("rgb16.tif", lambda: crafted_media.tiff(10_000, 10_000, bits=16, samples=3),
+     "image is 10000x10000 px with 3 x 16-bit samples: decoding it needs 572.2 MiB, over the decode budget of "
+     "256 MiB (MODQ_MAX_DECODE_BYTES)"),
+    ("rgba.png", lambda: crafted_media.png(9_000, 9_000, color_type=6),
+     "image is 9000x9000 px with 4 x 8-bit samples: decoding it needs 309.0 MiB, over the decode budget of "
+     "256 MiB (MODQ_MAX_DECODE_BYTES)"),
+    ("wide.png", lambda: crafted_media.png(1_000_000, 100),
+     "image is 1000000x100 px; each side must be at most 10,000 px"),
 ]
 
 
@@ -206,6 +219,27 @@ def test_media(rt, media_root, fake_provider, name, make, message):
     (media_root / name).write_bytes(make())
     item_id = service.submit(name, rt=rt).item_id
     assert service.process_image(item_id, rt=rt) == "failed"
+    with transaction(rt.settings.database_url) as s:
+        assert s.get(m.Item, item_id).failure_reason == message
+    assert fake_provider.calls == []
+    assert stored_rows(rt.settings.database_url) == {"items": 1, "audit_events": 3}  # submit, processing, fail
+
+# Videos the offline path refuses before decoding a frame (issue 12.3): `failed` with exactly this reason.
+VIDEO_MEDIA = [
+    # (file name, how to write it, exact failure reason)
+    ("frames.mov", lambda path: crafted_media.png_frames_mov(path, 12_000),
+     "video frames are 12000x12000 px: over the decode budget of 256 MiB (MODQ_MAX_DECODE_BYTES), which allows "
+     "33,554,432 pixels a frame (at 8 bytes a pixel, the deepest format a frame may switch to)"),
+]
+
+
+@pytest.mark.parametrize("name, write, message", VIDEO_MEDIA, ids=[row[0] for row in VIDEO_MEDIA])
+def test_video_media(rt, media_root, fake_provider, name, write, message):
+    from moderation import video
+
+    write(media_root / name)
+    item_id = service.submit(name, rt=rt).item_id
+    assert video.start(item_id, rt=rt) == "failed"
     with transaction(rt.settings.database_url) as s:
         assert s.get(m.Item, item_id).failure_reason == message
     assert fake_provider.calls == []

@@ -58,8 +58,8 @@ def test_reencoded_images_keep_no_pixels():
 def test_the_worker_keeps_the_decode_only_for_the_offline_model(rt, media_root, monkeypatch):
     seen = []
     real = imaging.prepare
-    monkeypatch.setattr(imaging, "prepare", lambda data, keep_decoded=False: seen.append(keep_decoded) or
-                        real(data, keep_decoded))
+    monkeypatch.setattr(imaging, "prepare", lambda data, keep_decoded=False, **kw: seen.append(keep_decoded) or
+                        real(data, keep_decoded, **kw))
     (media_root / "a.jpg").write_bytes(jpeg_bytes())
     item_id = service.submit("a.jpg", rt=rt).item_id
     rt._provider.decodes_pixels = True
@@ -84,7 +84,21 @@ def test_resize_is_cv2_bit_for_bit(seed):
     side = max(h, w)
     padded = cv2.copyMakeBorder(rgb, 0, side - h, 0, side - w, cv2.BORDER_CONSTANT)
     expected = cv2.resize(padded, (320, 320), interpolation=cv2.INTER_LINEAR)
-    np.testing.assert_array_equal(nudenet_model._resize_padded_square(rgb, 320), expected)
+    np.testing.assert_array_equal(nudenet_model._resize_padded_square(Image.fromarray(rgb), 320), expected)
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "CMYK", "RGBA"])
+@pytest.mark.parametrize("size", [(4000, 3000), (300, 5000), (500, 400)], ids=["wide", "tall", "small"])
+def test_resize_of_any_mode_is_cv2_of_its_rgb_conversion(mode, size):
+    """Rows are converted to RGB one by one when few are sampled: the same bytes as converting it whole."""
+    cv2 = pytest.importorskip("cv2")
+    rgb = np.random.default_rng(7).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    img = Image.fromarray(rgb).convert(mode)
+    whole = np.asarray(img.convert("RGB"))
+    side = max(size)
+    padded = cv2.copyMakeBorder(whole, 0, side - size[1], 0, side - size[0], cv2.BORDER_CONSTANT)
+    expected = cv2.resize(padded, (320, 320), interpolation=cv2.INTER_LINEAR)
+    np.testing.assert_array_equal(nudenet_model._resize_padded_square(img, 320), expected)
 
 
 def test_one_transaction_moves_to_processing_and_reads_the_uri(rt, media_root):

@@ -177,8 +177,8 @@ def base_env(database_url: str, **extra: str) -> dict[str, str]:
         "MODQ_DATABASE_URL": database_url,
         "MODQ_BROKER_URL": BROKER_URL,
         "MODQ_LOG_FORMAT": "json",
-        # Every benchmark item is distinct, and the fake Rekognition's S3 objects exist only in the fake: no
-        # HeadObject (the ETag check that lets dedupe reuse analyses of S3 objects), no reuse lookup to measure.
+        # Every benchmark item is distinct: no reuse lookup to measure. (The worker still reads each S3 image's
+        # first bytes, to check it is one picture Rekognition may read in place: the fake serves them.)
         "MODQ_DEDUPE": "false",
         "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
@@ -186,6 +186,8 @@ def base_env(database_url: str, **extra: str) -> dict[str, str]:
     })
     env.pop("AWS_PROFILE", None)
     env.update(extra)
+    if "AWS_ENDPOINT_URL_REKOGNITION" in extra:  # the fake answers S3 GetObject for its objects too: the worker
+        env.setdefault("AWS_ENDPOINT_URL_S3", extra["AWS_ENDPOINT_URL_REKOGNITION"])  # reads an image's first bytes
     return env
 
 

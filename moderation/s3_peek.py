@@ -24,7 +24,7 @@ close that window (the ETag only keys paying once).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
@@ -38,7 +38,7 @@ HEAD_BYTES = 64 * 1024  # PNG chunks before IDAT (IHDR, colour profile, text) fi
 
 @dataclass(frozen=True)
 class Peek:
-    head: bytes
+    head: bytes = field(repr=False)
     version: str  # the VersionId read, else "etag:<ETag>" (``aws.s3_version``'s form)
     in_place: bool  # Rekognition may read it as an S3Object: it is one picture in a format it reads
 

@@ -20,13 +20,16 @@ Scenario, faults, counters: rekognition_state.py; video jobs: rekognition_video.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import re
 import signal
 import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 from tests.fakes.rekognition_video import RekognitionVideoState
 
@@ -57,8 +60,40 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def do_GET(self) -> None:  # noqa: N802 - S3 GetObject (path style), for the fake's own objects
+        """The worker reads an S3 image's first bytes before Rekognition reads it in place (moderation/s3_peek.py):
+        with ``AWS_ENDPOINT_URL_S3`` pointing here, each object the fake knows is a small JPEG."""
+        bucket, _, key = unquote(self.path.split("?", 1)[0]).lstrip("/").partition("/")
+        fake = self.server.fake  # type: ignore[attr-defined]
+        with fake.lock:
+            known = (bucket, key) in fake.s3_objects or fake.accept_any_s3
+        if not known:
+            self._send(404, b"<Error><Code>NoSuchKey</Code><Message>no such object</Message></Error>",
+                       "application/xml")
+            return
+        wanted = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
+        first, last = (int(wanted[1]), int(wanted[2])) if wanted else (0, len(S3_BODY) - 1)
+        body = S3_BODY[first:last + 1]
+        extra = {"ETag": f'"{hashlib.md5(S3_BODY).hexdigest()}"'}
+        if wanted:
+            extra["Content-Range"] = f"bytes {first}-{first + len(body) - 1}/{len(S3_BODY)}"
+        self._send(206 if wanted else 200, body, "image/jpeg", extra)
+
+    def _send(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
+
+
+# What GetObject returns for any object the fake knows: the start of a JPEG (only its first bytes are read).
+S3_BODY = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 1000
 
 
 class FakeRekognition(RekognitionVideoState):

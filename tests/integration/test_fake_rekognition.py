@@ -516,3 +516,17 @@ def test_command_line_mode():
         _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 0, stderr
     assert '"DetectModerationLabels": 3' in stderr and '"shape_errors": 0' in stderr
+
+
+def test_s3_getobject_serves_the_first_bytes_of_its_objects(fake):
+    """Benchmarks point AWS_ENDPOINT_URL_S3 here too: the worker reads an S3 image's first bytes before
+    Rekognition reads it in place (moderation/s3_peek.py), so every object the fake knows is a JPEG there."""
+    s3_client = boto3.client("s3", region_name="us-east-1", endpoint_url=fake.endpoint_url, aws_access_key_id="a",
+                             aws_secret_access_key="b")
+    fake.add_s3_object(BUCKET, "in/a.jpg", labels=[])
+    got = s3_client.get_object(Bucket=BUCKET, Key="in/a.jpg", Range="bytes=0-9")
+    assert got["Body"].read() == b"\xff\xd8\xff\xe0\x00\x10JFIF" and got["ContentRange"].startswith("bytes 0-9/")
+    with pytest.raises(s3_client.exceptions.NoSuchKey):
+        s3_client.get_object(Bucket=BUCKET, Key="in/unknown.jpg")
+    fake.accept_any_s3 = True
+    assert s3_client.get_object(Bucket=BUCKET, Key="in/unknown.jpg")["ETag"]

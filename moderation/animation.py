@@ -7,7 +7,8 @@ analysis of the same pixels, in this file or any other, under the content key
 ``frame:<sha256 of the pixels>``. The item is judged on each label's highest
 confidence over its frames (so its verdict is the most severe of its frames'),
 and each reason names the frame that fired, as video reasons name the moment.
-Every new frame analysis is stored under its own content key for the next item.
+Every new frame analysis is stored under its own content key as soon as it is
+made, for a retry of this item and for the next file showing the same picture.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from moderation.frame_selection import Distinct, choose
 from moderation.imaging import MIN_SIDE, REKOGNITION_MAX_BYTES, PreparedImage
 from moderation.policy import Decision, ThresholdPolicy, decide, severity
 from moderation.providers.base import Analysis, ModerationLabel
+from moderation.store.db import transaction
 from moderation.store.usage_models import BANKED, REUSED
 
 OPERATION = "DetectModerationLabels"
@@ -34,8 +36,8 @@ class FrameResult:
     picture: Distinct
     labels: list[ModerationLabel]
     source: str  # "called", "reused" or "banked"
-    analysis: Analysis | None = None  # a new answer, stored under ``key`` with the decision
-    analysis_id: int | None = None  # the stored analysis it came from (reused, or once stored)
+    analysis: Analysis | None = None  # a new answer (stored under ``key`` as soon as it came)
+    analysis_id: int | None = None  # the stored analysis it is, or came from
     bank: banks.Match | None = None
 
     @property
@@ -56,20 +58,10 @@ def moderate(rt, item_id: str, seq: frames.Sequence, policy: ThresholdPolicy) ->
     results = [_analyse(rt, picture, img, policy) for picture, (_, img) in zip(pictures, decoded)]
     decision = judge(results, policy)
     reasons = frame_reasons(decision, results, seq.pages) + [_coverage(results, scanned, seq)]
-    labels = _maxima(results)
     version = next((r.analysis.model_version for r in results if r.analysis), None)
-    combined = Analysis(rt.provider.name, version or getattr(rt.provider, "model_version", "unknown"), labels,
-                        raw=evidence(results, scanned, seq))
-
-    def store_frames(s, item, row) -> None:  # in the decision's transaction, only if this delivery records it
-        for result in results:
-            if result.analysis is not None:
-                result.analysis_id = outcomes.analysis_row(s, result.analysis, result.key, policy.min_confidence,
-                                                           None).id
-        row.raw = evidence(results, scanned, seq)
-
-    return outcomes.record(rt, item_id, combined, decision, seq.sha256, policy.min_confidence, reasons=reasons,
-                           extra=store_frames)
+    combined = Analysis(rt.provider.name, version or getattr(rt.provider, "model_version", "unknown"),
+                        _maxima(results), raw=evidence(results, scanned, seq))
+    return outcomes.record(rt, item_id, combined, decision, seq.sha256, policy.min_confidence, reasons=reasons)
 
 
 def _analyse(rt, picture: Distinct, img: Image.Image, policy: ThresholdPolicy) -> FrameResult:
@@ -85,7 +77,15 @@ def _analyse(rt, picture: Distinct, img: Image.Image, policy: ThresholdPolicy) -
         usage.note_call(provider.name, OPERATION, REUSED)
         return FrameResult(picture, known.reuse.analysis.labels, "reused", analysis_id=known.reuse.analysis_id)
     analysis = _call(provider, img, key, policy.min_confidence)
-    return FrameResult(picture, analysis.labels, "called", analysis=analysis)
+    return FrameResult(picture, analysis.labels, "called", analysis=analysis,
+                       analysis_id=_store(s.database_url, analysis, key, policy.min_confidence))
+
+
+def _store(database_url: str, analysis: Analysis, key: str, min_confidence: float) -> int:
+    """Keep a frame's answer at once, in a transaction of its own: it describes a picture, not the item, so
+    a retry of this item (throttled on a later frame, say) or any later file showing it reuses it unpaid."""
+    with transaction(database_url) as s:
+        return outcomes.analysis_row(s, analysis, key, min_confidence, None).id
 
 
 def _call(provider, img: Image.Image, key: str, min_confidence: float) -> Analysis:

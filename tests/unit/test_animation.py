@@ -177,3 +177,21 @@ def test_re_evaluation_under_a_new_policy_keeps_naming_the_frame(rt, media_root,
     assert reasons[0]["text"] == ("Exposed Male Nipple 55.0% >= reject 50 (rule: Exposed Male Nipple) "
                                   "in frame 1 at 0:00.100")
     assert (reasons[0]["frame_index"], reasons[0]["offset_ms"]) == (1, 100)
+
+
+def test_a_retry_after_a_failed_frame_does_not_pay_again_for_the_frames_before_it(rt, media_root, provider):
+    from moderation import frames
+    from moderation.animation import frame_key
+    from moderation.errors import TransientFault
+
+    data = animated("webp", [BLUE, GREY, RED], [100, 100, 2_000])
+    limits = frames.Limits.of(rt.settings)
+    blue, grey, red = (frame_key(f.digest) for f in frames.scan(frames.probe(data, limits), limits))
+    provider.errors[red] = TransientFault("Rekognition still failing after retries (InternalServerError)")
+    (media_root / "retry.webp").write_bytes(data)
+    item_id = service.submit("retry.webp", rt=rt).item_id
+    with pytest.raises(TransientFault):
+        service.process_image(item_id, rt=rt)
+    del provider.errors[red]
+    assert service.process_image(item_id, rt=rt) == "rejected"
+    assert [key for key, _ in provider.calls] == [blue, grey, red, red]  # blue and grey were paid for once

@@ -195,3 +195,31 @@ def test_a_retry_after_a_failed_frame_does_not_pay_again_for_the_frames_before_i
     del provider.errors[red]
     assert service.process_image(item_id, rt=rt) == "rejected"
     assert [key for key, _ in provider.calls] == [blue, grey, red, red]  # blue and grey were paid for once
+
+
+def test_a_frame_in_the_hash_bank_is_decided_without_a_call(rt, media_root, provider):
+    from moderation import banks, frames
+    from moderation.animation import frame_key
+
+    data = animated("gif", [BLUE, YELLOW], [100, 3_000])
+    limits = frames.Limits.of(rt.settings)
+    blue, yellow = (frame_key(f.digest) for f in frames.scan(frames.probe(data, limits), limits))
+    with transaction(rt.settings.database_url) as s:
+        entry, _ = banks.add(s, yellow, "rejected", note="known bad sticker", source="t", added_by="t")
+        entry_id = entry.id
+    item = moderate(rt, media_root, "sticker.gif", data)
+    assert item.status == "rejected" and [key for key, _ in provider.calls] == [blue]
+    reasons, raw = decision_and_evidence(rt, item)
+    assert reasons[0]["text"] == (f"hash bank entry #{entry_id} (rejected, same content): known bad sticker "
+                                  f"in frame 1 at 0:00.100")
+    assert [(f["Source"], f["BankEntry"]) for f in raw["Frames"]] == [("called", None), ("banked", entry_id)]
+
+
+def test_a_banked_animation_file_is_decided_with_no_call(rt, media_root, provider):
+    from moderation import banks
+
+    data = animated("gif", [BLUE, RED])
+    with transaction(rt.settings.database_url) as s:
+        banks.add(s, hashlib.sha256(data).hexdigest(), "rejected", source="t", added_by="t")
+    item = moderate(rt, media_root, "known.gif", data)
+    assert item.status == "rejected" and provider.calls == []

@@ -100,12 +100,19 @@ def decision_alert(item, verdict: str, reasons: list[dict], labels: list[dict], 
                  subject=subject, message=message, attributes=attributes)
 
 
-def deployment_alert(item, reason: str) -> Alert:
-    """An operator alert: modq cannot work as deployed (e.g. access denied)."""
+#: Operator alert kinds -> the start of their subject line.
+OPERATOR_ALERTS = {
+    "deployment": "modq deployment fault",  # modq cannot work as deployed: access denied, no credentials
+    "worker_lost": "modq worker lost",  # workers kept dying on one item (moderation/attempts.py)
+}
+
+
+def deployment_alert(item, reason: str, kind: str = "deployment") -> Alert:
+    """An operator alert (``OPERATOR_ALERTS``): someone must act on the deployment, not on the media."""
     message = {"item_id": item.id, "external_id": item.external_id, "media_uri": item.media_uri,
-               "kind": "deployment", "reason": reason}
-    return Alert(item_id=item.id, kind="deployment", dedup_id=f"{item.id}:deployment",
-                 subject=subject_line(f"modq deployment fault: {reason}"), message=message,
+               "kind": kind, "reason": reason}
+    return Alert(item_id=item.id, kind=kind, dedup_id=f"{item.id}:{kind}",
+                 subject=subject_line(f"{OPERATOR_ALERTS[kind]}: {reason}"), message=message,
                  attributes={"verdict": "failed", "top_label": "", "media_type": item.media_type})
 
 

@@ -72,8 +72,10 @@ def analysis_row(s, analysis, content_key: str, min_confidence: float, reused: i
     return row
 
 
-def fail_item(item_id: str, reason: str, rt: Runtime | None = None, alert: bool = False) -> str:
-    """End an item as ``failed`` with a reason a person can act on."""
+def fail_item(item_id: str, reason: str, rt: Runtime | None = None, alert: bool = False,
+              alert_kind: str = "deployment") -> str:
+    """End an item as ``failed`` with a reason a person can act on; ``alert``: and tell the operator
+    (``alerts.OPERATOR_ALERTS``)."""
     rt = rt or get_runtime()
     alert_ids = []
     with transaction(rt.settings.database_url) as s:
@@ -83,7 +85,7 @@ def fail_item(item_id: str, reason: str, rt: Runtime | None = None, alert: bool 
         audit(s, item, "fail", item.status, m.FAILED, reason=reason)
         item.status, item.failure_reason, item.decided_at = m.FAILED, reason, m.utcnow()
         if alert:
-            row = deployment_alert(item, reason)
+            row = deployment_alert(item, reason, alert_kind)
             earlier = s.scalar(select(func.count()).select_from(m.Alert)
                                .where(m.Alert.item_id == item.id, m.Alert.kind == row.kind))
             if earlier:  # it failed before and was re-driven: a new event needs a new dedup id

@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from moderation import animation, banks, frames, imaging, lease, media, outcomes, pay_once, usage
+from moderation import animation, attempts, banks, frames, imaging, lease, media, outcomes, pay_once, usage
 from moderation.errors import BadInput, DeploymentFault, RefusedSubmission
 from moderation.policy import Decision, decide
 from moderation.runtime import Runtime, get_runtime
@@ -89,13 +89,19 @@ def process_image(item_id: str, rt: Runtime | None = None, owner: str | None = N
     """Moderate one image item; return its status afterwards.
 
     ``BadInput``/``DeploymentFault`` end the item as ``failed`` here;
-    ``TransientFault`` propagates so the task retries with backoff. ``owner``
+    ``TransientFault`` propagates so the task retries with backoff, unless
+    the item has used its attempts (then it fails here, ``attempts``). ``owner``
     names this delivery (the task id) in the item's lease: another delivery
     arriving meanwhile gets ``LeaseBusy`` and looks again later.
     """
     rt = rt or get_runtime()
-    with lease.held(rt.leases, item_id, owner or m.new_id(), rt.settings.processing_lease_seconds):
-        return _process_image(rt, item_id)
+
+    def leased() -> str:
+        with lease.held(rt.leases, item_id, owner or m.new_id(), rt.settings.processing_lease_seconds):
+            return _process_image(rt, item_id)
+
+    # MODQ_MAX_ATTEMPTS is enforced from items.attempts, across worker deaths too (``attempts``).
+    return attempts.settle(rt, item_id, leased, outcomes.fail_item)
 
 
 def _process_image(rt: Runtime, item_id: str) -> str:
@@ -154,7 +160,7 @@ def _record_reused(rt: Runtime, item_id: str, reuse: pay_once.Reusable, content_
 
 
 def _start(rt: Runtime, item_id: str, provider: str) -> bool:
-    """Move the item to ``processing``; False if there is nothing to do."""
+    """Move the item to ``processing``, charging an attempt (``attempts.charge``); False if there is nothing to do."""
     return _begin(rt, item_id, provider) is not None
 
 
@@ -168,10 +174,12 @@ def _begin(rt: Runtime, item_id: str, provider: str) -> str | None:
         if item.status in m.TERMINAL:
             log.info("already_done", item_id=item_id, status=item.status)
             return None
+        # Charged before any work that could kill this worker; raises ``attempts.Exhausted`` when
+        # earlier deliveries used every attempt without ending (they died), before trying again.
+        attempts.charge(item, rt.settings.max_attempts)
         if item.status != m.PROCESSING:
             audit(s, item, "processing", item.status, m.PROCESSING)
         item.status, item.provider = m.PROCESSING, provider
-        item.attempts += 1
         return item.media_uri
 
 

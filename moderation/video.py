@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import structlog
 
-from moderation import lease, metrics, outcomes, pay_once, service, staging, timeline, usage
+from moderation import attempts, lease, metrics, outcomes, pay_once, service, staging, timeline, usage
 from moderation import video_jobs as jobs
 from moderation.errors import BadInput, DeploymentFault
 from moderation.policy import Decision, decide
@@ -37,20 +37,25 @@ def start(item_id: str, rt: Runtime | None = None, owner: str | None = None) -> 
     Rekognition path is idempotent through its ClientRequestToken instead).
     """
     rt = rt or get_runtime()
-    with usage.recording(rt.settings.database_url, item_id, "video"):  # every provider call is accounted
-        if rt.settings.provider == "rekognition":
-            return _start_job(rt, item_id)
-        # Held until the decision: longer than the reaper waits before re-sending a silent item, so its
-        # re-send waits too; a redelivery of this same task (same owner) takes it over at once.
-        seconds = rt.settings.reaper_stuck_after_seconds + rt.settings.processing_lease_seconds
-        with lease.held(rt.leases, item_id, owner or m.new_id(), seconds):
-            return _process_offline(rt, item_id)
+
+    def work() -> str:
+        with usage.recording(rt.settings.database_url, item_id, "video"):  # every provider call is accounted
+            if rt.settings.provider == "rekognition":
+                return _start_job(rt, item_id)
+            # Held until the decision: longer than the reaper waits before re-sending a silent item, so its
+            # re-send waits too; a redelivery of this same task (same owner) takes it over at once.
+            seconds = rt.settings.reaper_stuck_after_seconds + rt.settings.processing_lease_seconds
+            with lease.held(rt.leases, item_id, owner or m.new_id(), seconds):
+                return _process_offline(rt, item_id)
+
+    # The attempt budget is enforced from items.attempts, as for images (``attempts``).
+    return attempts.settle(rt, item_id, work, fail)
 
 
 def _start_job(rt: Runtime, item_id: str) -> str:
     status = outcomes.status(rt, item_id)
     if status == m.SUBMITTED:  # a duplicate or re-sent start: make sure the job is being polled
-        return _advance(rt, item_id)
+        return _poll(rt, item_id)
     if status in (*m.TERMINAL, "missing"):
         return status
     try:
@@ -87,7 +92,14 @@ def advance(item_id: str, rt: Runtime | None = None) -> str:
     """Poll a running Rekognition job once and act on what it says; return the item's status."""
     rt = rt or get_runtime()
     with usage.recording(rt.settings.database_url, item_id, "video"):
-        return _advance(rt, item_id)
+        return _poll(rt, item_id)
+
+
+def _poll(rt: Runtime, item_id: str) -> str:
+    """``_advance`` with its attempt settled. A poll is charged an attempt when it claims the job
+    (``jobs.claim_poll``) and gives it back when it ends without an error: only polls that fail or die
+    count toward MODQ_MAX_ATTEMPTS, however long the job runs."""
+    return attempts.settle(rt, item_id, lambda: _advance(rt, item_id), fail, refund_when_done=True)
 
 
 def _advance(rt: Runtime, item_id: str) -> str:
@@ -202,10 +214,11 @@ def _decide(rt: Runtime, item_id: str, provider: str, detections: list[timeline.
     return status
 
 
-def fail(item_id: str, reason: str, rt: Runtime | None = None, alert: bool = False) -> str:
+def fail(item_id: str, reason: str, rt: Runtime | None = None, alert: bool = False,
+         alert_kind: str = "deployment") -> str:
     """``outcomes.fail_item`` for a video: also ends its job record and gives back its slot."""
     rt = rt or get_runtime()
-    status = outcomes.fail_item(item_id, reason, rt=rt, alert=alert)
+    status = outcomes.fail_item(item_id, reason, rt=rt, alert=alert, alert_kind=alert_kind)
     jobs.end_failed(rt, item_id, reason)
     jobs.finish(rt, item_id)
     return status

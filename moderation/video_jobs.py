@@ -16,7 +16,7 @@ import redis
 import structlog
 from sqlalchemy import insert
 
-from moderation import media, service, staging
+from moderation import attempts, media, service, staging
 from moderation.errors import Deferred, TransientFault
 from moderation.imaging import S3Object
 from moderation.limits import SemaphoreBusy
@@ -110,6 +110,7 @@ def claim_poll(rt: Runtime, item_id: str) -> tuple[str, RunningJob | None]:
         if not notified and (at - last).total_seconds() < interval / 2:
             log.info("video_poll_redundant", item_id=item_id)
             return item.status, None
+        attempts.charge(item, rt.settings.max_attempts)  # given back if the poll ends cleanly (video.advance)
         job.last_polled_at, job.polls = at, job.polls + 1
         item.updated_at = m.utcnow()  # progress: the reaper leaves a watched job alone
         return item.status, RunningJob(job.job_id, job.source_uri, started, aware(job.deadline_at), at)

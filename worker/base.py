@@ -8,8 +8,9 @@ import structlog
 from celery import Task
 from celery.exceptions import Reject, Retry
 
-from moderation import logs, outcomes, video
+from moderation import attempts, logs, outcomes, video
 from moderation.errors import ModqError
+from moderation.runtime import get_runtime
 from worker.app import settings
 
 log = structlog.get_logger("modq.worker")
@@ -25,7 +26,10 @@ class ModqTask(Task):
 
     Retryable errors are declared on each task (``autoretry_for``); when Celery
     gives up it calls ``on_failure``, and the item must not stay in
-    ``processing`` forever, so it is failed here with the last reason.
+    ``processing`` forever, so it is failed here with the last reason. The
+    attempt budget itself is enforced by ``moderation.attempts`` from the
+    database (a killed worker's redelivery has the same ``retries``), so
+    this is mostly the path of unexpected errors.
     """
 
     abstract = True
@@ -49,7 +53,9 @@ class ModqTask(Task):
 
         Throttling, an open circuit, a busy lease or a database outage is not
         the item's fault, so it must not use up MODQ_MAX_ATTEMPTS: the new
-        message carries the same ``retries`` and counts deferrals in a header.
+        message carries the same ``retries`` and counts deferrals in a header,
+        and the use case has already given back the item's attempt
+        (``moderation.attempts.settle``).
         """
         headers = dict(self.request.headers or {})
         deferrals = int(headers.get("modq_deferrals", 0)) + 1
@@ -70,10 +76,13 @@ class ModqTask(Task):
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         if self.name in ITEM_TASKS and args:
-            attempts = self.request.retries + 1
+            # The database's count, not Celery's retries: it also counts deliveries whose worker died
+            # (moderation/attempts.py), and it is what `modq items show` says.
+            rt = get_runtime()
+            used = attempts.used(rt, args[0])
             reason = str(exc) if isinstance(exc, ModqError) else f"{type(exc).__name__}: {exc}"
             fail = video.fail if ITEM_TASKS[self.name] == "video" else outcomes.fail_item
-            fail(args[0], f"gave up after {attempts} attempts: {reason}")
+            fail(args[0], attempts.gave_up(used, reason), rt=rt)
 
     def after_return(self, *args, **kwargs):
         logs.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError
 
-from moderation import alerts, reaper, service, video, video_completions
+from moderation import alerts, attempts, reaper, service, video, video_completions
 from moderation.errors import Deferred, TransientFault
 from moderation.runtime import get_runtime
 from worker.app import app, settings
@@ -20,7 +20,7 @@ RETRY = dict(
 # Not the item's fault (throttling, an open circuit, another delivery holding
 # the item, the database down): the task re-sends itself later without using
 # up an attempt (ModqTask.defer), so such errors never fail an item.
-DEFER = dict(defer_on=(Deferred, OperationalError), dont_autoretry_for=(Deferred,))
+DEFER = dict(defer_on=attempts.DEFERRALS, dont_autoretry_for=(Deferred,))
 
 
 @app.task(base=ModqTask, bind=True, name="modq.moderate_image", acks_late=True,

@@ -355,3 +355,100 @@ def test_a_banked_s3_video_starts_no_rekognition_job(vrt, stub, slots):
     assert slots.holders() == [] and polls(vrt) == []
     row = item(vrt, item_id)
     assert (row.provider, row.attempts, row.job_id) == ("rekognition", 1, None)
+
+
+# --- the attempt budget (moderation/attempts.py) ----------------------------------------
+
+
+def set_attempts(rt, item_id: str, n: int) -> None:
+    """What ``n`` deliveries whose worker was killed leave behind: charged, never ended."""
+    with transaction(rt.settings.database_url) as s:
+        row = s.get(m.Item, item_id)
+        row.status, row.attempts = m.PROCESSING, n
+
+
+def test_waiting_for_a_job_slot_uses_no_attempt(vrt, stub, slots):
+    item_id = submit_s3(vrt)
+    for _ in range(vrt.settings.max_attempts + 1):
+        stub.add_client_error("start_content_moderation", "LimitExceededException", "20 jobs")
+        with pytest.raises(Deferred):
+            video.start(item_id, rt=vrt)
+        assert item(vrt, item_id).attempts == 0
+    expect_start(stub, item_id)
+    assert video.start(item_id, rt=vrt) == "submitted" and item(vrt, item_id).attempts == 1
+
+
+def test_polls_that_find_the_job_running_use_no_attempt(vrt, stub):
+    item_id = submit_s3(vrt)
+    expect_start(stub, item_id)
+    video.start(item_id, rt=vrt)
+    for _ in range(vrt.settings.max_attempts + 1):
+        stub.add_response("get_content_moderation", IN_PROGRESS)
+        assert advance_later(vrt, item_id, 600) == "submitted"
+    stub.add_response("get_content_moderation", page([]))
+    assert advance_later(vrt, item_id, 600) == "approved"
+    assert item(vrt, item_id).attempts == 1  # the start's
+
+
+def test_failing_polls_use_attempts_and_the_last_fails_the_video(vrt, stub, slots):
+    item_id = submit_s3(vrt)
+    expect_start(stub, item_id)
+    video.start(item_id, rt=vrt)  # attempt 1
+    for n in range(2, vrt.settings.max_attempts):
+        stub.add_client_error("get_content_moderation", "InternalServerError", "oops", http_status_code=500)
+        with pytest.raises(TransientFault):  # Celery retries the poll
+            advance_later(vrt, item_id, 600)
+        assert item(vrt, item_id).attempts == n
+    stub.add_client_error("get_content_moderation", "InternalServerError", "oops", http_status_code=500)
+    assert advance_later(vrt, item_id, 600) == "failed"
+    row = item(vrt, item_id)
+    assert row.failure_reason == ("gave up after 5 attempts: Rekognition still failing after retries "
+                                  "(GetContentModeration InternalServerError: oops)")
+    assert job(vrt, item_id).state == "failed" and slots.holders() == []
+
+
+def test_a_video_start_after_every_attempt_died_fails_with_an_operator_alert(vrt, stub, slots):
+    item_id = submit_s3(vrt)
+    set_attempts(vrt, item_id, vrt.settings.max_attempts)
+    assert video.start(item_id, rt=vrt) == "failed"  # no job is started: the Stubber has none queued
+    died = "gave up after 5 attempts; the worker died while processing it (killed, possibly out of memory)"
+    assert item(vrt, item_id).failure_reason == died
+    with transaction(vrt.settings.database_url) as s:
+        assert [(a.kind, a.message["reason"]) for a in s.scalars(select(m.Alert))] == [("worker_lost", died)]
+    assert slots.holders() == []
+
+
+def test_an_offline_video_whose_decoder_kept_dying_is_not_decoded_again(ort, media_root):
+    (media_root / "clip.mp4").write_bytes(video_bytes(seconds=2))
+    item_id = service.submit("clip.mp4", rt=ort).item_id
+    set_attempts(ort, item_id, ort.settings.max_attempts)
+    assert video.start(item_id, rt=ort) == "failed"
+    assert ort._provider.frames == [] and "the worker died while processing it" in item(ort, item_id).failure_reason
+    assert count(ort, m.Alert, kind="worker_lost") == 1
+
+
+def test_a_poll_after_every_attempt_died_fails_the_video(vrt, stub, slots):
+    item_id = submit_s3(vrt)
+    expect_start(stub, item_id)
+    video.start(item_id, rt=vrt)
+    with transaction(vrt.settings.database_url) as s:  # polls that died recording a huge result
+        s.get(m.Item, item_id).attempts = vrt.settings.max_attempts
+    assert advance_later(vrt, item_id, 600) == "failed"  # no Get call: the Stubber has none queued
+    assert "the worker died while processing it" in item(vrt, item_id).failure_reason
+    assert job(vrt, item_id).state == "failed" and slots.holders() == []
+
+
+def test_a_resent_start_of_a_running_job_is_settled_as_a_poll(vrt, stub, clock):
+    item_id = submit_s3(vrt)
+    expect_start(stub, item_id)
+    video.start(item_id, rt=vrt)
+    for _ in range(vrt.settings.max_attempts + 1):  # the reaper re-sends the start of a job whose polls were lost
+        clock.tick(600)
+        stub.add_response("get_content_moderation", IN_PROGRESS)
+        assert video.start(item_id, rt=vrt) == "submitted"
+    assert item(vrt, item_id).attempts == 1
+    clock.tick(600)
+    stub.add_client_error("get_content_moderation", "InternalServerError", "oops", http_status_code=500)
+    with pytest.raises(TransientFault):
+        video.start(item_id, rt=vrt)
+    assert item(vrt, item_id).attempts == 2  # charged once, not by the poll and again by the start

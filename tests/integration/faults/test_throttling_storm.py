@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from sqlalchemy import select
 
@@ -33,12 +35,19 @@ def test_throttling_storm_decides_every_item_and_fails_none(deployment):
         with db.transaction(deployment.database_url) as s:
             return list(s.scalars(select(m.Item.attempts).where(m.Item.id.in_(list(items)))))
 
-    # Every item is throttled through more tries than MODQ_MAX_ATTEMPTS=2 allows, yet none fails.
-    wait_for(lambda: min(attempts()) > 2, 40, message="every item to be throttled past its attempt budget")
+    def deferrals() -> Counter:
+        return Counter(event["item_id"] for event in deployment.log_events("deferred"))
+
+    # Every item is throttled through more deliveries than MODQ_MAX_ATTEMPTS=2 allows, yet none fails,
+    # and none has used more than the attempt of a delivery in flight: a deferral gives its attempt back.
+    wait_for(lambda: all(deferrals()[i] > 2 for i in items), 40,
+             message="every item to be throttled past its attempt budget")
     assert all(status == "processing" for status, _, _ in deployment.outcomes(list(items)).values())
+    assert max(attempts()) <= 1
     deployment.rekognition.throttle_ratio = 0.6  # the storm goes on, less violently
     assert_decided_once(deployment, items)
     assert deployment.rekognition.throttled > 2 * 2 * len(items)
+    assert attempts() == [1] * len(items)  # only the deciding delivery counted
 
 
 def test_global_rate_limit_keeps_all_workers_under_the_account_quota(deployment):

@@ -6,6 +6,10 @@ worker killed outright come back after the visibility timeout;
 The item's row lock, terminal check and lease make the second run record one
 decision and one alert. The unsafe variants (tests/fakes/unsafe_worker.py)
 run the same scenario with each setting off and show the items are lost.
+
+An item that kills its worker every time (tests/fakes/oom_worker.py) is not
+redelivered forever: the attempts counted in the database end it ``failed``
+after MODQ_MAX_ATTEMPTS, with an operator alert.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 
 import pytest
 
+from tests.integration.conftest import wait_for
 from tests.integration.faults.conftest import APPROVE, FLAG, assert_decided_once, in_flight
 
 pytestmark = pytest.mark.integration
@@ -80,3 +85,22 @@ def test_failure_mode_without_reject_on_worker_lost_a_dead_pool_process_loses_it
     assert worker.kill_pool_processes()
     stuck = stays_stuck(deployment, list(items), seconds=4)  # a requeue would be immediate
     assert len(stuck) >= 1
+
+
+def test_an_item_that_kills_its_worker_every_time_fails_after_max_attempts_with_an_operator_alert(deployment):
+    deaths = deployment.tmp / "deaths.txt"
+    worker = deployment.worker(app="tests.fakes.oom_worker", pool="prefork", concurrency=1, MODQ_TEST_OOM="die",
+                               MODQ_TEST_CALLS=str(deaths))  # the deployment's MODQ_MAX_ATTEMPTS is 3
+    item_id = deployment.submit(FLAG)
+
+    row = deployment.wait_decided([item_id], timeout=120)[item_id]
+    died = "gave up after 3 attempts; the worker died while processing it (killed, possibly out of memory)"
+    assert (row.status, row.failure_reason, row.attempts) == ("failed", died, 3)
+    killed = deaths.read_text().split()
+    assert len(killed) == 3 and len(set(killed)) == 3  # exactly 3 deliveries reached it, each in a new process
+    assert worker.output().count("WorkerLostError") >= 3 and worker.proc.poll() is None  # the parent lived on
+
+    (alert,) = wait_for(lambda: deployment.alerts.drain(), 30, message="the operator alert")
+    assert alert["Message"]["kind"] == "worker_lost" and alert["Message"]["item_id"] == item_id
+    assert alert["Message"]["reason"] == died and alert["Subject"].startswith("modq worker lost: gave up after 3")
+    assert deployment.outcomes([item_id]) == {item_id: ("failed", 0, 1)}

@@ -1,4 +1,5 @@
-"""What is retried, what is deferred, and the broker settings behind guarantees 1, 2 and 8."""
+"""What is retried, what is deferred, how giving up is reported, and the broker settings behind
+guarantees 1, 2 and 8."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings, get_settings
+from moderation import service
 from moderation.circuit import CircuitOpen
 from moderation.errors import Deferred, Throttled, TransientFault
 from moderation.lease import LeaseBusy
+from moderation.runtime import set_runtime
+from moderation.store import models as m
+from moderation.store.db import transaction
+from tests.conftest import jpeg_bytes
 from worker.app import app, transport_options
 from worker.base import defer_delay
 from worker.tasks import moderate_image, reap_stuck
@@ -55,3 +61,20 @@ def test_abandoned_tasks_are_swept_for_often_enough(timeout, interval):
 def test_key_prefix_namespaces_the_broker():
     options = transport_options(Settings(broker_key_prefix="tenant-a:"))  # validated like any setting
     assert options["global_keyprefix"] == "tenant-a:"
+
+
+def test_giving_up_reports_the_databases_attempt_count(rt, media_root):
+    """Celery's ``retries`` misses deliveries whose worker died: the reason says what items.attempts says."""
+    (media_root / "a.jpg").write_bytes(jpeg_bytes())
+    item_id = service.submit("a.jpg", rt=rt).item_id
+    with transaction(rt.settings.database_url) as s:  # two deliveries began, one died, one raised
+        s.get(m.Item, item_id).status, s.get(m.Item, item_id).attempts = m.PROCESSING, 2
+    set_runtime(rt)
+    try:
+        moderate_image.on_failure(RuntimeError("bug in a decoder"), "task-1", (item_id,), {}, None)
+    finally:
+        set_runtime(None)
+    with transaction(rt.settings.database_url) as s:
+        item = s.get(m.Item, item_id)
+        assert (item.status, item.attempts) == ("failed", 2)
+        assert item.failure_reason == "gave up after 2 attempts: RuntimeError: bug in a decoder"

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     local_threads: int = Field(1, ge=1, le=64, description="onnxruntime threads per worker process")
     worker_concurrency: int = Field(2, ge=1)
     worker_pool: Literal["prefork", "threads", "solo", "gevent"] = "prefork"
+    # A prefork pool process whose RSS is above this after a task is replaced by a fresh one (Celery's
+    # worker_max_memory_per_child): a large image's buffers are not always given back to the OS. Normal
+    # items peak near 250 MiB with the offline model loaded (../shared/LOCAL_MODEL.md). 0: never.
+    worker_max_memory_per_child_mb: int = Field(512, ge=0, le=1024 * 1024, description="replace a pool process "
+                                                "whose resident memory exceeds this after a task; 0: never")
     outbox_interval_seconds: float = Field(30.0, gt=0)
     policy_refresh_seconds: float = Field(10.0, ge=0, le=3600, description="workers re-read the active policy version this often")
 
@@ -283,6 +288,16 @@ class Settings(BaseSettings):
             raise ValueError("MODQ_VIDEO_POLL_MAX_INTERVAL_SECONDS must be below MODQ_BROKER_VISIBILITY_TIMEOUT "
                              "and MODQ_REAPER_STUCK_AFTER_SECONDS")
         return self
+
+    @field_validator("worker_max_memory_per_child_mb")
+    @classmethod
+    def _check_memory_per_child(cls, value: int) -> int:
+        # A pool process with the offline model loaded starts near 110 MiB: a smaller limit (KiB meant
+        # as MiB?) would replace it after every task, reloading the model each time.
+        if 0 < value < 128:
+            raise ValueError(f"{value} MiB is below what a pool process needs to start (about 110 MiB); "
+                             f"use at least 128, or 0 to never replace a process")
+        return value
 
     @property
     def video_slot_lease_seconds(self) -> float:

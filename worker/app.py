@@ -65,6 +65,10 @@ app.conf.update(
                              "options": {"queue": "maintenance", "expires": settings.reaper_interval_seconds}},
     },
 )
+if settings.worker_max_memory_per_child_mb:
+    # A prefork pool process still above this after a task (a large image's buffers not given back to the
+    # OS) is replaced by a fresh one once the task is done. Celery counts KiB. `modq worker` runs this app.
+    app.conf.worker_max_memory_per_child = settings.worker_max_memory_per_child_mb * 1024
 if settings.video_completion_queue_url:  # Rekognition completion notifications, via SQS
     app.conf.beat_schedule["drain-video-completions"] = {
         "task": "modq.drain_video_completions", "schedule": settings.video_completion_interval_seconds,

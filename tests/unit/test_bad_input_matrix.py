@@ -132,6 +132,13 @@ CONFIG = [
     ({"MODQ_MAX_DECODE_BYTES": "256"}, "MODQ_MAX_DECODE_BYTES: Input should be greater than or equal to 1048576"),
     ({"MODQ_MAX_DECODE_BYTES": "256MiB"},
      "MODQ_MAX_DECODE_BYTES: Input should be a valid integer, unable to parse string as an integer"),
+    ({"MODQ_WORKER_MAX_MEMORY_PER_CHILD_MB": "1.5G"},
+     "MODQ_WORKER_MAX_MEMORY_PER_CHILD_MB: Input should be a valid integer, unable to parse string as an integer"),
+    ({"MODQ_WORKER_MAX_MEMORY_PER_CHILD_MB": "-1"},
+     "MODQ_WORKER_MAX_MEMORY_PER_CHILD_MB: Input should be greater than or equal to 0"),
+    ({"MODQ_WORKER_MAX_MEMORY_PER_CHILD_MB": "64"},
+     "MODQ_WORKER_MAX_MEMORY_PER_CHILD_MB: Value error, 64 MiB is below what a pool process needs to start "
+     "(about 110 MiB); use at least 128, or 0 to never replace a process"),
 ]
 
 
@@ -187,6 +194,7 @@ def test_a_good_submit_is_stored_where_the_refusals_look(cli_env):
     assert stored_rows(cli_env.settings.database_url) == {"items": 1, "audit_events": 1}
     assert len(cli_env.dispatcher.sent) == 1
 
+
 # Media the worker refuses (issue 12.1): the item ends `failed` with exactly this reason, before any provider
 # call and before its frames are decoded; nothing is stored but the item and its history.
 MEDIA = [
@@ -223,6 +231,7 @@ def test_media(rt, media_root, fake_provider, name, make, message):
         assert s.get(m.Item, item_id).failure_reason == message
     assert fake_provider.calls == []
     assert stored_rows(rt.settings.database_url) == {"items": 1, "audit_events": 3}  # submit, processing, fail
+
 
 # Videos the offline path refuses before decoding a frame (issue 12.3): `failed` with exactly this reason.
 VIDEO_MEDIA = [

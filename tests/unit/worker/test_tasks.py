@@ -27,3 +27,12 @@ def test_publish_alert_retries_publish_errors():
     from moderation.alerts import PublishError
 
     assert PublishError in publish_alert.autoretry_for and publish_alert.acks_late
+
+
+def test_the_memory_limit_per_pool_process_reaches_celery_in_kib():
+    """MODQ_WORKER_MAX_MEMORY_PER_CHILD_MB (default 512) reaches Celery in KiB; `modq worker` runs this same app."""
+    from config.settings import get_settings
+    from worker import app as modq_worker_app  # what `modq worker` starts (moderation/cli.py)
+
+    assert get_settings().worker_max_memory_per_child_mb == 512
+    assert app.conf.worker_max_memory_per_child == modq_worker_app.conf.worker_max_memory_per_child == 512 * 1024

@@ -8,16 +8,20 @@ jittered backoff inside the call; what is left after that is ours to handle.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 import boto3
+import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError, InvalidRegionError,
+                                 NoCredentialsError, NoRegionError, PartialCredentialsError)
 
-from moderation.errors import BadInput, DeploymentFault, TransientFault
+from moderation.errors import BadInput, DeploymentFault, ModqError, TransientFault
 
 _lock = threading.Lock()
 _clients: dict[tuple, Any] = {}
@@ -39,8 +43,8 @@ def client(service: str, max_attempts: int = 3, timeout: float = 10.0, pool: int
                 # botocore reads only AWS_DEFAULT_REGION; AWS_REGION is the SDKs' newer name.
                 region = os.environ.get("AWS_REGION") or None
                 _clients[key] = boto3.session.Session().client(service, config=config, region_name=region)
-            except NoRegionError:
-                raise DeploymentFault(f"no AWS region configured for {service}: set AWS_REGION") from None
+            except NOT_DEPLOYED as exc:  # no or invalid region, half-set credentials: found when the client is made
+                raise botocore_fault(exc, service) from None
             for hook in _hooks.get(service, {}).values():
                 hook(_clients[key])
         return _clients[key]
@@ -70,9 +74,54 @@ def error_code(exc: ClientError) -> str:
     return exc.response.get("Error", {}).get("Code", "")
 
 
+# botocore errors no retry can cure: this deployment has no usable credentials or region.
+NOT_DEPLOYED = (NoCredentialsError, PartialCredentialsError, NoRegionError, InvalidRegionError)
+
+
+def botocore_fault(exc: BotoCoreError, service: str, client: Any = None, transient: str | None = None) -> ModqError:
+    """The modq error for a botocore error without an AWS answer: ``DeploymentFault`` (fail at once,
+    alert the operator) when credentials or the region are missing or unusable, else ``TransientFault``
+    (connection refused, timeouts: worth another attempt; ``transient`` is its message). One line, no
+    traceback: the operator needs the variable to set, not botocore's stack. ``client``: the client that
+    made the call, to tell a region no AWS partition has from a network fault."""
+    if isinstance(exc, NoCredentialsError):
+        return DeploymentFault(f"no AWS credentials for {service}: set AWS_ACCESS_KEY_ID and "
+                               f"AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or give the host a role")
+    if isinstance(exc, PartialCredentialsError):  # names the missing variable, never a value
+        return DeploymentFault(f"incomplete AWS credentials for {service}: {exc}")
+    if isinstance(exc, NoRegionError):
+        return DeploymentFault(f"no AWS region configured for {service}: set AWS_REGION")
+    if isinstance(exc, InvalidRegionError):
+        return DeploymentFault(f"invalid AWS region for {service}: {exc} Set AWS_REGION to a region such as us-east-1")
+    region = unknown_region(client) if isinstance(exc, EndpointConnectionError) else None
+    if region:  # the endpoint's host does not exist because the region does not
+        return DeploymentFault(f"cannot reach {service} in AWS region {region!r}, which is in no AWS partition: "
+                               f"check AWS_REGION")
+    return TransientFault(transient or f"{service} unreachable: {exc}")
+
+
+def unknown_region(client: Any) -> str | None:
+    """The client's region if no AWS partition has it (a typo such as ``us-eastt-1`` still matches the
+    ``aws`` pattern and is not caught), and only when the endpoint is AWS's own: a custom endpoint
+    (AWS_ENDPOINT_URL_<SERVICE>) may take any region name."""
+    meta = getattr(client, "meta", None)
+    region = getattr(meta, "region_name", None)
+    if not region or not str(getattr(meta, "endpoint_url", "")).endswith(".amazonaws.com"):
+        return None
+    known = any(region in p.get("regions", {}) or re.match(p["regionRegex"], region) for p in _partitions())
+    return None if known else region
+
+
+@functools.lru_cache(maxsize=1)
+def _partitions() -> list[dict]:
+    """botocore's own table of AWS partitions (aws, aws-cn, aws-us-gov, ...) and their region patterns."""
+    return botocore.session.get_session().get_data("partitions")["partitions"]
+
+
 @contextmanager
-def reading_s3(where: str) -> Iterator[None]:
-    """Turn S3 read errors into modq's: missing -> BadInput, denied -> DeploymentFault."""
+def reading_s3(where: str, s3: Any = None) -> Iterator[None]:
+    """Turn S3 read errors into modq's: missing -> BadInput; denied, no credentials or region ->
+    DeploymentFault (``botocore_fault``, which looks at the ``s3`` client's region)."""
     try:
         yield
     except ClientError as exc:
@@ -82,15 +131,15 @@ def reading_s3(where: str) -> Iterator[None]:
         if code in ("403", "AccessDenied", "AllAccessDisabled"):
             raise DeploymentFault(f"access denied reading {where}: grant s3:GetObject") from None
         raise TransientFault(f"S3 error {code} reading {where}") from None
-    except BotoCoreError as exc:
-        raise TransientFault(f"S3 unreachable: {exc}") from None
+    except BotoCoreError as exc:  # no answer: credentials, region or the network
+        raise botocore_fault(exc, "S3", s3) from None
 
 
 def fetch_s3_object(s3, bucket: str, key: str, version: str, max_bytes: int) -> bytes:
     """Download an object for the offline provider, refusing oversize ones first."""
     extra = {"VersionId": version} if version else {}
     where = f"s3://{bucket}/{key}"
-    with reading_s3(where):
+    with reading_s3(where, s3):
         size = s3.head_object(Bucket=bucket, Key=key, **extra)["ContentLength"]
         if size == 0:
             raise BadInput(f"{where} is empty (0 bytes)")
@@ -102,7 +151,7 @@ def fetch_s3_object(s3, bucket: str, key: str, version: str, max_bytes: int) -> 
 def s3_version(s3, bucket: str, key: str) -> str:
     """What pins an unversioned S3 reference to today's content: its VersionId on a versioned bucket,
     else ``etag:<ETag>``. One HeadObject; a missing object is ``BadInput`` before any provider is paid."""
-    with reading_s3(f"s3://{bucket}/{key}"):
+    with reading_s3(f"s3://{bucket}/{key}", s3):
         head = s3.head_object(Bucket=bucket, Key=key)
     version = head.get("VersionId")
     if version and version != "null":  # "null": written before versioning was enabled

@@ -1,8 +1,9 @@
 """Re-drive failed items (`modq items retry`): back to ``queued``, then send the task again.
 
 Only ``failed`` items are re-driven; a decided item is final here (a reviewer
-changes it through review instead). The failure reason moves into the audit
-event so the history keeps it, and the row is committed as ``queued`` before
+changes it through review instead). The failure reason and the attempts it
+used move into the audit event so the history keeps them; the item starts
+again with all of MODQ_MAX_ATTEMPTS. The row is committed as ``queued`` before
 the task is sent, like a submission: if the broker refuses, the reaper sends
 it later.
 """
@@ -53,8 +54,10 @@ def redrive(refs: list[str], rt: Runtime, actor: str = "cli") -> Redriven:
             if item.status != m.FAILED:
                 result.skipped[ref] = f"status is {item.status}; only failed items can be retried"
                 continue
-            audit(s, item, "retry", m.FAILED, m.QUEUED, actor=actor, reason=f"re-driven; had failed: {item.failure_reason}")
+            audit(s, item, "retry", m.FAILED, m.QUEUED, actor=actor,
+                  reason=f"re-driven after {item.attempts} attempts; had failed: {item.failure_reason}")
             item.status, item.failure_reason, item.decided_at, item.verdict = m.QUEUED, None, None, None
+            item.attempts = 0  # a fresh MODQ_MAX_ATTEMPTS: the count shown is the one that applies now
             to_send.append((item.id, item.media_type))
     for item_id, media_type in to_send:
         try:

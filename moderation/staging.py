@@ -57,8 +57,10 @@ def stage(s3, ref: media.MediaRef, bucket: str | None, item_id: str, generation:
         if "AccessDenied" in text or "NoSuchBucket" in text:
             raise DeploymentFault(f"cannot upload to the staging bucket s3://{bucket}: {text}") from None
         raise TransientFault(f"upload to s3://{bucket}/{key} failed: {text}") from None
-    except (ClientError, BotoCoreError) as exc:
+    except ClientError as exc:
         raise TransientFault(f"upload to s3://{bucket}/{key} failed: {exc}") from None
+    except BotoCoreError as exc:  # no credentials or region is a deployment fault, not worth a retry
+        raise aws.botocore_fault(exc, "S3", s3, transient=f"upload to s3://{bucket}/{key} failed: {exc}") from None
     log.info("video_staged", bucket=bucket, key=key)
     return S3Object(bucket, key)
 
@@ -96,7 +98,7 @@ def local_copy(s3, ref: media.MediaRef, max_bytes: int) -> Iterator[Path]:
     where = f"s3://{ref.bucket}/{ref.key}"
     with tempfile.TemporaryDirectory(prefix="modq-video-") as tmp:
         path = Path(tmp) / ("video" + Path(ref.key).suffix.lower())
-        with aws.reading_s3(where):
+        with aws.reading_s3(where, s3):
             size = s3.head_object(Bucket=ref.bucket, Key=ref.key, **extra)["ContentLength"]
             if size > max_bytes:
                 raise BadInput(f"{where} is {size:,} bytes, over the limit of {max_bytes:,} (MODQ_VIDEO_MAX_BYTES)")

@@ -3,8 +3,9 @@
 Error classes follow ../shared/REKOGNITION.md §1: bad input is final,
 throttling/5xx are retried by botocore (standard mode) and, if still failing,
 handed back as ``TransientFault`` for the task's own backoff (throttling as
-``Throttled``, which does not charge the item an attempt); access denied is a
-deployment fault that raises an operator alert. Rate limiting and the circuit
+``Throttled``, which does not charge the item an attempt); access denied, and
+missing credentials or region (``aws.botocore_fault``), are deployment faults
+that fail the item at once with an operator alert. Rate limiting and the circuit
 breaker sit on the client itself (``providers/guard.py``).
 """
 
@@ -63,8 +64,8 @@ class RekognitionProvider(RekognitionClient):
             response = self.client.detect_moderation_labels(Image=_image_param(image), MinConfidence=min_confidence)
         except ClientError as exc:
             raise classify(exc, "DetectModerationLabels") from None
-        except BotoCoreError as exc:  # connection errors, timeouts after botocore's retries
-            raise TransientFault(f"Rekognition unreachable: {exc}") from None
+        except BotoCoreError as exc:  # no answer: credentials, region, or connection errors after botocore's retries
+            raise aws.botocore_fault(exc, "Rekognition", self._client) from None
         return to_analysis(response)
 
 

@@ -75,8 +75,8 @@ class RekognitionVideo(RekognitionClient):
             if aws.error_code(exc) == "LimitExceededException":
                 raise JobLimitExceeded(f"Rekognition: too many video jobs in progress ({_message(exc)})") from None
             raise _classify(exc, "StartContentModeration") from None
-        except BotoCoreError as exc:
-            raise TransientFault(f"Rekognition unreachable: {exc}") from None
+        except BotoCoreError as exc:  # no answer: credentials, region, or connection errors
+            raise aws.botocore_fault(exc, "Rekognition", self._client) from None
 
     def results(self, job_id: str) -> JobResult:
         """The job's status; once SUCCEEDED, every page of its detections (by timestamp)."""
@@ -122,8 +122,8 @@ class RekognitionVideo(RekognitionClient):
                 raise BadInput(f"Rekognition has no job {job_id} (results expire after some days, or the job "
                                f"belongs to another account or region)") from None
             raise _classify(exc, "GetContentModeration") from None
-        except BotoCoreError as exc:
-            raise TransientFault(f"Rekognition unreachable: {exc}") from None
+        except BotoCoreError as exc:  # no answer: credentials, region, or connection errors
+            raise aws.botocore_fault(exc, "Rekognition", self._client) from None
 
 
 class _PaginationExpired(Exception):

@@ -55,6 +55,19 @@ def test_redrive_requeues_sends_and_keeps_the_old_reason_in_the_audit_trail(rt, 
     assert service.process_image(item_id, rt=rt) == "flagged"
 
 
+def test_a_redrive_starts_the_attempt_count_again_and_the_trail_keeps_the_old_one(rt, media_root):
+    item_id = failed_item(rt, media_root, "g.jpg")
+    with transaction(rt.settings.database_url) as s:  # as a poison item leaves it
+        s.get(m.Item, item_id).attempts = rt.settings.max_attempts
+    redrive.redrive([item_id], rt)
+    assert row(rt, item_id).attempts == 0  # `modq items show` no longer says 5 beside a fresh budget
+    with transaction(rt.settings.database_url) as s:
+        event = s.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "retry")).one()
+    assert event.reason.startswith("re-driven after 5 attempts; had failed: IAM denied")
+    assert service.process_image(item_id, rt=rt) == "flagged"
+    assert row(rt, item_id).attempts == 1
+
+
 def test_failing_again_after_a_redrive_raises_a_new_deployment_alert(rt, media_root):
     item_id = failed_item(rt, media_root, "b.jpg")
     redrive.redrive([item_id], rt)

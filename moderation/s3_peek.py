@@ -47,7 +47,7 @@ def peek(s3, bucket: str, key: str, version: str = "") -> Peek:
     """The object's first bytes and version; ``BadInput`` if it is missing or empty."""
     where = f"s3://{bucket}/{key}"
     extra = {"VersionId": version} if version else {}
-    with reading_s3(where):
+    with reading_s3(where, s3):  # the client too: an unknown region is a deployment fault
         got = _ranged_get(s3, bucket, key, extra)
         head = got["Body"].read()
     if not head:

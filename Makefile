@@ -19,6 +19,7 @@ demo: venv
 	$(BIN)/modq demo
 
 test: venv
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 clean:

@@ -72,10 +72,10 @@ def _direct():
 
 
 def _local(threads: int = 1):
-    from moderation import imaging
+    from moderation.media import imaging
     from moderation.providers.local import LocalProvider
 
-    provider = LocalProvider(threads=threads)  # as moderation.service._load_image prepares for it:
+    provider = LocalProvider(threads=threads)  # as moderation.items.services._load_image prepares for it:
     return lambda data: provider.analyze_image(imaging.prepare(data, keep_decoded=provider.decodes_pixels), 20.0)
 
 

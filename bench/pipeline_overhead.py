@@ -128,9 +128,10 @@ def run_all(args, url: str, fake, logs: Path) -> dict:
 
     from bench.bare_app import QUEUE, noop
     from config.settings import get_settings
-    from moderation import logs as modq_logs
-    from moderation import policy, service
-    from moderation.runtime import Runtime, build_publisher
+    from moderation.infra import logs as modq_logs
+    from moderation.domain import policy
+    from moderation.items import services as service
+    from moderation.bootstrap import Runtime, build_publisher
     from worker.dispatch import CeleryDispatcher
 
     modq_logs.configure("json", "WARNING")
@@ -197,8 +198,8 @@ def check_decided(database_url: str, tag: str, n: int, verdict: str) -> None:
     """Every item of the run decided as expected, with its outbox row when there should be one."""
     from sqlalchemy import func, select
 
-    from moderation.store import models as m
-    from moderation.store.db import transaction
+    from moderation.items import models as m
+    from moderation.infra.db import transaction
 
     with transaction(database_url) as s:
         like = m.Item.media_uri.like(f"s3://bench-media/{tag}/%")

@@ -187,9 +187,10 @@ def main(argv: list[str] | None = None) -> int:
                 common.flush_broker()
                 from bench.bare_app import QUEUE, noop
                 from config.settings import get_settings
-                from moderation import logs as modq_logs
-                from moderation import policy, service
-                from moderation.runtime import Runtime, build_publisher
+                from moderation.infra import logs as modq_logs
+                from moderation.domain import policy
+                from moderation.items import services as service
+                from moderation.bootstrap import Runtime, build_publisher
                 from worker.dispatch import CeleryDispatcher
 
                 modq_logs.configure("json", "WARNING")

@@ -7,7 +7,7 @@ The fake Rekognition server (its own process) answers DetectModerationLabels
 after 200 ms and enforces a quota of 50 accepted calls in any sliding second,
 answering ProvisionedThroughputExceededException past it, as the real service
 does. Workers (threads pool: the call is I/O) share modq's global rate limiter
-(moderation/ratelimit.py, a token bucket in Redis, MODQ_REKOGNITION_TPS) so
+(moderation/infra/ratelimit.py, a token bucket in Redis, MODQ_REKOGNITION_TPS) so
 that one process or three, they ask for no more than the quota together.
 
 Measured: accepted calls per second in the steady part of the run (the middle
@@ -108,9 +108,10 @@ def run_setup(args, workers: int, threads: int, logs: Path) -> dict:
             from config.settings import get_settings
 
             get_settings.cache_clear()
-            from moderation import logs as modq_logs
-            from moderation import policy, service
-            from moderation.runtime import InMemoryDispatcher, Runtime, build_publisher
+            from moderation.infra import logs as modq_logs
+            from moderation.domain import policy
+            from moderation.items import services as service
+            from moderation.bootstrap import InMemoryDispatcher, Runtime, build_publisher
             from worker.tasks import moderate_image
 
             modq_logs.configure("json", "WARNING")
@@ -142,8 +143,8 @@ def run_setup(args, workers: int, threads: int, logs: Path) -> dict:
 def measure(database_url: str, ids: list[str]) -> dict:
     from sqlalchemy import select
 
-    from moderation.store import models as m
-    from moderation.store.db import transaction
+    from moderation.items import models as m
+    from moderation.infra.db import transaction
 
     with transaction(database_url) as s:
         rows = s.execute(select(m.Item.status, m.Item.decided_at, m.Item.attempts).where(m.Item.id.in_(ids))).all()

@@ -45,11 +45,11 @@ SECTION = common.Section(
 def seed(url: str, n: int, rng: random.Random) -> None:
     from sqlalchemy import insert
 
-    from moderation import policy, taxonomy
+    from moderation.domain import policy, taxonomy
     from moderation.providers.base import ModerationLabel
-    from moderation.store import models as m
-    from moderation.store.db import transaction
-    from moderation.store.review_models import Review
+    from moderation.items import models as m
+    from moderation.infra.db import transaction
+    from moderation.review.models import Review
 
     current = policy.load(common.REPO / "config" / "thresholds.yaml").for_provider("rekognition")
 
@@ -100,8 +100,9 @@ def main() -> int:
     args = ap.parse_args()
     info = common.machine_info()
     common.print_header("policy replay (modq policy simulate)", info)
-    from moderation import policy, replay, replay_db
-    from moderation.store.db import dispose_all
+    from moderation.domain import policy
+    from moderation.policy import replay, queries as replay_db
+    from moderation.infra.db import dispose_all
 
     candidate = policy.parse(CANDIDATE)
     with common.temp_database("modq_bench_sim") as url:
@@ -119,7 +120,7 @@ def main() -> int:
         cand_path.write_text(CANDIDATE)
         env = common.base_env(url)
         t0 = time.perf_counter()
-        done = subprocess.run([common.PYTHON, "-c", "from moderation.cli import main; main()", "policy", "simulate",
+        done = subprocess.run([common.PYTHON, "-c", "from moderation.cli.main import main; main()", "policy", "simulate",
                                str(cand_path), "--since", "7d", "--json"], cwd=common.REPO, env=env,
                               capture_output=True, text=True, timeout=600, check=False)
         cli_wall = time.perf_counter() - t0
@@ -142,7 +143,7 @@ def main() -> int:
 
 
 def m_since():
-    from moderation.store.models import utcnow
+    from moderation.items.models import utcnow
 
     return utcnow() - timedelta(days=7)
 

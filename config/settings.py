@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from moderation.errors import ConfigError
+from moderation.domain.errors import ConfigError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_THRESHOLDS = PACKAGE_DIR / "thresholds.yaml"
@@ -195,7 +195,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_s3_events(self) -> "Settings":
-        from moderation.media import valid_bucket_name
+        from moderation.media.uris import valid_bucket_name
 
         buckets = self.csv_entries(self.s3_events_buckets)
         bad = [b for b in buckets if not valid_bucket_name(b)]
@@ -260,7 +260,7 @@ class Settings(BaseSettings):
     @field_validator("rekognition_operation_tps")
     @classmethod
     def _check_operation_tps(cls, value: str | None) -> str | None:
-        from moderation.ratelimit import parse_rates
+        from moderation.infra.ratelimit import parse_rates
 
         parse_rates(value)  # ValueError names the bad entry
         return value or None

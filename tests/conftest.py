@@ -22,10 +22,10 @@ for _name in [n for n in os.environ if n.startswith("MODQ_") and n not in ("MODQ
     del os.environ[_name]  # a developer's own settings must not leak into tests
 
 from config.settings import Settings  # noqa: E402
-from moderation import policy  # noqa: E402
-from moderation.lease import LocalLeases  # noqa: E402
-from moderation.runtime import InMemoryDispatcher, Runtime  # noqa: E402
-from moderation.store import db, migrate  # noqa: E402
+from moderation.domain import policy  # noqa: E402
+from moderation.infra.lease import LocalLeases  # noqa: E402
+from moderation.bootstrap import InMemoryDispatcher, Runtime  # noqa: E402
+from moderation.infra import db, migrate  # noqa: E402
 from tests.fakes.providers import FakeProvider, RecordingPublisher  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ def rt(make_settings, fake_provider) -> Runtime:
 def cli_env(rt, monkeypatch):
     """The ``modq`` command wired to ``rt``: its database, media root and fakes."""
     from config.settings import get_settings
-    from moderation.runtime import set_runtime
+    from moderation.bootstrap import set_runtime
 
     monkeypatch.setenv("MODQ_DATABASE_URL", rt.settings.database_url)
     monkeypatch.setenv("MODQ_MEDIA_ROOT", str(rt.settings.media_root))

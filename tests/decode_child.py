@@ -16,11 +16,13 @@ import sys
 from pathlib import Path
 
 from config.settings import Settings
-from moderation import policy, service, video
-from moderation.lease import LocalLeases
-from moderation.runtime import InMemoryDispatcher, Runtime
-from moderation.store import models as m
-from moderation.store.db import transaction
+from moderation.domain import policy
+from moderation.items import services as service
+from moderation.video import services as video
+from moderation.infra.lease import LocalLeases
+from moderation.bootstrap import InMemoryDispatcher, Runtime
+from moderation.items import models as m
+from moderation.infra.db import transaction
 from tests.fakes.providers import FakeProvider, RecordingPublisher
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 
-from moderation import service
+from moderation.items import services as service
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import labels_for
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config.settings import load_settings
-from moderation.errors import ConfigError
+from moderation.domain.errors import ConfigError
 
 
 def assert_refused(monkeypatch, env: dict[str, str], message: str) -> None:

@@ -10,13 +10,15 @@ import pytest
 from botocore.stub import Stubber
 from sqlalchemy import func, select
 
-from moderation import policy, service, video, video_jobs
-from moderation.limits import LeaseSemaphore
+from moderation.domain import policy
+from moderation.items import services as service
+from moderation.video import services as video, jobs as video_jobs
+from moderation.infra.semaphore import LeaseSemaphore
 from moderation.providers.rekognition_video import RekognitionVideo
-from moderation.runtime import InMemoryDispatcher, Runtime
-from moderation.store import models as m
-from moderation.store import video_models as vm
-from moderation.store.db import transaction
+from moderation.bootstrap import InMemoryDispatcher, Runtime
+from moderation.items import models as m
+from moderation.video import models as vm
+from moderation.infra.db import transaction
 from tests.fakes.providers import ColorFrameProvider, RecordingPublisher
 from tests.unit.providers.test_rekognition_video import JOB
 

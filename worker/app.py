@@ -13,10 +13,10 @@ from kombu import Queue
 
 from config.settings import get_settings
 # Imported here, before any pool process forks: it chooses the metrics multiprocess
-# directory that every process of this worker shares (moderation/metrics.py).
-from moderation import metrics  # noqa: F401
-from moderation import aws, logs
-from moderation.store.db import dispose_all
+# directory that every process of this worker shares (moderation/infra/metrics.py).
+from moderation.infra import metrics  # noqa: F401
+from moderation.infra import aws, logs
+from moderation.infra.db import dispose_all
 
 QUEUES = ("images", "videos", "alerts", "maintenance")
 
@@ -60,7 +60,7 @@ app.conf.update(
     beat_schedule={
         "flush-outbox": {"task": "modq.flush_outbox", "schedule": settings.outbox_interval_seconds,
                          "options": {"queue": "alerts", "expires": settings.outbox_interval_seconds}},
-        # The database is the source of truth: re-send items whose task was lost (moderation/reaper.py).
+        # The database is the source of truth: re-send items whose task was lost (moderation/ops/reaper.py).
         "reap-stuck-items": {"task": "modq.reap_stuck", "schedule": settings.reaper_interval_seconds,
                              "options": {"queue": "maintenance", "expires": settings.reaper_interval_seconds}},
     },
@@ -73,7 +73,7 @@ if settings.video_completion_queue_url:  # Rekognition completion notifications,
     app.conf.beat_schedule["drain-video-completions"] = {
         "task": "modq.drain_video_completions", "schedule": settings.video_completion_interval_seconds,
         "options": {"queue": "maintenance", "expires": settings.video_completion_interval_seconds}}
-if settings.s3_events_queue_url:  # S3 upload events, via SQS (moderation/ingest_s3.py)
+if settings.s3_events_queue_url:  # S3 upload events, via SQS (moderation/ingest/services.py)
     app.conf.beat_schedule["ingest-s3-events"] = {
         "task": "modq.ingest_s3_events", "schedule": settings.s3_events_interval_seconds,
         "options": {"queue": "maintenance", "expires": settings.s3_events_interval_seconds}}
@@ -94,8 +94,8 @@ def _after_fork(**_kwargs):
 @signals.worker_init.connect
 def _validate_policy(**_kwargs):
     """Load the thresholds before taking work: a bad file stops the worker, naming the key."""
-    from moderation.errors import ConfigError
-    from moderation.runtime import get_runtime
+    from moderation.domain.errors import ConfigError
+    from moderation.bootstrap import get_runtime
 
     try:
         get_runtime()
@@ -111,7 +111,7 @@ def _validate_policy(**_kwargs):
 def _serve_metrics(**_kwargs):
     """Prometheus exporter on MODQ_METRICS_PORT, in the main process: prefork pool processes write to shared files."""
     if settings.metrics_port is not None:
-        from moderation import metrics
+        from moderation.infra import metrics
 
         metrics.serve(settings)
 
@@ -119,6 +119,6 @@ def _serve_metrics(**_kwargs):
 @signals.worker_process_shutdown.connect
 def _pool_process_exit(pid=None, **_kwargs):
     if settings.metrics_port is not None and pid:
-        from moderation import metrics
+        from moderation.infra import metrics
 
         metrics.process_exited(pid)

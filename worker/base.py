@@ -8,9 +8,11 @@ import structlog
 from celery import Task
 from celery.exceptions import Reject, Retry
 
-from moderation import attempts, logs, outcomes, video
-from moderation.errors import ModqError
-from moderation.runtime import get_runtime
+from moderation.items import attempts, outcomes
+from moderation.infra import logs
+from moderation.video import services as video
+from moderation.domain.errors import ModqError
+from moderation.bootstrap import get_runtime
 from worker.app import settings
 
 log = structlog.get_logger("modq.worker")
@@ -27,7 +29,7 @@ class ModqTask(Task):
     Retryable errors are declared on each task (``autoretry_for``); when Celery
     gives up it calls ``on_failure``, and the item must not stay in
     ``processing`` forever, so it is failed here with the last reason. The
-    attempt budget itself is enforced by ``moderation.attempts`` from the
+    attempt budget itself is enforced by ``moderation.items.attempts`` from the
     database (a killed worker's redelivery has the same ``retries``), so
     this is mostly the path of unexpected errors.
     """
@@ -55,7 +57,7 @@ class ModqTask(Task):
         the item's fault, so it must not use up MODQ_MAX_ATTEMPTS: the new
         message carries the same ``retries`` and counts deferrals in a header,
         and the use case has already given back the item's attempt
-        (``moderation.attempts.settle``).
+        (``moderation.items.attempts.settle``).
         """
         headers = dict(self.request.headers or {})
         deferrals = int(headers.get("modq_deferrals", 0)) + 1
@@ -77,7 +79,7 @@ class ModqTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         if self.name in ITEM_TASKS and args:
             # The database's count, not Celery's retries: it also counts deliveries whose worker died
-            # (moderation/attempts.py), and it is what `modq items show` says.
+            # (moderation/items/attempts.py), and it is what `modq items show` says.
             rt = get_runtime()
             used = attempts.used(rt, args[0])
             reason = str(exc) if isinstance(exc, ModqError) else f"{type(exc).__name__}: {exc}"

@@ -1,4 +1,4 @@
-"""The Celery implementation of ``moderation.runtime.Dispatcher``."""
+"""The Celery implementation of ``moderation.bootstrap.Dispatcher``."""
 
 from __future__ import annotations
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError
 
-from moderation import alerts, attempts, reaper, service, video, video_completions
-from moderation.errors import Deferred, TransientFault
-from moderation.runtime import get_runtime
+from moderation.alerts import services as alerts
+from moderation.items import attempts, services as service
+from moderation.ops import reaper
+from moderation.video import services as video, completions as video_completions
+from moderation.domain.errors import Deferred, TransientFault
+from moderation.bootstrap import get_runtime
 from worker.app import app, settings
 from worker.base import ModqTask
 
@@ -73,6 +76,6 @@ def drain_video_completions() -> int:
 # S3 upload events (README "Ingest from S3 uploads"): beat drains the queue the buckets notify.
 @app.task(base=ModqTask, name="modq.ingest_s3_events", acks_late=True)
 def ingest_s3_events() -> dict:
-    from moderation import ingest_s3
+    from moderation.ingest import services as ingest_s3
 
     return ingest_s3.drain().as_dict()

@@ -17,8 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from moderation.api import audit, bank, console, errors, health, items, metrics, pages, policy, review
 from moderation.api.auth import docs_reader
 from moderation.api.middleware import BodyLimit, SecurityHeaders
-from moderation.runtime import Runtime, get_runtime
-from moderation.tokens import Principal
+from moderation.bootstrap import Runtime, get_runtime
+from moderation.review.tokens import Principal
 
 STATIC = Path(__file__).resolve().parent / "static"
 # /docs runs swagger-ui from the pinned fastapi-swagger package, not a CDN. Only its

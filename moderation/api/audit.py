@@ -13,9 +13,9 @@ from pydantic import AfterValidator
 
 from moderation.api import schemas
 from moderation.api.auth import Reviewer, runtime
-from moderation.runtime import Runtime
-from moderation.store.db import transaction
-from moderation.store.repository import audit_events, audit_view
+from moderation.bootstrap import Runtime
+from moderation.infra.db import transaction
+from moderation.items.queries import audit_events, audit_view
 
 router = APIRouter(tags=["audit"])
 Rt = Annotated[Runtime, Depends(runtime)]

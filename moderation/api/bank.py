@@ -16,16 +16,16 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from moderation import banks
+from moderation.banks import services as banks
 from moderation.api import schemas
 from moderation.api.auth import allow, runtime
 from moderation.api.errors import problem
-from moderation.errors import BadInput
-from moderation.runtime import Runtime
-from moderation.store import models as m
-from moderation.store.db import transaction
-from moderation.store.review_models import ADMIN, REVIEWER
-from moderation.tokens import Principal
+from moderation.domain.errors import BadInput
+from moderation.bootstrap import Runtime
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.review.models import ADMIN, REVIEWER
+from moderation.review.tokens import Principal
 
 router = APIRouter(tags=["bank"])
 Admin = Annotated[Principal, Depends(allow(ADMIN))]

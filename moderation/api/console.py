@@ -12,18 +12,19 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from moderation import review, review_view
+from moderation.review import services as review
+from moderation.items import views as review_view
 from moderation.api import schemas, signin
 from moderation.api.audit import to_csv
 from moderation.api.auth import ConsoleUser, check_csrf, runtime
 from moderation.api.frame_media import frame_response
 from moderation.api.media import media_response
 from moderation.api.pages import page
-from moderation.errors import BadInput
-from moderation.store import models as m
-from moderation.store.db import transaction
-from moderation.store.repository import audit_events, audit_view
-from moderation.store.review_queries import REVIEWABLE, QueueFilter
+from moderation.domain.errors import BadInput
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.items.queries import audit_events, audit_view
+from moderation.review.queries import REVIEWABLE, QueueFilter
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 
 from moderation.api.auth import SignInRequired
-from moderation.errors import BadInput
-from moderation.review import Conflict, NotFound
+from moderation.domain.errors import BadInput
+from moderation.review.services import Conflict, NotFound
 
 
 def problem(status: int, detail, message: str | None = None, headers=None) -> JSONResponse:

@@ -12,12 +12,12 @@ import structlog
 from fastapi import HTTPException
 from fastapi.responses import Response
 
-from moderation import frames, media
+from moderation.media import frames, uris as media
 from moderation.api.media import HEADERS
-from moderation.errors import BadInput, ModqError
-from moderation.review import NotFound
-from moderation.runtime import Runtime
-from moderation.store import models as m
+from moderation.domain.errors import BadInput, ModqError
+from moderation.review.services import NotFound
+from moderation.bootstrap import Runtime
+from moderation.items import models as m
 
 log = structlog.get_logger("modq.api.media")
 
@@ -42,7 +42,7 @@ def _read(rt: Runtime, item: m.Item) -> bytes:
     except ModqError as exc:
         raise BadInput(str(exc)) from None
     if ref.scheme == "s3":
-        from moderation.aws import fetch_s3_object
+        from moderation.infra.aws import fetch_s3_object
 
         return fetch_s3_object(rt.s3(), ref.bucket, ref.key, ref.version, s.max_image_bytes)
     return media.read_local(ref, s.max_image_bytes)

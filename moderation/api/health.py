@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from moderation.api import schemas
-from moderation.runtime import Runtime
-from moderation.store.db import transaction
+from moderation.bootstrap import Runtime
+from moderation.infra.db import transaction
 
 log = structlog.get_logger("modq.api.health")
 router = APIRouter(tags=["health"])

@@ -6,16 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from moderation import review_view, service
+from moderation.items import views as review_view, services as service
 from moderation.api import schemas
 from moderation.api.auth import Ingestor, Reader, Reviewer, runtime
 from moderation.api.media import media_response
-from moderation.errors import BadInput
-from moderation.review import NotFound
-from moderation.runtime import Runtime
-from moderation.store import models as m
-from moderation.store.db import transaction
-from moderation.store.repository import list_items
+from moderation.domain.errors import BadInput
+from moderation.review.services import NotFound
+from moderation.bootstrap import Runtime
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.items.queries import list_items
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 Rt = Annotated[Runtime, Depends(runtime)]

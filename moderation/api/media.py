@@ -19,11 +19,11 @@ from botocore.config import Config
 from fastapi import HTTPException
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from moderation import media
-from moderation.errors import BadInput, ModqError
-from moderation.review import NotFound
-from moderation.runtime import Runtime
-from moderation.store import models as m
+from moderation.media import uris as media
+from moderation.domain.errors import BadInput, ModqError
+from moderation.review.services import NotFound
+from moderation.bootstrap import Runtime
+from moderation.items import models as m
 
 log = structlog.get_logger("modq.api.media")
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",

@@ -3,7 +3,7 @@
 What this process counted (items it decided, if any, and provider calls), and
 the state read at scrape time from Redis and the database: queue depth,
 unacked messages, outbox backlog, video jobs in flight. Workers serve their own
-counters on MODQ_METRICS_PORT (moderation/metrics.py). With several uvicorn
+counters on MODQ_METRICS_PORT (moderation/infra/metrics.py). With several uvicorn
 workers, set PROMETHEUS_MULTIPROC_DIR so that every worker's counters are summed.
 
 Like every endpoint but /healthz it needs a token; Prometheus sends one with
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from moderation import metrics
+from moderation.infra import metrics
 from moderation.api.auth import Reader
 
 router = APIRouter(tags=["operations"])

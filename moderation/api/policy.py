@@ -8,14 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from moderation import policy, policy_store
+from moderation.domain import policy
+from moderation.policy import versions as policy_store
 from moderation.api import schemas
 from moderation.api.auth import allow, runtime
 from moderation.api.errors import problem
-from moderation.errors import ConfigError
-from moderation.runtime import Runtime
-from moderation.store.review_models import ADMIN
-from moderation.tokens import Principal
+from moderation.domain.errors import ConfigError
+from moderation.bootstrap import Runtime
+from moderation.review.models import ADMIN
+from moderation.review.tokens import Principal
 
 router = APIRouter(tags=["policy"])
 Admin = Annotated[Principal, Depends(allow(ADMIN))]
@@ -72,7 +73,7 @@ def put_policy(principal: Admin, rt: Rt, body: PolicyIn, reevaluate: bool = Fals
         return problem(422, str(exc))
     done = None
     if reevaluate:
-        from moderation.reevaluate import reevaluate as run
+        from moderation.policy.reevaluate import reevaluate as run
 
         done = run(rt, result.policy, principal.name).to_dict()
     return {**_active(rt), "changed": result.created, "reevaluated": done}

@@ -6,14 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 
-from moderation import review, review_view
+from moderation.review import services as review
+from moderation.items import views as review_view
 from moderation.api import schemas
 from moderation.api.auth import Reviewer, runtime
 from moderation.api.items import PAGE_MAX, ItemId
-from moderation.runtime import Runtime
-from moderation.store import models as m
-from moderation.store.db import transaction
-from moderation.store.review_queries import QueueFilter
+from moderation.bootstrap import Runtime
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.review.queries import QueueFilter
 
 router = APIRouter(tags=["review"])
 Rt = Annotated[Runtime, Depends(runtime)]

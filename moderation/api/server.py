@@ -26,7 +26,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from config.settings import Settings, get_settings
-from moderation.errors import ConfigError
+from moderation.domain.errors import ConfigError
 
 log = structlog.get_logger("modq.api.server")
 

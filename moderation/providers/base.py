@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from moderation.imaging import PreparedImage
+from moderation.media.imaging import PreparedImage
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from moderation.circuit import CircuitBreaker
-from moderation.errors import ModqError
-from moderation.ratelimit import RateLimiter
+from moderation.infra.circuit import CircuitBreaker
+from moderation.domain.errors import ModqError
+from moderation.infra.ratelimit import RateLimiter
 
 THROTTLING = {"ThrottlingException", "ProvisionedThroughputExceededException", "ThrottledException",
               "RequestLimitExceeded", "TooManyRequestsException"}

@@ -31,9 +31,9 @@ from typing import Iterator, Protocol
 import av
 from PIL import Image
 
-from moderation.errors import BadInput
-from moderation.imaging import DEFAULT_MAX_DECODE_BYTES, format_mib
-from moderation.timeline import Detection
+from moderation.domain.errors import BadInput
+from moderation.media.imaging import DEFAULT_MAX_DECODE_BYTES, format_mib
+from moderation.domain.timeline import Detection
 
 PROBE_SECONDS = 10.0  # how much of the packet index ``auto`` looks at
 END_TOLERANCE_S = 1.0  # last frame this close to the declared end counts as complete

@@ -15,9 +15,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from moderation import aws
-from moderation.errors import BadInput, DeploymentFault, Throttled, TransientFault
-from moderation.imaging import PreparedImage
+from moderation.infra import aws
+from moderation.domain.errors import BadInput, DeploymentFault, Throttled, TransientFault
+from moderation.media.imaging import PreparedImage
 from moderation.providers.base import Analysis, ModerationLabel
 
 BAD_INPUT = {

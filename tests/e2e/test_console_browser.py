@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from moderation import service, tokens
+from moderation.items import services as service
+from moderation.review import tokens
 from moderation.api.app import create_app
-from moderation.store import models as m
-from moderation.store.db import transaction
-from moderation.store.review_models import Review
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.review.models import Review
 from tests.animated_media import BLUE, RED, animated
 from tests.conftest import REPO
 from tests.live_server import serve

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from moderation import tokens
+from moderation.review import tokens
 from moderation.api.app import create_app
 from tests.e2e.test_console_browser import browser  # noqa: F401  (fixture)
 from tests.live_server import serve

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import signal
 
-from moderation import runtime
+from moderation import bootstrap as runtime
 from worker.app import app
 
 MODE = os.environ["MODQ_TEST_OOM"]

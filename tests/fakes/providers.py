@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from moderation.errors import ModqError
-from moderation.imaging import PreparedImage
+from moderation.domain.errors import ModqError
+from moderation.media.imaging import PreparedImage
 from moderation.providers.base import Analysis, ModerationLabel
-from moderation import taxonomy
+from moderation.domain import taxonomy
 
 
 def labels_for(name: str, confidence: float) -> list[ModerationLabel]:

@@ -17,10 +17,10 @@ import redis
 from sqlalchemy import select
 
 from config.settings import Settings
-from moderation import policy
-from moderation.runtime import Runtime, build_publisher
-from moderation.store import db
-from moderation.store import models as m
+from moderation.domain import policy
+from moderation.bootstrap import Runtime, build_publisher
+from moderation.infra import db
+from moderation.items import models as m
 from tests.conftest import REPO
 from tests.fakes.rekognition_server import FakeRekognition
 from tests.integration.fresh_pg import fresh_database

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import psycopg
 
-from moderation.store import db, migrate
+from moderation.infra import db, migrate
 
 PG_ADMIN = os.environ.get("MODQ_TEST_PG_ADMIN", "postgresql://root@127.0.0.1:5432/test")
 

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
-from moderation import alerts
-from moderation.store import models as m
-from moderation.store.db import transaction
+from moderation.alerts import services as alerts
+from moderation.items import models as m
+from moderation.infra.db import transaction
 from tests.integration.conftest import wait_for
 from tests.integration.fresh_pg import fresh_database
 

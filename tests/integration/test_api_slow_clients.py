@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from moderation import tokens
+from moderation.review import tokens
 from tests.conftest import jpeg_bytes
 from tests.integration.conftest import _free_port
 
@@ -64,7 +64,7 @@ class ApiProcess:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = open(log_path, "w")
-        command = [sys.executable, "-c", "from moderation.cli import main; main()",
+        command = [sys.executable, "-c", "from moderation.cli.main import main; main()",
                    "api", "--host", "127.0.0.1", "--port", str(self.port)]
         self.proc = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      preexec_fn=_default_soft_file_limit)

@@ -10,8 +10,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from moderation.circuit import CircuitBreaker, CircuitOpen
-from moderation.errors import Deferred
+from moderation.infra.circuit import CircuitBreaker, CircuitOpen
+from moderation.domain.errors import Deferred
 
 pytestmark = pytest.mark.integration
 

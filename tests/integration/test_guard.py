@@ -14,10 +14,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from moderation import aws
-from moderation.circuit import CircuitOpen
-from moderation.errors import Throttled, TransientFault
-from moderation.imaging import from_s3
+from moderation.infra import aws
+from moderation.infra.circuit import CircuitOpen
+from moderation.domain.errors import Throttled, TransientFault
+from moderation.media.imaging import from_s3
 from moderation.providers.guard import ClientGuard
 from moderation.providers.rekognition import RekognitionProvider
 

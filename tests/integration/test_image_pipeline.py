@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from moderation import service
+from moderation.items import services as service
 from tests.conftest import jpeg_bytes, png_bytes
 from tests.fakes.providers import labels_for
 from tests.integration.conftest import items_by_id, wait_alerts_published, wait_for, wait_terminal

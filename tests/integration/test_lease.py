@@ -10,8 +10,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from moderation.errors import Deferred
-from moderation.lease import LeaseBusy, LocalLeases, RedisLeases, held
+from moderation.domain.errors import Deferred
+from moderation.infra.lease import LeaseBusy, LocalLeases, RedisLeases, held
 
 pytestmark = pytest.mark.integration
 

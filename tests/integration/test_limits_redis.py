@@ -10,7 +10,7 @@ import uuid
 import pytest
 import redis
 
-from moderation.limits import LeaseSemaphore
+from moderation.infra.semaphore import LeaseSemaphore
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,9 @@ import uuid
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from moderation import policy, service
-from moderation.runtime import InMemoryDispatcher, Runtime, build_publisher
+from moderation.domain import policy
+from moderation.items import services as service
+from moderation.bootstrap import InMemoryDispatcher, Runtime, build_publisher
 from tests.fakes.providers import labels_for
 from tests.integration.conftest import WorkerProcess, wait_for, wait_terminal
 

@@ -15,8 +15,9 @@ import uuid
 
 import pytest
 
-from moderation import policy, service
-from moderation.runtime import InMemoryDispatcher, Runtime, build_publisher
+from moderation.domain import policy
+from moderation.items import services as service
+from moderation.bootstrap import InMemoryDispatcher, Runtime, build_publisher
 from tests.fakes.providers import labels_for
 from tests.integration.conftest import WorkerProcess, wait_for, wait_terminal
 from tests.integration.test_metrics_scrape import free_port, sample, scrape

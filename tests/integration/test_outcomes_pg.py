@@ -17,13 +17,15 @@ import pytest
 from sqlalchemy import func, select, text
 
 from config.settings import Settings
-from moderation import outcomes, policy, usage
-from moderation.policy import decide
+from moderation.items import outcomes
+from moderation.domain import policy
+from moderation.providers import usage
+from moderation.domain.policy import decide
 from moderation.providers.base import Analysis
-from moderation.runtime import InMemoryDispatcher, Runtime
-from moderation.store import models as m
-from moderation.store.db import transaction
-from moderation.store.usage_models import ProviderCall
+from moderation.bootstrap import InMemoryDispatcher, Runtime
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.providers.models import ProviderCall
 from tests.fakes.providers import RecordingPublisher, labels_for
 from tests.integration.conftest import wait_for
 from tests.integration.fresh_pg import fresh_database

@@ -10,10 +10,11 @@ import boto3
 import pytest
 from sqlalchemy import select
 
-from moderation import banks, service
-from moderation.store import models as m
-from moderation.store.db import transaction
-from moderation.store.usage_models import ProviderCall
+from moderation.banks import services as banks
+from moderation.items import services as service
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.providers.models import ProviderCall
 from tests.conftest import png_bytes
 from tests.fakes.providers import labels_for
 from tests.integration.conftest import wait_terminal

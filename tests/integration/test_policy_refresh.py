@@ -11,7 +11,8 @@ import uuid
 
 import pytest
 
-from moderation import policy, policy_store
+from moderation.domain import policy
+from moderation.policy import versions as policy_store
 from tests.conftest import REPO, png_bytes
 from tests.fakes.providers import labels_for
 from tests.integration.conftest import WorkerProcess, wait_terminal
@@ -22,7 +23,7 @@ STRICT = "min_confidence: 50\ndefault: {flag: 80, reject: null}\nlabels:\n  Hate
 
 
 def submit(env: dict[str, str], name: str) -> str:
-    done = subprocess.run([sys.executable, "-c", "from moderation.cli import main; main()", "submit", name, "--json"],
+    done = subprocess.run([sys.executable, "-c", "from moderation.cli.main import main; main()", "submit", name, "--json"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout.split('"item_id": "')[1].split('"')[0]

@@ -11,8 +11,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from moderation.errors import Deferred, Throttled
-from moderation.ratelimit import RateLimiter, parse_rates
+from moderation.domain.errors import Deferred, Throttled
+from moderation.infra.ratelimit import RateLimiter, parse_rates
 
 pytestmark = pytest.mark.integration
 

@@ -16,14 +16,15 @@ import pytest
 from sqlalchemy import event, func, select, text, update
 
 from config.settings import Settings
-from moderation import policy, review, tokens
+from moderation.domain import policy
+from moderation.review import services as review, tokens
 from moderation.api.app import create_app
-from moderation.runtime import InMemoryDispatcher, Runtime
-from moderation.store import db
-from moderation.store import models as m
-from moderation.store.db import transaction
-from moderation.store.review_models import Review
-from moderation.store.review_queries import QueueFilter
+from moderation.bootstrap import InMemoryDispatcher, Runtime
+from moderation.infra import db
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.review.models import Review
+from moderation.review.queries import QueueFilter
 from tests.fakes.providers import RecordingPublisher
 from tests.integration.fresh_pg import fresh_database
 from tests.live_server import serve

@@ -12,9 +12,9 @@ import boto3
 import pytest
 from sqlalchemy import func, select
 
-from moderation.store import models as m
-from moderation.store.db import transaction
-from moderation.store.ingest_models import IngestReject
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.ingest.models import IngestReject
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import labels_for
 from tests.integration.conftest import WorkerProcess, wait_for

@@ -13,10 +13,10 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from moderation import service
-from moderation.limits import LeaseSemaphore
-from moderation.store import video_models as vm
-from moderation.store.db import transaction
+from moderation.items import services as service
+from moderation.infra.semaphore import LeaseSemaphore
+from moderation.video import models as vm
+from moderation.infra.db import transaction
 from tests.fakes.providers import labels_for
 from tests.integration.conftest import WorkerProcess, wait_terminal
 from tests.media_factory import truncated, video_bytes

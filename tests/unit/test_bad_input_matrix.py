@@ -1,7 +1,7 @@
 """Bad input matrix: what a user types, and the exact error they see.
 
 Submit (the `modq submit` command: exit 2, ``error: <message>`` on stderr;
-the same messages come from ``moderation.service.submit`` as
+the same messages come from ``moderation.items.services.submit`` as
 ``RefusedSubmission``) and configuration (``invalid configuration: ...``
 from every entry point; the CLI prints it after ``error:`` and exits 2).
 Nothing is stored for a refused submission. API rows belong with the API.
@@ -18,12 +18,12 @@ from sqlalchemy import func, inspect, select, table
 from typer.testing import CliRunner
 
 from config.settings import get_settings, load_settings
-from moderation import service
-from moderation.cli import app
-from moderation.errors import ConfigError
-from moderation.runtime import set_runtime
-from moderation.store import models as m
-from moderation.store.db import transaction
+from moderation.items import services as service
+from moderation.cli.main import app
+from moderation.domain.errors import ConfigError
+from moderation.bootstrap import set_runtime
+from moderation.items import models as m
+from moderation.infra.db import transaction
 from tests import crafted_media
 from tests.animated_media import apng_declaring, many_frame_gif, tiff_pages
 from tests.conftest import jpeg_bytes
@@ -244,7 +244,7 @@ VIDEO_MEDIA = [
 
 @pytest.mark.parametrize("name, write, message", VIDEO_MEDIA, ids=[row[0] for row in VIDEO_MEDIA])
 def test_video_media(rt, media_root, fake_provider, name, write, message):
-    from moderation import video
+    from moderation.video import services as video
 
     write(media_root / name)
     item_id = service.submit(name, rt=rt).item_id

@@ -23,7 +23,7 @@ def test_required_services_present():
 
 
 def _resolve_modq(args: list[str]) -> click.Command:
-    from moderation.cli import app
+    from moderation.cli.main import app
 
     command = typer.main.get_command(app)
     for word in args:

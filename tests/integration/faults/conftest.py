@@ -28,10 +28,11 @@ from celery import Celery
 from sqlalchemy import func, select, update
 
 from config.settings import Settings
-from moderation import policy, service
-from moderation.runtime import Runtime, build_publisher
-from moderation.store import db
-from moderation.store import models as m
+from moderation.domain import policy
+from moderation.items import services as service
+from moderation.bootstrap import Runtime, build_publisher
+from moderation.infra import db
+from moderation.items import models as m
 from tests.conftest import REPO
 from tests.fakes.providers import labels_for
 from tests.integration.conftest import AlertQueue, wait_for

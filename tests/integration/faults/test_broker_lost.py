@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from moderation.store import db
-from moderation.store import models as m
+from moderation.infra import db
+from moderation.items import models as m
 from tests.integration.conftest import wait_for
 from tests.integration.faults.conftest import APPROVE, FLAG, assert_decided_once, in_flight
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from moderation.store import db
-from moderation.store import models as m
+from moderation.infra import db
+from moderation.items import models as m
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.integration.conftest import wait_for
 from tests.integration.faults.conftest import APPROVE, FLAG, assert_decided_once, in_flight

@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-from moderation import service
-from moderation.runtime import InMemoryDispatcher
+from moderation.items import services as service
+from moderation.bootstrap import InMemoryDispatcher
 from tests.integration.faults.conftest import APPROVE, BUCKET, FLAG
 
 pytestmark = pytest.mark.integration

@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 from sqlalchemy.engine import make_url
 
-from moderation import service
+from moderation.items import services as service
 from tests.integration.faults.conftest import BUCKET, FLAG
 
 pytestmark = pytest.mark.integration

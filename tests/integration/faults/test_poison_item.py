@@ -22,8 +22,8 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from moderation.store import db
-from moderation.store import models as m
+from moderation.infra import db
+from moderation.items import models as m
 from tests.conftest import REPO
 from tests.integration.faults.conftest import APPROVE, BUCKET, FLAG
 
@@ -40,7 +40,7 @@ class CircuitSeen:
 
 @contextmanager
 def watch_circuit(deployment) -> Iterator[CircuitSeen]:
-    """Sample the Rekognition circuit's state in Redis (moderation/circuit.py) every 20 ms.
+    """Sample the Rekognition circuit's state in Redis (moderation/infra/circuit.py) every 20 ms.
 
     A "tripped" key lives until a probe closes the circuit (at least MODQ_CIRCUIT_OPEN_SECONDS),
     so an opening cannot fall between two samples. The counts prove the keys watched are the ones

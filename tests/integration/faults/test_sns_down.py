@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 import pytest
 from sqlalchemy import select
 
-from moderation.store import db
-from moderation.store import models as m
+from moderation.infra import db
+from moderation.items import models as m
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.integration.conftest import wait_alerts_published, wait_for
 from tests.integration.faults.conftest import APPROVE, FLAG

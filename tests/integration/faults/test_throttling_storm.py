@@ -17,8 +17,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from moderation.store import db
-from moderation.store import models as m
+from moderation.infra import db
+from moderation.items import models as m
 from tests.integration.conftest import wait_for
 from tests.integration.faults.conftest import APPROVE, FLAG, assert_decided_once
 

@@ -12,9 +12,9 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
-from moderation import service
-from moderation.store import models as m
-from moderation.store.db import transaction
+from moderation.items import services as service
+from moderation.items import models as m
+from moderation.infra.db import transaction
 from tests.conftest import jpeg_bytes
 
 BIG = b'{"external_id": "x", "media_uri": "' + b"a" * 70_000 + b'"}'

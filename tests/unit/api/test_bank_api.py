@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from moderation import service
-from moderation.store import models as m
-from moderation.store.db import transaction
+from moderation.items import services as service
+from moderation.items import models as m
+from moderation.infra.db import transaction
 
 KEY = "b" * 64
 

@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from moderation import tokens
-from moderation.store import models as m
-from moderation.store.db import transaction
-from moderation.store.review_models import Review
+from moderation.review import tokens
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.review.models import Review
 from tests.unit.api.conftest import form_csrf
 
 
@@ -123,7 +123,7 @@ def test_skip_returns_the_item_to_the_queue(client, sign_in, flagged, rt):
 
 
 def test_someone_elses_item_cannot_be_reviewed(client, sign_in, flagged, rt):
-    from moderation import review
+    from moderation.review import services as review
 
     item_id = flagged()
     review.claim(rt, "bob")

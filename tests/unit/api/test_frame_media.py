@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from moderation import service
+from moderation.items import services as service
 from tests.animated_media import BLUE, GREEN, RED, animated, still
 
 

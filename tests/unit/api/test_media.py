@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from moderation import service
+from moderation.items import services as service
 from tests.conftest import jpeg_bytes
 
 

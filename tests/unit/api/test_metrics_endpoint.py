@@ -6,7 +6,7 @@ import fakeredis
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from moderation import service
+from moderation.items import services as service
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import labels_for
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from moderation import policy
-from tests.unit.test_policy_versions import STRICT
+from moderation.domain import policy
+from tests.unit.policy.test_policy_versions import STRICT
 
 
 def test_api_get_and_put(client, auth, rt):
@@ -37,8 +37,8 @@ def test_put_rejects_bad_input_with_422(client, auth, body, named):
 def test_put_reevaluate_redecides_flagged_items(client, auth, rt, flagged):
     from sqlalchemy import select
 
-    from moderation.store import models as m
-    from moderation.store.db import transaction
+    from moderation.items import models as m
+    from moderation.infra.db import transaction
 
     ids = [flagged("Hate Symbols", 70), flagged("Hate Symbols", 55)]  # both flagged under the file's policy
     put = client.put("/v1/policy?reevaluate=true", headers=auth["admin"], json={"yaml": STRICT})

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from moderation import alerts
-from moderation.store import models as m
-from moderation.store.db import transaction
+from moderation.alerts import services as alerts
+from moderation.items import models as m
+from moderation.infra.db import transaction
 
 
 def older(rt, item_id: str, seconds: int) -> None:

@@ -22,7 +22,7 @@ import pytest
 
 from config.settings import get_settings
 from moderation.api.server import RESERVED_FILES, SlowClientGuard, open_file_target
-from moderation.errors import ConfigError
+from moderation.domain.errors import ConfigError
 from tests.conftest import REPO
 from tests.live_server import serve
 from tests.settings_cases import assert_refused
@@ -139,7 +139,7 @@ def test_modq_api_refuses_to_start_when_the_hard_limit_cannot_hold_the_bound(tmp
     def low_hard_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (512, 512))
 
-    result = subprocess.run([sys.executable, "-c", "from moderation.cli import main; main()", "api", "--port", "1"],
+    result = subprocess.run([sys.executable, "-c", "from moderation.cli.main import main; main()", "api", "--port", "1"],
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=60, preexec_fn=low_hard_limit)
     assert result.returncode == 2
     assert "MODQ_API_MAX_CONNECTIONS=1000 needs 1128 open files" in result.stderr

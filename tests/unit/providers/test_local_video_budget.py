@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.errors import BadInput
+from moderation.domain.errors import BadInput
 from moderation.providers import local_video
 from tests import crafted_media
 from tests.fakes.providers import ColorFrameProvider

@@ -17,9 +17,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
-from moderation import aws
-from moderation.errors import BadInput, DeploymentFault, Throttled, TransientFault
-from moderation.imaging import PreparedImage, from_s3
+from moderation.infra import aws
+from moderation.domain.errors import BadInput, DeploymentFault, Throttled, TransientFault
+from moderation.media.imaging import PreparedImage, from_s3
 from moderation.providers.base import ModerationLabel
 from moderation.providers.rekognition import RekognitionProvider
 
@@ -350,7 +350,7 @@ def test_connection_failure_is_transient():
         RekognitionProvider(client=client).analyze_image(bytes_image(), 50)
 
 
-# --- retries configured by moderation.aws --------------------------------
+# --- retries configured by moderation.infra.aws --------------------------------
 
 
 class _Raw:
@@ -404,7 +404,7 @@ def test_aws_client_uses_botocore_standard_retries(aws_env, n):
 
 
 def test_throttling_is_retried_inside_the_call_then_transient(aws_env, monkeypatch):
-    provider = RekognitionProvider(max_attempts=2)  # builds its client through moderation.aws
+    provider = RekognitionProvider(max_attempts=2)  # builds its client through moderation.infra.aws
     attempts = _throttle_every_send(provider.client, monkeypatch)
 
     with pytest.raises(TransientFault, match="ThrottlingException"):

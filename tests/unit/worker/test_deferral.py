@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings, get_settings
-from moderation import service
-from moderation.circuit import CircuitOpen
-from moderation.errors import Deferred, Throttled, TransientFault
-from moderation.lease import LeaseBusy
-from moderation.runtime import set_runtime
-from moderation.store import models as m
-from moderation.store.db import transaction
+from moderation.items import services as service
+from moderation.infra.circuit import CircuitOpen
+from moderation.domain.errors import Deferred, Throttled, TransientFault
+from moderation.infra.lease import LeaseBusy
+from moderation.bootstrap import set_runtime
+from moderation.items import models as m
+from moderation.infra.db import transaction
 from tests.conftest import jpeg_bytes
 from worker.app import app, transport_options
 from worker.base import defer_delay

@@ -1,6 +1,6 @@
 """Tasks declare their reliability policy where a reader expects it."""
 
-from moderation.errors import TransientFault
+from moderation.domain.errors import TransientFault
 from worker.app import app
 from worker.tasks import moderate_image, publish_alert
 
@@ -24,7 +24,7 @@ def test_app_reliability_settings():
 
 
 def test_publish_alert_retries_publish_errors():
-    from moderation.alerts import PublishError
+    from moderation.alerts.services import PublishError
 
     assert PublishError in publish_alert.autoretry_for and publish_alert.acks_late
 
@@ -32,7 +32,7 @@ def test_publish_alert_retries_publish_errors():
 def test_the_memory_limit_per_pool_process_reaches_celery_in_kib():
     """MODQ_WORKER_MAX_MEMORY_PER_CHILD_MB (default 512) reaches Celery in KiB; `modq worker` runs this same app."""
     from config.settings import get_settings
-    from worker import app as modq_worker_app  # what `modq worker` starts (moderation/cli.py)
+    from worker import app as modq_worker_app  # what `modq worker` starts (moderation/cli/main.py)
 
     assert get_settings().worker_max_memory_per_child_mb == 512
     assert app.conf.worker_max_memory_per_child == modq_worker_app.conf.worker_max_memory_per_child == 512 * 1024

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from moderation.errors import Deferred, TransientFault
-from moderation.runtime import set_runtime
+from moderation.domain.errors import Deferred, TransientFault
+from moderation.bootstrap import set_runtime
 from tests.video_fixtures import clock, expect_start, item, slots, stub, submit_s3, vrt  # noqa: F401 (fixtures)
 from worker import dispatch, tasks
 from worker.app import app

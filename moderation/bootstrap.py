@@ -1,0 +1,191 @@
+"""Wiring: the implementations picked by config, built once per process.
+
+Use cases take a ``Runtime``; tests build one with fakes (an in-memory
+dispatcher, a recording publisher, a stubbed provider) instead of patching.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from config.settings import Settings, get_settings
+from moderation.infra import aws
+from moderation.domain import policy
+from moderation.alerts.services import AlertPublisher, LogPublisher, SnsPublisher
+from moderation.providers.base import ModerationProvider
+
+
+class Dispatcher(Protocol):
+    """How work reaches the workers (Celery in production)."""
+
+    def moderate(self, item_id: str, media_type: str) -> None: ...
+
+    def publish_alerts(self, alert_ids: list[int]) -> None: ...
+
+    def poll_video(self, item_id: str, countdown: float = 0) -> None:
+        """Check a running video job after ``countdown`` seconds."""
+
+
+@dataclass
+class InMemoryDispatcher:
+    """Records what would be sent; the test fake and the no-broker option."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    alerts: list[int] = field(default_factory=list)
+    scheduled: list[tuple[str, str, float]] = field(default_factory=list)  # (task, item_id, countdown)
+
+    def moderate(self, item_id: str, media_type: str) -> None:
+        self.sent.append((item_id, media_type))
+
+    def publish_alerts(self, alert_ids: list[int]) -> None:
+        self.alerts.extend(alert_ids)
+
+    def poll_video(self, item_id: str, countdown: float = 0) -> None:
+        self.scheduled.append(("poll_video", item_id, countdown))
+
+
+VIDEO_SLOTS_KEY = "modq:video:job-slots"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: policy.ThresholdPolicy
+    dispatcher: Dispatcher
+    publisher: AlertPublisher
+    _provider: ModerationProvider | None = None
+    _video: Any = None  # RekognitionVideo
+    _video_slots: Any = None  # limits.LeaseSemaphore
+    _leases: Any = None  # lease.Leases
+    _active: Any = None  # (ThresholdPolicy, monotonic time read) of the DB's active version
+
+    @property
+    def provider(self) -> ModerationProvider:
+        if self._provider is None:  # lazily: the model loads in the worker, not the CLI
+            self._provider = build_provider(self.settings)
+        return self._provider
+
+    def active_policy(self) -> policy.ThresholdPolicy:
+        """The active policy version from the database (``modq policy apply``), re-read every
+        MODQ_POLICY_REFRESH_SECONDS; ``self.policy`` (the MODQ_THRESHOLDS file) until one is applied."""
+        cached = self._active
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < self.settings.policy_refresh_seconds:
+            return cached[0]
+        from moderation.policy import versions as policy_store
+
+        current = cached[0] if cached else self.policy
+        try:
+            row = policy_store.active_text(self.settings.database_url)
+        except SQLAlchemyError as exc:  # database briefly away: keep deciding with what we had
+            structlog.get_logger("modq.runtime").warning("policy_refresh_failed", error=str(exc))
+            row = None if cached is None else (current.version, None)
+        if row is None:
+            current = self.policy
+        elif row[0] != current.version:
+            current = policy.parse(row[1], source=f"policy version {row[0]}")
+        self._active = (current, now)
+        return current
+
+    @property
+    def leases(self):
+        """Which delivery is working on an item (moderation/infra/lease.py), shared through Redis."""
+        if self._leases is None:
+            from moderation.infra import coordination
+
+            self._leases = coordination.leases(self.settings)
+        return self._leases
+
+    def s3(self):
+        return aws.client("s3", self.settings.aws_max_attempts, self.settings.aws_timeout_seconds)
+
+    def sqs(self):
+        return aws.client("sqs", self.settings.aws_max_attempts, self.settings.aws_timeout_seconds)
+
+    @property
+    def video(self):
+        """Rekognition's stored-video API (Start/GetContentModeration)."""
+        if self._video is None:
+            from moderation.infra.metrics import instrument
+            from moderation.providers.rekognition_video import RekognitionVideo
+
+            s = self.settings  # counted and timed like the image provider's calls
+            self._video = instrument(RekognitionVideo(max_attempts=s.aws_max_attempts, timeout=s.aws_timeout_seconds,
+                                                      pool=max(10, s.worker_concurrency)), s)
+        return self._video
+
+    @property
+    def video_slots(self):
+        """The Redis semaphore that keeps Rekognition video jobs under the account's limit."""
+        if self._video_slots is None:
+            from moderation.infra import coordination
+            from moderation.infra.semaphore import LeaseSemaphore
+
+            s = self.settings  # the fleet's shared Redis client (pool sized to the worker's concurrency)
+            self._video_slots = LeaseSemaphore(coordination.redis_client(s), s.broker_key_prefix + VIDEO_SLOTS_KEY,
+                                               s.video_max_concurrent_jobs, s.video_slot_lease_seconds)
+        return self._video_slots
+
+
+def build_provider(settings: Settings) -> ModerationProvider:
+    """The configured provider; calls are counted and timed (moderation.infra.metrics) right around it."""
+    from moderation.infra.metrics import instrument
+
+    return instrument(_bare_provider(settings), settings)
+
+
+def _bare_provider(settings: Settings) -> ModerationProvider:
+    if settings.provider == "rekognition":
+        from moderation.providers.rekognition import RekognitionProvider
+
+        return RekognitionProvider(
+            max_attempts=settings.aws_max_attempts,
+            timeout=settings.aws_timeout_seconds,
+            pool=max(10, settings.worker_concurrency),
+        )
+    from moderation.providers.local import LocalProvider
+
+    return LocalProvider(threads=settings.local_threads)
+
+
+def build_publisher(settings: Settings) -> AlertPublisher:
+    if settings.sns_topic_arn:
+        return SnsPublisher(settings.sns_topic_arn, max_attempts=settings.aws_max_attempts)
+    return LogPublisher()
+
+
+def build_runtime(settings: Settings, dispatcher: Dispatcher | None = None) -> Runtime:
+    loaded = policy.load(settings.thresholds)
+    if dispatcher is None:
+        # Looked up by name so that moderation/ never imports Celery itself.
+        dispatcher = importlib.import_module("worker.dispatch").CeleryDispatcher()
+    from moderation.infra import coordination
+
+    coordination.guard_rekognition_clients(settings)  # global rate limit and circuit breaker
+    return Runtime(settings, loaded, dispatcher, build_publisher(settings))
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def get_runtime() -> Runtime:
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = build_runtime(get_settings())
+        return _runtime
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    """Install (or clear, with None) the process-wide runtime."""
+    global _runtime
+    with _lock:
+        _runtime = runtime

@@ -1,0 +1,97 @@
+"""``modq ingest``: items from outside sources, run by hand (beat runs the same drain in production)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from config.settings import get_settings
+
+app = typer.Typer(help="Ingest uploads from S3 event notifications (docs/s3-events.md).", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+FOLLOW_WAIT_SECONDS = 20  # --follow: SQS's longest long poll, so an idle queue costs one request per 20 s
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _line(counts: dict) -> str:
+    parts = [f"{counts['messages']} messages", f"{counts['created']} created", f"{counts['duplicate']} duplicate"]
+    for name in ("skipped", "ignored"):
+        total = sum(counts[name].values())
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(counts[name].items()))
+        parts.append(f"{total} {name}" + (f" ({detail})" if detail else ""))
+    parts += [f"{counts['rejected']} rejected", f"{counts['kept']} kept for retry"]
+    return ", ".join(parts)
+
+
+def _show(counts: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(counts), flush=True)
+    else:
+        out.print(_line(counts), highlight=False, soft_wrap=True)
+
+
+@app.command("s3-events")
+def s3_events(
+    once: bool = typer.Option(False, "--once", help="Drain what the queue holds now, then exit."),
+    follow: bool = typer.Option(False, "--follow", help="Keep long-polling until interrupted (Ctrl-C)."),
+    max_messages: int | None = typer.Option(None, min=1, help="--once: at most this many messages "
+                                                              "(default MODQ_S3_EVENTS_MAX_MESSAGES)"),
+    as_json: bool = typer.Option(False, "--json", help="Print counts as JSON (one object per line with --follow)."),
+) -> None:
+    """Submit one item per object created in the buckets that notify MODQ_S3_EVENTS_QUEUE_URL."""
+    from moderation.ingest import services as ingest_s3
+    from moderation.bootstrap import get_runtime
+
+    if once == follow:
+        _fail("give exactly one of --once or --follow")
+    if not get_settings().s3_events_queue_url:
+        _fail("MODQ_S3_EVENTS_QUEUE_URL is not set: nothing to read (docs/s3-events.md)")
+    rt = get_runtime()
+    if once:
+        _show(ingest_s3.drain(rt, max_messages=max_messages).as_dict(), as_json)
+        return
+    total = ingest_s3.Counts()
+    try:
+        while True:
+            started = time.monotonic()
+            counts = ingest_s3.drain(rt, wait_seconds=FOLLOW_WAIT_SECONDS)
+            total.add(counts)
+            if counts.messages:
+                _show(counts.as_dict(), as_json)
+            elif time.monotonic() - started < 1:  # an empty answer before the long poll's end: SQS failed (logged)
+                time.sleep(5)
+    except KeyboardInterrupt:
+        if not as_json:
+            out.print("total: " + _line(total.as_dict()), highlight=False, soft_wrap=True)
+
+
+@app.command("rejects")
+def rejects(limit: int = typer.Option(20, min=1, max=1000), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Event records that could not be ingested, newest first, with the raw record."""
+    from sqlalchemy import select
+
+    from moderation.infra.db import transaction
+    from moderation.ingest.models import IngestReject
+
+    with transaction(get_settings().database_url) as s:
+        rows = [{"id": r.id, "received_at": r.received_at.isoformat(), "source": r.source, "message_id": r.message_id,
+                 "record_index": r.record_index, "reason": r.reason, "raw": r.raw}
+                for r in s.scalars(select(IngestReject).order_by(IngestReject.id.desc()).limit(limit))]
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "received", "message", "record", "reason", "raw")
+    for r in rows:
+        table.add_row(str(r["id"]), r["received_at"][:19], r["message_id"][:12], str(r["record_index"]),
+                      escape(r["reason"]), escape(r["raw"][:120]))
+    out.print(table)

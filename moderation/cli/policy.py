@@ -1,0 +1,204 @@
+"""``modq policy``: validate, show, apply, history, diff, simulate (threshold tuning with evidence)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from config.settings import get_settings
+from moderation.domain import policy as policy_mod
+from moderation.policy import versions as policy_store
+from moderation.domain.errors import ConfigError
+
+app = typer.Typer(help="Threshold policies: validate, apply (versioned), history, diff, simulate.",
+                  no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False)
+
+
+def _load_file(path: Path) -> policy_mod.ThresholdPolicy:
+    try:
+        return policy_mod.load(path)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _resolve(ref: str | None) -> policy_mod.ThresholdPolicy:
+    """A file path, a stored version (or unique prefix), or (None) the active policy."""
+    settings = get_settings()
+    if ref is None:
+        active = policy_store.active_text(settings.database_url)
+        return policy_mod.parse(active[1], f"version {active[0]}") if active else _load_file(settings.thresholds)
+    if Path(ref).is_file():
+        return _load_file(Path(ref))
+    text = policy_store.get_text(settings.database_url, ref)
+    if text is None:
+        _fail(f"{ref!r} is neither a file nor a stored policy version (see modq policy history)", 1)
+    return policy_mod.parse(text, f"version {ref}")
+
+
+@app.command("validate")
+def validate(path: Path | None = typer.Argument(None, help="Thresholds file (default MODQ_THRESHOLDS)")) -> None:
+    """Check a thresholds file; exit 2 with the bad key named."""
+    target = path or get_settings().thresholds
+    loaded = _load_file(target)
+    for warning in loaded.warnings:
+        _warn(warning)
+    out.print(f"{target}: valid, version {loaded.version}")
+
+
+@app.command("show")
+def show(ref: str | None = typer.Argument(None, help="File or version (default: the active policy)")) -> None:
+    """The effective policy (per provider profile) as JSON."""
+    print(json.dumps(policy_store.describe(_resolve(ref)), indent=2))
+
+
+@app.command("apply")
+def apply(
+    path: Path | None = typer.Argument(None, help="Thresholds file (default MODQ_THRESHOLDS)"),
+    note: str = typer.Option("", "--note", help="Why: shown in history"),
+    author: str | None = typer.Option(None, "--author", help="default $USER"),
+    reevaluate: bool = typer.Option(False, "--reevaluate",
+                                    help="Then re-decide unreviewed flagged items under it (alerts only if stricter)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome (and --reevaluate summary) as JSON"),
+) -> None:
+    """Validate a thresholds file and make it the active version; workers pick it up within
+    MODQ_POLICY_REFRESH_SECONDS."""
+    settings = get_settings()
+    target = path or settings.thresholds
+    try:
+        text = Path(target).read_text(encoding="utf-8")
+        result = policy_store.apply(settings.database_url, text, author=author, note=note, source=str(target))
+    except OSError as exc:
+        _fail(f"thresholds file {str(target)!r} cannot be read: {exc.strerror}")
+    except ConfigError as exc:
+        _fail(str(exc))
+    for warning in result.policy.warnings:
+        _warn(warning)
+    # --reevaluate also when it was already active: that finishes an interrupted run (a repeat changes nothing)
+    summary = _reevaluate(result.policy, author or policy_store.default_author()) if reevaluate else None
+    if as_json:
+        print(json.dumps({"version": result.version, "created": result.created,
+                          "reevaluated": summary.to_dict() if summary else None}, indent=2))
+        return
+    if result.created:
+        out.print(f"version {result.version} is now active (workers pick it up within "
+                  f"{settings.policy_refresh_seconds:g} s)", highlight=False)
+    else:
+        out.print(f"version {result.version} is already active; nothing changed", highlight=False)
+    if summary:
+        out.print(f"re-evaluated {summary.examined} unreviewed flagged items under {summary.version}: "
+                  f"{summary.unchanged} unchanged, {summary.approved} approved, {summary.rejected} rejected "
+                  f"({summary.alerts} alerts sent), {summary.claimed} skipped (claimed by a reviewer)",
+                  highlight=False, soft_wrap=True)  # one line, whatever the terminal width: scripts grep it
+
+
+def _reevaluate(new: policy_mod.ThresholdPolicy, author: str):
+    from moderation.policy.reevaluate import reevaluate
+    from moderation.bootstrap import get_runtime
+
+    return reevaluate(get_runtime(), new, author)
+
+
+@app.command("history")
+def history(limit: int = typer.Option(20, min=1, max=1000), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Policy activations, newest first (the first is active)."""
+    rows = policy_store.history(get_settings().database_url, limit)
+    if as_json:
+        print(json.dumps([{**vars(r), "activated_at": r.activated_at.isoformat()} for r in rows], indent=2))
+        return
+    if not rows:
+        out.print(f"no version applied yet; workers use MODQ_THRESHOLDS ({get_settings().thresholds})")
+        return
+    table = Table("version", "activated", "author", "note", "")
+    for i, r in enumerate(rows):
+        table.add_row(r.version, r.activated_at.strftime("%Y-%m-%d %H:%M:%S"), r.author, r.note,
+                      "active" if i == 0 else "")
+    out.print(table)
+
+
+@app.command("diff")
+def diff(v1: str = typer.Argument(..., help="Version or file"), v2: str = typer.Argument(..., help="Version or file")):
+    """Rule changes from V1 to V2: per label, min_confidence, default, provider profiles."""
+    a, b = _resolve(v1), _resolve(v2)
+    lines = policy_store.diff(a, b)
+    out.print(f"{a.version} -> {b.version}", highlight=False)
+    for line in lines or ["no changes"]:
+        out.print(f"  {line}", highlight=False, markup=False)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+@app.command("simulate")
+def simulate(
+    candidate: Path = typer.Argument(..., help="Candidate thresholds file"),
+    since: str = typer.Option("7d", help="Analyses decided in this window (e.g. 7d, 12h, 30m)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Re-decide stored analyses with a candidate policy (no provider calls) and compare."""
+    from moderation.policy import replay, queries as replay_db
+
+    cand = _load_file(candidate)
+    try:
+        window = replay_db.parse_since(since)
+    except ConfigError as exc:
+        _fail(str(exc))
+    started = time.perf_counter()
+    report = replay.simulate(replay_db.rows(get_settings().database_url, datetime.now(UTC) - window), cand)
+    elapsed = time.perf_counter() - started
+    if as_json:
+        print(json.dumps({**report.to_dict(), "since": since, "seconds": round(elapsed, 3)}, indent=2))
+        return
+    for warning in report.warnings:
+        _warn(warning)
+    out.print(f"candidate {cand.version}: {report.total} decided items since {since}, "
+              f"{report.changed} would change ({elapsed:.2f} s)", highlight=False)
+    matrix = Table("current \\ candidate", *policy_mod.VERDICTS, title="verdicts")
+    for a in policy_mod.VERDICTS:
+        matrix.add_row(a, *(str(report.matrix.get((a, b), 0)) for b in policy_mod.VERDICTS))
+    out.print(matrix)
+    rates = Table("", "flag rate", "reject rate")
+    for which in ("current", "candidate"):
+        rates.add_row(which, _pct(report.rate(which, "flagged")), _pct(report.rate(which, "rejected")))
+    out.print(rates)
+    if report.drivers:
+        drivers = Table("label (candidate's top reason)", "items changed", title="what drives the change")
+        for label, n in report.drivers.most_common(15):
+            drivers.add_row(label, str(n))
+        out.print(drivers)
+    if not report.reviewed:
+        out.print("no reviewed items in the window: precision/recall need reviewer verdicts")
+        return
+    quality = Table("category", "policy", "precision", "recall", "F1", "tp/fp/fn",
+                    title=f"against {report.reviewed} reviewer verdicts (positive: flagged or rejected; "
+                          f"truth: reviewer rejected)")
+    cats = sorted({c for _, c in report.quality}, key=lambda c: (c != "all", c))
+    for c in cats:
+        if all(not (q.tp or q.fp or q.fn) for q in (report.confusion(w, c) for w in ("current", "candidate"))):
+            continue  # only true negatives: nothing to measure
+        for which in ("current", "candidate"):
+            q = report.confusion(which, c)
+            quality.add_row(c, which, _pct(q.precision), _pct(q.recall), _pct(q.f1), f"{q.tp}/{q.fp}/{q.fn}")
+    out.print(quality)
+
+
+# `recommend` lives in its own module (this one is the version-control half); importing it registers it on `app`.
+from moderation.cli import policy_tune as cli_policy_tune  # noqa: E402,F401

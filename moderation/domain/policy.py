@@ -1,0 +1,235 @@
+"""Threshold policies: load and validate a thresholds file; decide (pure).
+
+``decide(labels, policy)`` does no I/O and gives a reason for every outcome.
+The rule for a detected label is the most specific one configured: the label
+itself, else its L2 parent, else its L1, else ``default``. Only the most
+specific detections are judged: Rekognition also returns every ancestor of a
+detected label, and judging those roll-ups again would let an L1 rule
+override a deliberately lenient L3 rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from moderation.domain import taxonomy
+from moderation.domain.errors import ConfigError
+from moderation.providers.base import ModerationLabel
+
+VERDICTS = ("approved", "flagged", "rejected")
+_SEVERITY = {"approved": 0, "flagged": 1, "rejected": 2}
+_TOP_KEYS = {"min_confidence", "default", "labels", "providers"}
+_PROFILE_KEYS = {"min_confidence", "default", "labels"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    flag: float | None = None  # None: never flag
+    reject: float | None = None  # None: never reject
+
+
+@dataclass(frozen=True)
+class Reason:
+    label: str
+    confidence: float
+    action: str  # "flag" | "reject" | "none"
+    threshold: float | None
+    rule: str  # the label whose rule applied, or "default"
+
+    def text(self) -> str:
+        if self.action == "none":
+            return self.label
+        return f"{self.label} {self.confidence:.1f}% >= {self.action} {self.threshold:g} (rule: {self.rule})"
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: str
+    reasons: list[Reason]
+    policy_version: str
+
+    def reason_texts(self) -> list[str]:
+        return [r.text() for r in self.reasons]
+
+
+@dataclass(frozen=True)
+class ThresholdPolicy:
+    min_confidence: float
+    default: Rule
+    rules: dict[str, Rule]  # canonical label name -> rule
+    version: str = ""
+    profiles: dict[str, "ThresholdPolicy"] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def for_provider(self, provider: str) -> "ThresholdPolicy":
+        """The policy a provider's results are judged by (its profile, if any)."""
+        return self.profiles.get(provider, self)
+
+    def rule_for(self, label: str) -> tuple[str, Rule]:
+        for name in taxonomy.ancestors(label):
+            if name in self.rules:
+                return name, self.rules[name]
+        return "default", self.default
+
+
+def decide(labels: Iterable[ModerationLabel], policy: ThresholdPolicy) -> Decision:
+    considered = [lab for lab in labels if lab.confidence >= policy.min_confidence]
+    specific = _most_specific(considered)
+    fired = [r for r in (_judge(lab, policy) for lab in specific) if r is not None]
+    if not fired:
+        return Decision("approved", [_approval_reason(considered)], policy.version)
+    verdict = "rejected" if any(r.action == "reject" for r in fired) else "flagged"
+    fired.sort(key=lambda r: (r.action != "reject", -r.confidence, r.label))
+    return Decision(verdict, fired, policy.version)
+
+
+def severity(verdict: str) -> int:
+    return _SEVERITY.get(verdict, -1)
+
+
+def _most_specific(labels: list[ModerationLabel]) -> list[ModerationLabel]:
+    """Drop ancestors that are only roll-ups of a detected, at-least-as-confident child."""
+    best_child: dict[str, float] = {}
+    for lab in labels:
+        for anc in taxonomy.ancestors(lab.name)[1:]:
+            key = taxonomy.normalise(anc)
+            best_child[key] = max(best_child.get(key, 0.0), lab.confidence)
+    return [lab for lab in labels if best_child.get(taxonomy.normalise(lab.name), -1.0) < lab.confidence]
+
+
+def _judge(label: ModerationLabel, policy: ThresholdPolicy) -> Reason | None:
+    rule_name, rule = policy.rule_for(label.name)
+    for action, threshold in (("reject", rule.reject), ("flag", rule.flag)):
+        if threshold is not None and label.confidence >= threshold:
+            return Reason(label.name, label.confidence, action, threshold, rule_name)
+    return None
+
+
+def _approval_reason(labels: list[ModerationLabel]) -> Reason:
+    if not labels:
+        return Reason("no moderation labels detected", 0.0, "none", None, "")
+    top = max(labels, key=lambda lab: lab.confidence)
+    text = f"no label reached a flag or reject threshold (highest: {top.name} {top.confidence:.1f}%)"
+    return Reason(text, top.confidence, "none", None, "")
+
+
+# --- loading and validation -------------------------------------------------
+
+
+def load(path: Path | str) -> ThresholdPolicy:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"thresholds file {str(path)!r} cannot be read: {exc.strerror}") from None
+    return parse(text, source=str(path))
+
+
+def parse(text: str, source: str = "<thresholds>") -> ThresholdPolicy:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{source}: expected a mapping with min_confidence, default, labels")
+    warnings: list[str] = []
+    base = _profile(doc, _TOP_KEYS, source, warnings, parent=None)
+    profiles = {}
+    for name, body in _mapping(doc.get("providers"), f"{source}: providers").items():
+        where = f"{source}: providers.{name}"
+        if name not in ("local", "rekognition"):
+            raise ConfigError(f"{where}: unknown provider (use 'local' or 'rekognition')")
+        if not isinstance(body, dict):
+            raise ConfigError(f"{where}: expected a mapping")
+        profiles[name] = _profile(body, _PROFILE_KEYS, where, warnings, parent=base)
+    version = _version(base, profiles)
+    profiles = {k: _with_version(p, version) for k, p in profiles.items()}
+    return ThresholdPolicy(base.min_confidence, base.default, base.rules, version, profiles, tuple(warnings))
+
+
+def _profile(doc: dict, allowed: set[str], where: str, warnings: list[str], parent: ThresholdPolicy | None):
+    unknown = set(doc) - allowed
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(allowed))})")
+    fallback = parent or ThresholdPolicy(50.0, Rule(), {})
+    min_conf = _percent(doc.get("min_confidence", fallback.min_confidence), f"{where}: min_confidence")
+    if min_conf is None:
+        raise ConfigError(f"{where}: min_confidence must be a number between 0 and 100")
+    default = _rule(doc["default"], f"{where}: default") if "default" in doc else fallback.default
+    rules = dict(fallback.rules)
+    for raw_name, body in _mapping(doc.get("labels"), f"{where}: labels").items():
+        name = _canonical_label(str(raw_name), f"{where}: labels", warnings)
+        rules[name] = _rule(body, f"{where}: labels.{raw_name}")
+    return ThresholdPolicy(min_conf, default, rules)
+
+
+def _mapping(value: Any, where: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _canonical_label(name: str, where: str, warnings: list[str]) -> str:
+    label = taxonomy.lookup(name)
+    if label:
+        return label.name
+    alias = taxonomy.resolve_alias(name)
+    if alias:
+        warnings.append(f"{where}.{name}: v6.1 label name, read as v7 {alias!r}")
+        return alias
+    raise ConfigError(f"{where}.{name}: unknown moderation label {name!r} (not in the Rekognition v7 taxonomy)")
+
+
+def _rule(body: Any, where: str) -> Rule:
+    if not isinstance(body, dict):
+        raise ConfigError(f"{where}: expected a mapping like {{flag: 80, reject: 95}}")
+    unknown = set(body) - {"flag", "reject"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} (allowed: flag, reject)")
+    flag = _percent(body.get("flag"), f"{where}.flag")
+    reject = _percent(body.get("reject"), f"{where}.reject")
+    if flag is not None and reject is not None and reject < flag:
+        raise ConfigError(f"{where}: reject ({reject:g}) is lower than flag ({flag:g})")
+    return Rule(flag, reject)
+
+
+def _percent(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where}: {value!r} is not a number (use 0-100, or null)")
+    if not 0 <= value <= 100:
+        raise ConfigError(f"{where}: {value:g} is outside 0-100")
+    return float(value)
+
+
+def _with_version(policy: ThresholdPolicy, version: str) -> ThresholdPolicy:
+    return ThresholdPolicy(policy.min_confidence, policy.default, policy.rules, version)
+
+
+def _version(base: ThresholdPolicy, profiles: dict[str, ThresholdPolicy]) -> str:
+    """Content hash of what the policy means (comments and layout don't count)."""
+    canonical = json.dumps(
+        {"base": to_dict(base), "profiles": {k: to_dict(v) for k, v in sorted(profiles.items())}},
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def to_dict(policy: ThresholdPolicy) -> dict[str, Any]:
+    def rule(r: Rule) -> dict[str, float | None]:
+        return {"flag": r.flag, "reject": r.reject}
+
+    return {
+        "min_confidence": policy.min_confidence,
+        "default": rule(policy.default),
+        "labels": {k: rule(v) for k, v in sorted(policy.rules.items())},
+    }

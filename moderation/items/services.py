@@ -1,0 +1,224 @@
+"""The use cases: submit an item, moderate an image. No Celery in here.
+
+Every state change happens in one short transaction on a locked item row;
+how a moderation ends (decision or failure) is ``outcomes``'. Before paying
+for a provider call, ``pay_once`` looks for a bank entry or a reusable analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from moderation.items import animation, attempts, outcomes, pay_once
+from moderation.banks import services as banks
+from moderation.media import frames, imaging, uris as media
+from moderation.infra import lease
+from moderation.providers import usage
+from moderation.domain.errors import BadInput, DeploymentFault, RefusedSubmission
+from moderation.domain.policy import Decision, decide
+from moderation.bootstrap import Runtime, get_runtime
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.items.queries import audit, lock_item
+from moderation.providers.models import BANKED, REUSED
+
+log = structlog.get_logger("modq.service")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    item_id: str
+    status: str
+    created: bool  # False: the external_id was known; nothing was sent
+    dispatched: bool
+
+
+def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, Any] | None = None,
+           media_type: str | None = None, rt: Runtime | None = None) -> Submitted:
+    """Record an item as ``queued``, commit, then send its task.
+
+    Raises ``RefusedSubmission`` (nothing stored) for a URI that is malformed,
+    outside the media root, not allow-listed, or missing.
+    """
+    rt = rt or get_runtime()
+    if external_id is not None and not 1 <= len(external_id) <= 255:
+        raise RefusedSubmission("external_id must be 1-255 characters")
+    existing = _by_external_id(rt, external_id)
+    if existing:
+        return existing
+    ref = media.parse(media_uri, rt.settings.media_root, rt.settings.s3_bucket_allowlist)
+    kind = media_type or media.media_kind(ref)
+    if kind not in ("image", "video"):
+        raise RefusedSubmission(f"media type {kind!r} is not supported: submit images (JPEG, PNG, GIF, WebP, BMP, "
+                                f"TIFF) or videos (MP4, MOV)")
+    try:
+        with transaction(rt.settings.database_url) as s:
+            item = m.Item(external_id=external_id, media_uri=ref.uri, media_type=kind,
+                          item_metadata=metadata or {}, status=m.QUEUED)
+            s.add(item)
+            s.flush()
+            audit(s, item, "submit", None, m.QUEUED, actor="api")
+            item_id = item.id
+    except IntegrityError:  # a concurrent submit of the same external_id won
+        existing = _by_external_id(rt, external_id)
+        if existing:
+            return existing
+        raise
+    return Submitted(item_id, m.QUEUED, True, _dispatch(rt, item_id, kind))
+
+
+def _by_external_id(rt: Runtime, external_id: str | None) -> Submitted | None:
+    if external_id is None:
+        return None
+    with transaction(rt.settings.database_url) as s:
+        item = s.scalar(select(m.Item).where(m.Item.external_id == external_id))
+        return Submitted(item.id, item.status, False, False) if item else None
+
+
+def _dispatch(rt: Runtime, item_id: str, kind: str) -> bool:
+    try:
+        rt.dispatcher.moderate(item_id, kind)
+        return True
+    except Exception as exc:  # the row is committed; the reaper re-sends queued items
+        log.error("dispatch_failed", item_id=item_id, error=str(exc))
+        return False
+
+
+def process_image(item_id: str, rt: Runtime | None = None, owner: str | None = None) -> str:
+    """Moderate one image item; return its status afterwards.
+
+    ``BadInput``/``DeploymentFault`` end the item as ``failed`` here;
+    ``TransientFault`` propagates so the task retries with backoff, unless
+    the item has used its attempts (then it fails here, ``attempts``). ``owner``
+    names this delivery (the task id) in the item's lease: another delivery
+    arriving meanwhile gets ``LeaseBusy`` and looks again later.
+    """
+    rt = rt or get_runtime()
+
+    def leased() -> str:
+        with lease.held(rt.leases, item_id, owner or m.new_id(), rt.settings.processing_lease_seconds):
+            return _process_image(rt, item_id)
+
+    # MODQ_MAX_ATTEMPTS is enforced from items.attempts, across worker deaths too (``attempts``).
+    return attempts.settle(rt, item_id, leased, outcomes.fail_item)
+
+
+def _process_image(rt: Runtime, item_id: str) -> str:
+    provider = rt.provider
+    uri = _begin(rt, item_id, provider.name)
+    if uri is None:
+        return outcomes.status(rt, item_id)
+    with usage.recording(rt.settings.database_url, item_id, "image"):  # every provider call is accounted
+        try:
+            image = _load_image(rt, uri, provider)
+            policy = rt.active_policy().for_provider(provider.name)
+            known = _known(rt, image, provider, policy.min_confidence)
+            if known.bank is not None:
+                return _record_banked(rt, item_id, known.bank, image.sha256, policy)
+            if isinstance(image, frames.Sequence):  # every distinct frame, each paid for once (``animation``)
+                return animation.moderate(rt, item_id, image, policy)
+            if known.reuse is not None:
+                return _record_reused(rt, item_id, known.reuse, image.sha256, policy)
+            analysis = provider.analyze_image(image, policy.min_confidence)
+        except BadInput as exc:
+            return outcomes.fail_item(item_id, str(exc), rt=rt)
+        except DeploymentFault as exc:
+            return outcomes.fail_item(item_id, str(exc), rt=rt, alert=True)
+        decision = decide(analysis.labels, policy)
+        return outcomes.record(rt, item_id, analysis, decision, image.sha256, policy.min_confidence)
+
+
+def _known(rt: Runtime, image: imaging.PreparedImage | frames.Sequence, provider,
+           min_confidence: float) -> pay_once.Known:
+    """A bank entry or a reusable analysis for this content (``pay_once``); the PDQ hash only when asked for.
+    A multi-frame file is looked up in the bank only: its frames are reused one by one (``animation``)."""
+    s = rt.settings
+    if isinstance(image, frames.Sequence):
+        return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, dedupe=False)
+    pdq = None
+    if s.bank_pdq_distance and image.s3 is None:
+        pdq = banks.pdq_hex(image.pil())
+    return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, s.dedupe, pdq, s.bank_pdq_distance)
+
+
+def _record_banked(rt: Runtime, item_id: str, match: banks.Match, content_key: str, policy) -> str:
+    usage.note_call(rt.provider.name, "DetectModerationLabels", BANKED)
+    decision = Decision(match.verdict, [], policy.version)
+    return outcomes.record(rt, item_id, None, decision, content_key, policy.min_confidence, reasons=[match.reason()])
+
+
+def _record_reused(rt: Runtime, item_id: str, reuse: pay_once.Reusable, content_key: str, policy) -> str:
+    usage.note_call(rt.provider.name, "DetectModerationLabels", REUSED)
+    decision = decide(reuse.analysis.labels, policy)
+    source = f"item {reuse.first_item_id}" if reuse.first_item_id else "an earlier item"
+    reasons = [dict(vars(r), text=r.text()) for r in decision.reasons]
+    reasons.append({"kind": "reused", "analysis_id": reuse.analysis_id, "item_id": reuse.first_item_id,
+                    "text": f"analysis #{reuse.analysis_id} of {source} reused (same content, no provider call)"})
+    return outcomes.record(rt, item_id, reuse.analysis, decision, content_key, policy.min_confidence,
+                           reasons=reasons, reused=reuse.analysis_id)
+
+
+def _start(rt: Runtime, item_id: str, provider: str) -> bool:
+    """Move the item to ``processing``, charging an attempt (``attempts.charge``); False if there is nothing to do."""
+    return _begin(rt, item_id, provider) is not None
+
+
+def _begin(rt: Runtime, item_id: str, provider: str) -> str | None:
+    """``_start`` that also hands back the item's media URI (one transaction, not two); None: nothing to do."""
+    with transaction(rt.settings.database_url) as s:
+        item = lock_item(s, item_id)
+        if item is None:
+            log.warning("item_missing", item_id=item_id)
+            return None
+        if item.status in m.TERMINAL:
+            log.info("already_done", item_id=item_id, status=item.status)
+            return None
+        # Charged before any work that could kill this worker; raises ``attempts.Exhausted`` when
+        # earlier deliveries used every attempt without ending (they died), before trying again.
+        attempts.charge(item, rt.settings.max_attempts)
+        if item.status != m.PROCESSING:
+            audit(s, item, "processing", item.status, m.PROCESSING)
+        item.status, item.provider = m.PROCESSING, provider
+        return item.media_uri
+
+
+def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage | frames.Sequence:
+    ref = _reparse(rt, uri)
+    if ref.scheme == "s3" and provider.reads_s3_directly:
+        from moderation.media import s3_peek
+
+        # One ranged GET of the object's first bytes: its header says whether Rekognition may read it in
+        # place or it may have several frames and is read here (``s3_peek``); its version (or ETag) identifies
+        # the content, so an earlier analysis is reused only for the very same object (MODQ_DEDUPE off: no reuse,
+        # and the bank matches an unversioned reference by bucket and key, as before).
+        peeked = s3_peek.peek(rt.s3(), ref.bucket, ref.key, ref.version)
+        if peeked.in_place:
+            return imaging.from_s3(ref.bucket, ref.key, ref.version or (peeked.version if rt.settings.dedupe else ""))
+        data = s3_peek.fetch(rt.s3(), ref.bucket, ref.key, ref.version or peeked.version,
+                             rt.settings.max_image_bytes)
+    elif ref.scheme == "s3":
+        from moderation.infra.aws import fetch_s3_object
+
+        data = fetch_s3_object(rt.s3(), ref.bucket, ref.key, ref.version, rt.settings.max_image_bytes)
+    else:
+        data = media.read_local(ref, rt.settings.max_image_bytes)
+    sequence = frames.probe(data, frames.Limits.of(rt.settings))  # a still JPEG is not looked at again
+    if sequence is not None:
+        usage.note_media_type("animation")  # its calls are frames: `modq stats` counts them apart
+        return sequence
+    # The offline model decodes the pixels anyway: keep the validating decode instead of a second one.
+    return imaging.prepare(data, keep_decoded=getattr(provider, "decodes_pixels", False),
+                           max_decode_bytes=rt.settings.max_decode_bytes)
+
+
+def _reparse(rt: Runtime, uri: str) -> media.MediaRef:
+    """Re-check confinement in the worker: the file may have changed since submit."""
+    try:
+        return media.parse(uri, rt.settings.media_root, rt.settings.s3_bucket_allowlist)
+    except RefusedSubmission as exc:
+        raise BadInput(str(exc)) from None

@@ -1,0 +1,40 @@
+"""Stream stored analyses (with their recorded and reviewed verdicts) for replay."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from moderation.domain.errors import ConfigError
+from moderation.providers.base import ModerationLabel
+from moderation.policy.replay import Row
+from moderation.items import models as m
+from moderation.infra.db import transaction
+from moderation.review.models import Review
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str) -> timedelta:
+    """'7d', '12h', '30m', '2w'."""
+    match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text or "")
+    if not match:
+        raise ConfigError(f"--since {text!r}: use a number and a unit, like 7d, 12h, 30m or 2w")
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+def rows(database_url: str, since: datetime | None = None, batch: int = 2000) -> Iterator[Row]:
+    """Decided items' analyses, streamed (yield_per) in one read transaction."""
+    query = (select(m.Analysis.provider, m.Analysis.labels, m.Analysis.min_confidence, m.Decision.verdict,
+                    Review.verdict)
+             .join(m.Analysis, m.Analysis.id == m.Decision.analysis_id)
+             .outerjoin(Review, Review.item_id == m.Decision.item_id))
+    if since is not None:
+        query = query.where(m.Decision.decided_at >= since)
+    from_dict = ModerationLabel.from_dict
+    with transaction(database_url) as s:
+        for provider, labels, min_conf, verdict, truth in s.execute(query.execution_options(yield_per=batch)):
+            yield Row(provider, [from_dict(d) for d in labels or ()], min_conf or 0.0, verdict, truth)

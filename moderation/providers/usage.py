@@ -1,0 +1,102 @@
+"""Cost accounting: every provider call an item's task makes is recorded.
+
+``metrics.InstrumentedProvider`` already sees every provider call; inside
+``recording(...)`` it also notes each one here. The notes are written in the
+transaction that records the item's decision (``take`` from
+``outcomes.record``: no extra round trip on the hot path); whatever is left
+when ``recording`` ends (a failed or retried call, a duplicate delivery) is
+written in a transaction of its own. Outside ``recording`` nothing is noted
+(a benchmark calling a provider directly, say).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import structlog
+
+from moderation.infra.db import transaction
+from moderation.providers.models import ProviderCall
+
+log = structlog.get_logger("modq.usage")
+
+
+@dataclass
+class Tally:
+    item_id: str
+    media_type: str
+    calls: Counter = field(default_factory=Counter)  # (provider, operation, outcome) -> calls
+    video_seconds: dict = field(default_factory=dict)  # (provider, operation, outcome) -> seconds
+
+    def rows(self) -> list[ProviderCall]:
+        keys = list(self.calls) + [k for k in self.video_seconds if k not in self.calls]
+        return [ProviderCall(item_id=self.item_id, media_type=self.media_type, provider=p, operation=op,
+                             outcome=outcome, calls=self.calls.get((p, op, outcome), 0),
+                             video_seconds=self.video_seconds.get((p, op, outcome), 0.0))
+                for p, op, outcome in keys]
+
+    def clear(self) -> None:
+        self.calls.clear()
+        self.video_seconds.clear()
+
+
+_current: ContextVar[Tally | None] = ContextVar("modq_usage", default=None)
+
+
+@contextmanager
+def recording(database_url: str, item_id: str, media_type: str) -> Iterator[Tally]:
+    """Note the provider calls made inside; write what the decision's transaction did not take."""
+    tally = Tally(item_id, media_type)
+    token = _current.set(tally)
+    try:
+        yield tally
+    finally:
+        _current.reset(token)
+        leftover = tally.rows()
+        if leftover:
+            _write(database_url, leftover)
+
+
+def note_call(provider: str, operation: str, outcome: str, calls: int = 1) -> None:
+    """One call (or ``calls`` calls) just made; a no-op outside ``recording``."""
+    tally = _current.get()
+    if tally is not None:
+        tally.calls[(provider, operation, outcome)] += calls
+
+
+def note_media_type(media_type: str) -> None:
+    """What the item turned out to be once read: an image that is an animation (or a multi-page TIFF) has
+    its calls recorded as ``animation``, one per frame, so `modq stats` can say how many were frames."""
+    tally = _current.get()
+    if tally is not None:
+        tally.media_type = media_type
+
+
+def note_video_seconds(provider: str, operation: str, seconds: float) -> None:
+    """Minutes of video the provider analysed (billed per minute, not per call)."""
+    tally = _current.get()
+    if tally is not None and seconds > 0:
+        key = (provider, operation, "ok")
+        tally.video_seconds[key] = tally.video_seconds.get(key, 0.0) + seconds
+
+
+def take() -> list[ProviderCall]:
+    """The noted calls as rows, for the caller's transaction; the tally starts afresh."""
+    tally = _current.get()
+    if tally is None:
+        return []
+    rows = tally.rows()
+    tally.clear()
+    return rows
+
+
+def _write(database_url: str, rows: list[ProviderCall]) -> None:
+    try:
+        with transaction(database_url) as s:
+            s.add_all(rows)
+    except Exception as exc:  # accounting must never fail the item; the metrics still counted the calls
+        log.error("usage_not_recorded", calls=sum(r.calls for r in rows), error=str(exc))

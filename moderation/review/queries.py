@@ -1,0 +1,72 @@
+"""The review queue in SQL: which items await a person, filtered, oldest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+
+from moderation.domain import taxonomy
+from moderation.items import models as m
+from moderation.review.models import Review
+
+# Automatic verdicts a person can review: flagged items wait for one;
+# rejected items may be checked (and overturned) until reviewed once.
+REVIEWABLE = (m.FLAGGED, m.REJECTED)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    verdict: str = m.FLAGGED
+    label: str | None = None  # matches the label or any descendant detected on the item
+    media_type: str | None = None
+    min_age: int | None = None  # seconds since submission, at least
+    max_age: int | None = None  # seconds since submission, at most
+
+
+def pending(dialect: str, f: QueueFilter, now: datetime) -> Select:
+    """Items awaiting review that match ``f``, oldest first (ties by id)."""
+    query = select(m.Item).where(awaiting_review(), m.Item.status == f.verdict)
+    if f.label:
+        query = query.where(_has_label(dialect, f.label))
+    if f.media_type:
+        query = query.where(m.Item.media_type == f.media_type)
+    if f.min_age is not None:
+        query = query.where(m.Item.created_at <= now - timedelta(seconds=f.min_age))
+    if f.max_age is not None:
+        query = query.where(m.Item.created_at >= now - timedelta(seconds=f.max_age))
+    return query.order_by(m.Item.created_at, m.Item.id)
+
+
+def awaiting_review() -> ColumnElement[bool]:
+    return and_(m.Item.status.in_(REVIEWABLE), ~exists().where(Review.item_id == m.Item.id))
+
+
+def lease_free(now: datetime) -> ColumnElement[bool]:
+    return or_(m.Item.lease_expires_at.is_(None), m.Item.lease_expires_at <= now)
+
+
+def held_by(reviewer: str, now: datetime) -> ColumnElement[bool]:
+    return and_(m.Item.lease_owner == reviewer, m.Item.lease_expires_at > now)
+
+
+def canonical_label(name: str) -> str:
+    known = taxonomy.lookup(name)
+    return known.name if known else name
+
+
+def _has_label(dialect: str, label: str) -> ColumnElement[bool]:
+    """The item's analysis lists ``label``; ancestors are listed too, so an L1
+    name matches every item with a detection under it."""
+    name = canonical_label(label)
+    if dialect == "postgresql":
+        matches = type_coerce(m.Analysis.labels, JSONB).contains([{"Name": name}])
+    elif dialect == "sqlite":
+        entries = func.json_each(m.Analysis.labels).table_valued("value")
+        named = func.json_extract(entries.c.value, "$.Name") == name
+        matches = exists(select(true()).select_from(entries).where(named))
+    else:
+        return false()
+    return m.Item.analysis_id.in_(select(m.Analysis.id).where(matches))

@@ -1,0 +1,267 @@
+"""Human review: the queue, claims with a lease, and the reviewer's verdict.
+
+A claim leases one item to one reviewer for a while; nobody else can claim it
+until the lease ends, and an abandoned claim frees itself when it expires. A
+reviewer holds one lease at a time: their claims are serialised in the database
+(``lock_claims_of``), so a burst of claims by one reviewer renews one item.
+PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED``, so concurrent reviewers
+never wait on (or get) each other's rows. SQLite: one writer at a time, a
+claim's check and UPDATE under one write lock (BEGIN IMMEDIATE). A verdict is
+recorded once per item (unique in the database), with an audit event and an
+outbox alert in the same transaction, published like an automatic decision so
+the platform learns the final verdict.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import structlog
+from sqlalchemy import and_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from moderation.banks import services as banks
+from moderation.alerts.services import decision_alert
+from moderation.domain.errors import BadInput, ModqError
+from moderation.bootstrap import Runtime
+from moderation.items import models as m
+from moderation.infra.db import is_postgres, transaction
+from moderation.items.queries import audit, decision_for, lock_item
+from moderation.review.models import Review
+from moderation.review.queries import REVIEWABLE, QueueFilter, awaiting_review, held_by, lease_free, pending
+
+log = structlog.get_logger("modq.review")
+VERDICTS = (m.APPROVED, m.REJECTED)
+REASON_MAX = 1000
+LEASE_MIN_SECONDS = 10
+
+
+class NotFound(ModqError):
+    pass
+
+
+class Conflict(ModqError):
+    """The item is not in a state that allows this (reviewed, leased to someone else, ...)."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    item_id: str
+    owner: str
+    expires_at: datetime
+
+
+def queue(rt: Runtime, f: QueueFilter, limit: int = 50, offset: int = 0) -> list[m.Item]:
+    with transaction(rt.settings.database_url) as s:
+        query = pending(s.get_bind().dialect.name, f, m.utcnow())
+        return list(s.scalars(query.limit(limit).offset(offset)))
+
+
+def claim(rt: Runtime, reviewer: str, f: QueueFilter | None = None, lease_seconds: int | None = None,
+          skip: str | None = None, item_id: str | None = None) -> Lease | None:
+    """Lease the oldest matching item (or ``item_id``) to ``reviewer``; None if none is free.
+
+    One reviewer, one lease: a reviewer who already holds a lease gets that item
+    back (renewed), whatever the filters, so reloading a page or a burst of
+    retries never piles up claims; asking for another ``item_id`` meanwhile is
+    a Conflict. ``skip`` releases that item first and passes over it this time.
+    ``lease_seconds`` above MODQ_REVIEW_MAX_LEASE_SECONDS is refused (BadInput),
+    not shortened: the caller learns its lease is not the one it asked for.
+    """
+    f = f or QueueFilter()
+    length = timedelta(seconds=lease_length(rt.settings, lease_seconds))
+    with transaction(rt.settings.database_url) as s:
+        lock_claims_of(s, reviewer)
+        if skip:
+            _release(s, skip, reviewer, missing_ok=True)
+        now = m.utcnow()
+        until = now + length
+        held = _held(s, reviewer, now)
+        if held is not None:
+            if item_id and item_id != held:
+                raise Conflict(f"you hold a lease on item {held}: review or release it before claiming another")
+            if _set_lease(s, held, held_by(reviewer, now), reviewer, until):
+                return Lease(held, reviewer, until)
+        query = pending(s.get_bind().dialect.name, f, now)
+        if skip:
+            query = query.where(m.Item.id != skip)
+        if item_id:
+            query = query.where(m.Item.id == item_id)
+        item = _take(s, query.where(lease_free(now)), reviewer, until)
+        if item is None:
+            return None
+        item.lease_owner, item.lease_expires_at = reviewer, until
+        audit(s, item, "claim", item.status, item.status, actor=reviewer, reason=f"lease until {until.isoformat()}")
+        return Lease(item.id, reviewer, until)
+
+
+def lease_length(settings: Settings, requested: int | None) -> int:
+    """Seconds a claim holds its item: the request, within bounds, or the default."""
+    if requested is None:
+        return settings.review_lease_seconds
+    if requested < LEASE_MIN_SECONDS:
+        raise BadInput(f"lease_seconds must be at least {LEASE_MIN_SECONDS}")
+    if requested > settings.review_max_lease_seconds:
+        raise BadInput(f"lease_seconds {requested} is over the limit of {settings.review_max_lease_seconds} "
+                       "seconds (MODQ_REVIEW_MAX_LEASE_SECONDS)")
+    return requested
+
+
+def lock_claims_of(s: Session, reviewer: str) -> None:
+    """Serialise ``reviewer``'s claims until this transaction ends, in the database
+    (claims come from several API workers, the console and the CLI: no process
+    lock would see them all). Without it, simultaneous claims by one reviewer all
+    find no lease held and each takes an item.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the reviewer, so other
+    reviewers' claims do not wait (a hash collision only makes two reviewers take
+    turns); it is released at commit, after the lease is written, so the next claim
+    of the same reviewer sees it (READ COMMITTED: each statement reads what has
+    committed). No table or migration is needed, and a crashed client's lock
+    goes with its connection.
+    SQLite: writers are serialised database-wide anyway, but pysqlite begins the
+    transaction only at the first write, so the "lease held?" read would run
+    before any lock. BEGIN IMMEDIATE takes the write lock first, making the check
+    and the claim one critical section (other writers wait up to busy_timeout).
+    """
+    if is_postgres(s):
+        s.execute(text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), CAST(:key AS integer))"),
+                  {"space": _CLAIM_LOCK_SPACE, "key": _int32(reviewer)})
+    elif s.get_bind().dialect.name == "sqlite":
+        s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _int32(name: str) -> int:
+    """A stable signed 32-bit key for ``name`` (Python's hash() differs per process)."""
+    value = zlib.crc32(name.encode("utf-8"))
+    return value - 2**32 if value >= 2**31 else value
+
+
+_CLAIM_LOCK_SPACE = _int32("modq.review.claim")  # keeps these keys apart from any other advisory lock
+
+
+def _held(s: Session, reviewer: str, now: datetime) -> str | None:
+    """The item ``reviewer`` holds a live lease on (the oldest, should there be several)."""
+    query = (select(m.Item.id).where(held_by(reviewer, now), awaiting_review())
+             .order_by(m.Item.created_at, m.Item.id).limit(1))
+    return s.scalar(query)
+
+
+def _take(s: Session, query, reviewer: str, until: datetime) -> m.Item | None:
+    if is_postgres(s):
+        return s.scalar(query.limit(1).with_for_update(skip_locked=True, of=m.Item))
+    # SQLite: this transaction holds the database's write lock since BEGIN
+    # IMMEDIATE (lock_claims_of), so nobody can lease the row between the read
+    # and the conditional UPDATE; the condition stays as a guard all the same.
+    item_id = s.scalar(query.with_only_columns(m.Item.id).limit(1))
+    if item_id is None or not _set_lease(s, item_id, and_(lease_free(m.utcnow()), awaiting_review()), reviewer, until):
+        return None
+    return s.get(m.Item, item_id, populate_existing=True)
+
+
+def _set_lease(s: Session, item_id: str, condition, reviewer: str, until: datetime) -> bool:
+    """Conditional UPDATE; False if ``condition`` no longer holds for the row."""
+    statement = (update(m.Item).where(m.Item.id == item_id, condition)
+                 .values(lease_owner=reviewer, lease_expires_at=until)
+                 .execution_options(synchronize_session=False))
+    return s.execute(statement).rowcount == 1
+
+
+def release(rt: Runtime, item_id: str, reviewer: str, admin: bool = False, missing_ok: bool = False) -> None:
+    """Give a claimed item back to the queue."""
+    with transaction(rt.settings.database_url) as s:
+        _release(s, item_id, reviewer, admin, missing_ok)
+
+
+def _release(s: Session, item_id: str, reviewer: str, admin: bool = False, missing_ok: bool = False) -> None:
+    item = lock_item(s, item_id)
+    if item is None:
+        if missing_ok:
+            return
+        raise NotFound(f"no item {item_id!r}")
+    if not _holds(item, reviewer):
+        if missing_ok:
+            return
+        if not (admin and item.lease_owner):
+            raise Conflict(f"you do not hold a lease on item {item_id}")
+    audit(s, item, "release", item.status, item.status, actor=reviewer, reason=f"lease of {item.lease_owner}")
+    item.lease_owner = item.lease_expires_at = None
+
+
+def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, admin: bool = False) -> Review:
+    """Record a reviewer's final verdict; only the lease holder (or an admin)."""
+    reason = (reason or "").strip()
+    if verdict not in VERDICTS:
+        raise BadInput(f"verdict must be one of {', '.join(VERDICTS)}")
+    if not 1 <= len(reason) <= REASON_MAX:
+        raise BadInput(f"a reason of 1-{REASON_MAX} characters is required")
+    try:
+        with transaction(rt.settings.database_url) as s:
+            row, alert_id = _record(s, item_id, reviewer, verdict, reason, admin)
+            if verdict == "rejected" and rt.settings.bank_reviewer_rejections:
+                banks.bank_review_rejection(s, item_id, reviewer, reason)
+    except IntegrityError:  # a concurrent review of the same item committed first
+        raise Conflict(f"item {item_id} has already been reviewed") from None
+    log.info("reviewed", item_id=item_id, verdict=verdict, reviewer=reviewer)
+    _publish(rt, [alert_id])
+    return row
+
+
+def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, admin: bool) -> tuple[Review, int]:
+    item = lock_item(s, item_id)
+    if item is None:
+        raise NotFound(f"no item {item_id!r}")
+    if item.status not in REVIEWABLE or s.scalar(select(Review.id).where(Review.item_id == item_id)):
+        raise Conflict(f"item {item_id} is not awaiting review (status {item.status})")
+    if not admin and not _holds(item, reviewer):
+        raise Conflict(f"claim item {item_id} before reviewing it: "
+                       + (f"it is leased to {item.lease_owner}" if _leased(item) else "you hold no lease on it"))
+    now, previous = m.utcnow(), item.status
+    row = Review(item_id=item.id, reviewer=reviewer, verdict=verdict, reason=reason, previous_status=previous,
+                 policy_version=item.policy_version, reviewed_at=now)
+    s.add(row)
+    audit(s, item, "review", previous, verdict, actor=reviewer, verdict=verdict, reason=reason)
+    item.status = item.verdict = verdict
+    item.lease_owner = item.lease_expires_at = None
+    alert = _review_alert(s, item, verdict, reason, previous, now)
+    s.add(alert)
+    s.flush()
+    return row, alert.id
+
+
+def _review_alert(s: Session, item: m.Item, verdict: str, reason: str, previous: str, now: datetime) -> m.Alert:
+    """Same message as an automatic decision, marked kind "review". The
+    reviewer's name stays in the audit trail: it is not sent to the platform."""
+    decision = decision_for(s, item.id)
+    analysis = s.get(m.Analysis, item.analysis_id) if item.analysis_id else None
+    alert = decision_alert(item, verdict, decision.reasons if decision else [], analysis.labels if analysis else [],
+                           item.policy_version or "", now, kind="review")
+    alert.message = {**alert.message, "reasons": [reason], "previous_verdict": previous}
+    alert.attributes = {**alert.attributes, "kind": "review"}
+    return alert
+
+
+def _publish(rt: Runtime, alert_ids: list[int]) -> None:
+    try:
+        rt.dispatcher.publish_alerts(alert_ids)
+    except Exception as exc:  # the rows are in the outbox; the periodic flush delivers them
+        log.error("alert_dispatch_failed", alert_ids=alert_ids, error=str(exc))
+
+
+def _leased(item: m.Item) -> bool:
+    return bool(item.lease_owner) and aware(item.lease_expires_at) > m.utcnow()
+
+
+def _holds(item: m.Item, reviewer: str) -> bool:
+    return _leased(item) and item.lease_owner == reviewer
+
+
+def aware(value: datetime | None) -> datetime:
+    """SQLite returns datetimes without their (UTC) zone."""
+    if value is None:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

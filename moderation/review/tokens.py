@@ -1,0 +1,142 @@
+"""API tokens and console sessions.
+
+A token is shown once, when created; the database keeps only its SHA-256, so a
+leaked database or backup yields no usable token. Tokens are 256-bit random,
+so a plain (unsalted) hash is enough: there is nothing to brute-force.
+Tokens and session secrets are never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, or_, select
+
+from moderation.domain.errors import BadInput
+from moderation.infra.db import transaction
+from moderation.items.models import AuditEvent, utcnow
+from moderation.review.models import ADMIN, ROLES, ApiToken, ConsoleSession
+
+PREFIX = "modq_"  # recognisable in secret scanners and config files
+_RESERVED = {"system", "api"}  # actors modq itself writes in the audit trail (and "cli:<user>")
+
+
+@dataclass(frozen=True)
+class Principal:
+    token_id: int
+    name: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create(database_url: str, name: str, role: str, created_by: str) -> tuple[int, str]:
+    """A new token; returns (id, token). The token cannot be recovered later."""
+    name = name.strip()
+    if role not in ROLES:
+        raise BadInput(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    if (not 1 <= len(name) <= 128 or not name.isprintable() or name.lower() in _RESERVED
+            or name.lower().startswith("cli:")):
+        raise BadInput("token name must be 1-128 printable characters, not 'system', 'api' or 'cli:...'")
+    token = PREFIX + secrets.token_urlsafe(32)
+    with transaction(database_url) as s:
+        row = ApiToken(name=name, role=role, token_hash=digest(token), created_by=created_by)
+        s.add(row)
+        s.flush()
+        s.add(AuditEvent(actor=created_by, action="token_create", reason=f"token {row.id} {name!r} role {role}"))
+        return row.id, token
+
+
+def revoke(database_url: str, ref: str, actor: str) -> list[int]:
+    """Revoke the token with this id, or every active token with this name."""
+    with transaction(database_url) as s:
+        match = ApiToken.name == ref
+        if ref.isdigit():
+            match = or_(match, ApiToken.id == int(ref))
+        rows = list(s.scalars(select(ApiToken).where(match, ApiToken.revoked_at.is_(None))))
+        for row in rows:
+            row.revoked_at = utcnow()
+            s.add(AuditEvent(actor=actor, action="token_revoke", reason=f"token {row.id} {row.name!r} role {row.role}"))
+        # Sessions opened with a revoked token end now, not when they expire.
+        ids = [row.id for row in rows]
+        if ids:
+            s.execute(delete(ConsoleSession).where(ConsoleSession.token_id.in_(ids)))
+        return ids
+
+
+def list_tokens(database_url: str) -> list[dict]:
+    with transaction(database_url) as s:
+        rows = s.scalars(select(ApiToken).order_by(ApiToken.id))
+        return [{"id": r.id, "name": r.name, "role": r.role, "created_by": r.created_by,
+                 "created_at": r.created_at.isoformat(), "revoked": r.revoked_at is not None} for r in rows]
+
+
+def authenticate(database_url: str, presented: str | None) -> Principal | None:
+    """The principal for an active token, or None."""
+    if not presented or not presented.startswith(PREFIX) or len(presented) > 128:
+        return None
+    wanted = digest(presented)
+    with transaction(database_url) as s:
+        row = s.scalar(select(ApiToken).where(ApiToken.token_hash == wanted))
+        # The index finds the row; the final equality does not depend on the
+        # database's collation rules, and takes the same time either way.
+        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, wanted):
+            return None
+        return Principal(row.id, row.name, row.role)
+
+
+# --- console sessions ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Session:
+    principal: Principal
+    csrf_token: str
+
+
+def open_session(database_url: str, principal: Principal, hours: float) -> tuple[str, str]:
+    """A new session for a signed-in principal; returns (cookie secret, CSRF token)."""
+    secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = utcnow()
+    with transaction(database_url) as s:
+        s.execute(delete(ConsoleSession).where(ConsoleSession.expires_at <= now))  # housekeeping
+        s.add(ConsoleSession(session_hash=digest(secret), token_id=principal.token_id, csrf_token=csrf,
+                             expires_at=now + timedelta(hours=hours)))
+    return secret, csrf
+
+
+def session(database_url: str, secret: str | None) -> Session | None:
+    """The live session for a cookie value: not expired, token not revoked."""
+    if not secret or len(secret) > 128:
+        return None
+    with transaction(database_url) as s:
+        row = s.execute(
+            select(ConsoleSession, ApiToken).join(ApiToken, ApiToken.id == ConsoleSession.token_id)
+            .where(ConsoleSession.session_hash == digest(secret), ConsoleSession.expires_at > utcnow(),
+                   ApiToken.revoked_at.is_(None))
+        ).first()
+        if row is None:
+            return None
+        sess, token = row
+        return Session(Principal(token.id, token.name, token.role), sess.csrf_token)
+
+
+def close_session(database_url: str, secret: str | None) -> None:
+    if secret:
+        with transaction(database_url) as s:
+            s.execute(delete(ConsoleSession).where(ConsoleSession.session_hash == digest(secret)))
+
+
+def same_secret(expected: str, presented: str | None) -> bool:
+    """Constant-time comparison (CSRF tokens)."""
+    return bool(presented) and hmac.compare_digest(expected.encode(), presented.encode("utf-8", "surrogatepass"))

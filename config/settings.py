@@ -14,13 +14,17 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from moderation.domain.errors import ConfigError
+from config.validators import parse_rates, valid_bucket_name
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_THRESHOLDS = PACKAGE_DIR / "thresholds.yaml"
 _VIDEO_SNS_ARN = re.compile(r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _SNS_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+
+
+class SettingsError(Exception):
+    """MODQ_* variables that cannot be used; the message names each one. Entry points print it on one line."""
 
 
 class Settings(BaseSettings):
@@ -195,8 +199,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_s3_events(self) -> "Settings":
-        from moderation.media.uris import valid_bucket_name
-
         buckets = self.csv_entries(self.s3_events_buckets)
         bad = [b for b in buckets if not valid_bucket_name(b)]
         if bad:
@@ -260,8 +262,6 @@ class Settings(BaseSettings):
     @field_validator("rekognition_operation_tps")
     @classmethod
     def _check_operation_tps(cls, value: str | None) -> str | None:
-        from moderation.infra.ratelimit import parse_rates
-
         parse_rates(value)  # ValueError names the bad entry
         return value or None
 
@@ -323,7 +323,7 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides) -> Settings:
-    """Settings from the environment, or a ``ConfigError`` naming each bad variable."""
+    """Settings from the environment, or a ``SettingsError`` naming each bad variable."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -333,7 +333,7 @@ def load_settings(**overrides) -> Settings:
                 problems.append(err["msg"])
                 continue
             problems.append(f"MODQ_{str(err['loc'][0]).upper()}: {err['msg']}")
-        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
 
 
 @lru_cache(maxsize=1)

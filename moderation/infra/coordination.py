@@ -14,11 +14,12 @@ from urllib.parse import urlparse
 import redis
 
 from config.settings import Settings
+from config.validators import parse_rates
 from moderation.infra import aws
 from moderation.infra.circuit import CircuitBreaker
 from moderation.infra.lease import Leases, LocalLeases, RedisLeases
 from moderation.providers.guard import ClientGuard
-from moderation.infra.ratelimit import RateLimiter, parse_rates
+from moderation.infra.ratelimit import RateLimiter
 
 _lock = threading.Lock()
 _clients: dict[str, redis.Redis] = {}

@@ -81,20 +81,3 @@ class RateLimiter:
         if wait > 0:
             self._sleep(wait)
         return wait
-
-
-def parse_rates(spec: str | None) -> dict[str, float]:
-    """``"GetContentModeration=10,StartContentModeration=5"`` -> {operation: rate}; ValueError if malformed."""
-    rates: dict[str, float] = {}
-    for part in (spec or "").split(","):
-        if not part.strip():
-            continue
-        name, sep, value = part.partition("=")
-        try:
-            rate = float(value)
-        except ValueError:
-            rate = -1.0
-        if not sep or not name.strip().isalnum() or rate <= 0:
-            raise ValueError(f"expected Operation=tps[,Operation=tps...] with tps > 0, got {part.strip()!r}")
-        rates[name.strip()] = rate
-    return rates

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
+from config.validators import bucket_name_problem
 from moderation.domain.errors import BadInput, RefusedSubmission
 
 IMAGE_FORMATS = {"jpeg", "png", "gif", "webp", "bmp", "tiff"}
@@ -32,12 +33,6 @@ _IMAGE_EXT = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".gif": "gif", ".w
 _VIDEO_EXT = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
 _QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
-_BUCKET_CHARS = re.compile(r"[a-z0-9.\-]+")
-_IP_FORMATTED = re.compile(r"\d+\.\d+\.\d+\.\d+")
-# Reserved by S3 for other things than general purpose buckets (access point and Multi-Region Access Point
-# aliases, S3 Tables, punycode). Directory buckets ("--x-s3") are real buckets GetObject reads, so they stay.
-_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--table-s3")
 # What an OS error about a local path means to the person who named it; other errors keep the OS's words.
 _OS_REASONS = {
     errno.ELOOP: "it is a symlink loop (too many levels of symbolic links)",
@@ -169,35 +164,6 @@ def _parse_s3(parsed, uri: str, allowed: frozenset[str] | None) -> MediaRef:
 # (moderation/ingest/s3_events.py).
 _KEY_UNSAFE = re.compile(r"[%?#]|^/+|(?<=/)/+|/\Z|\s+\Z")
 _VERSION_UNSAFE = re.compile(r"[%&#\s]")
-
-
-def bucket_name_problem(name: str) -> str | None:
-    """Why ``name`` is not an S3 bucket name by AWS's naming rules, or None if it is one.
-
-    Hand-written: botocore checks only the character set, so an IP-formatted "bucket" such as
-    169.254.169.254 would otherwise be stored on an item and sent to S3. No such bucket can exist.
-    """
-    if not 3 <= len(name) <= 63:
-        return "bucket names are 3-63 characters long"
-    if not _BUCKET_CHARS.fullmatch(name):
-        return "bucket names contain only lowercase letters, digits, dots and hyphens"
-    if not (name[0].isalnum() and name[-1].isalnum()):
-        return "bucket names start and end with a letter or digit"
-    if ".." in name:
-        return "bucket names do not contain '..'"
-    if _IP_FORMATTED.fullmatch(name):
-        return "bucket names are not formatted as an IP address"
-    for prefix in _RESERVED_PREFIXES:
-        if name.startswith(prefix):
-            return f"the prefix {prefix!r} is reserved by S3"
-    for suffix in _RESERVED_SUFFIXES:
-        if name.endswith(suffix):
-            return f"the suffix {suffix!r} is reserved by S3"
-    return None
-
-
-def valid_bucket_name(name: str) -> bool:
-    return bucket_name_problem(name) is None
 
 
 def s3_uri(bucket: str, key: str, version: str = "") -> str:

@@ -12,7 +12,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from moderation.domain.errors import Deferred, Throttled
-from moderation.infra.ratelimit import RateLimiter, parse_rates
+from moderation.infra.ratelimit import RateLimiter
 
 pytestmark = pytest.mark.integration
 
@@ -91,18 +91,6 @@ def test_redis_unreachable_is_a_deferral(prefix):
     rl = RateLimiter(unreachable_redis(), 10, prefix=prefix)
     with pytest.raises(Deferred, match="rate limiter unavailable"):
         rl.acquire("DetectModerationLabels")
-
-
-@pytest.mark.parametrize("spec, parsed", [(None, {}), ("", {}), ("GetContentModeration=10, StartContentModeration=2.5",
-                                           {"GetContentModeration": 10.0, "StartContentModeration": 2.5})])
-def test_parse_rates(spec, parsed):
-    assert parse_rates(spec) == parsed
-
-
-@pytest.mark.parametrize("spec", ["Get=", "=5", "Get=0", "Get=-1", "Get=fast", "Get:5", "Get Content=5"])
-def test_parse_rates_refuses(spec):
-    with pytest.raises(ValueError, match="expected Operation=tps"):
-        parse_rates(spec)
 
 
 def unreachable_redis() -> redis.Redis:

@@ -17,10 +17,9 @@ import pytest
 from sqlalchemy import func, inspect, select, table
 from typer.testing import CliRunner
 
-from config.settings import get_settings, load_settings
+from config.settings import SettingsError, get_settings, load_settings
 from moderation.items import services as service
 from moderation.cli.main import app
-from moderation.domain.errors import ConfigError
 from moderation.bootstrap import set_runtime
 from moderation.items import models as m
 from moderation.infra.db import transaction
@@ -174,7 +173,7 @@ def test_submit(cli_env, media_root, args, message):
 def test_config(monkeypatch, env, message):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(SettingsError) as info:
         load_settings()
     assert str(info.value) == f"invalid configuration: {message}"
 

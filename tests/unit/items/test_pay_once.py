@@ -232,22 +232,20 @@ def test_bank_entries_keep_removed_rows(rt):
 def test_pdq_distance_without_pdqhash_fails_fast_naming_the_setting(make_settings, monkeypatch):
     import importlib.util
 
-    from config.settings import load_settings
-    from moderation.domain.errors import ConfigError
+    from config.settings import SettingsError, load_settings
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pdqhash" else real(name, *a))
-    with pytest.raises(ConfigError, match=r"MODQ_BANK_PDQ_DISTANCE: .*pip install 'modq\[pdq\]'"):
+    with pytest.raises(SettingsError, match=r"MODQ_BANK_PDQ_DISTANCE: .*pip install 'modq\[pdq\]'"):
         load_settings(bank_pdq_distance=31)
     assert load_settings(bank_pdq_distance=0).bank_pdq_distance == 0  # exact matching needs nothing more
 
 
 @pytest.mark.parametrize("value, message", [(-1, "greater than or equal to 0"), (129, "less than or equal to 128")])
 def test_pdq_distance_out_of_range_is_refused(value, message):
-    from config.settings import load_settings
-    from moderation.domain.errors import ConfigError
+    from config.settings import SettingsError, load_settings
 
-    with pytest.raises(ConfigError, match=f"MODQ_BANK_PDQ_DISTANCE: .*{message}"):
+    with pytest.raises(SettingsError, match=f"MODQ_BANK_PDQ_DISTANCE: .*{message}"):
         load_settings(bank_pdq_distance=value)
 
 

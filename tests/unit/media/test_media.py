@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from config.validators import bucket_name_problem, valid_bucket_name
 from moderation.media import uris as media
 from moderation.domain.errors import BadInput, RefusedSubmission
 
@@ -200,7 +201,7 @@ def test_characters_that_are_part_of_a_name_are_written_percent_encoded(media_ro
     "ugc-base--usw2-az1--x-s3",  # directory buckets are real buckets
 ])
 def test_bucket_names_aws_accepts(name):
-    assert media.bucket_name_problem(name) is None and media.valid_bucket_name(name)
+    assert bucket_name_problem(name) is None and valid_bucket_name(name)
 
 
 @pytest.mark.parametrize("name, problem", [
@@ -226,7 +227,7 @@ def test_bucket_names_aws_accepts(name):
     ("ugc--table-s3", "the suffix '--table-s3' is reserved by S3"),
 ])
 def test_bucket_names_aws_refuses(media_root, name, problem):
-    assert media.bucket_name_problem(name) == problem and not media.valid_bucket_name(name)
+    assert bucket_name_problem(name) == problem and not valid_bucket_name(name)
     with pytest.raises(RefusedSubmission) as info:
         media.parse(f"s3://{name}/x.jpg", media_root)
     assert str(info.value) == f"invalid S3 bucket name {name!r} in 's3://{name}/x.jpg': {problem}"

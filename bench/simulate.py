@@ -46,7 +46,7 @@ def seed(url: str, n: int, rng: random.Random) -> None:
     from sqlalchemy import insert
 
     from moderation.domain import policy, taxonomy
-    from moderation.providers.base import ModerationLabel
+    from moderation.domain.labels import ModerationLabel
     from moderation.items import models as m
     from moderation.infra.db import transaction
     from moderation.review.models import Review

@@ -20,7 +20,7 @@ import yaml
 
 from moderation.domain import taxonomy
 from moderation.domain.errors import ConfigError
-from moderation.providers.base import ModerationLabel
+from moderation.domain.labels import ModerationLabel
 
 VERDICTS = ("approved", "flagged", "rejected")
 _SEVERITY = {"approved": 0, "flagged": 1, "rejected": 2}

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from moderation.domain import taxonomy
 from moderation.domain.errors import TransientFault
 from moderation.domain.policy import Decision
-from moderation.providers.base import ModerationLabel
+from moderation.domain.labels import ModerationLabel
 
 MAX_TIMESTAMPS_IN_TEXT = 5
 

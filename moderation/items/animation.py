@@ -26,7 +26,7 @@ from moderation.items.frame_evidence import evidence, frame_reasons
 from moderation.domain.frame_selection import Distinct, choose
 from moderation.media.imaging import MIN_SIDE, REKOGNITION_MAX_BYTES, PreparedImage
 from moderation.domain.policy import Decision, ThresholdPolicy, decide, severity
-from moderation.providers.base import Analysis, ModerationLabel
+from moderation.domain.labels import Analysis, ModerationLabel
 from moderation.infra.db import transaction
 from moderation.providers.models import BANKED, REUSED
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from moderation.domain import taxonomy
 from moderation.domain.policy import Decision
-from moderation.providers.base import ModerationLabel
+from moderation.domain.labels import ModerationLabel
 from moderation.domain.timeline import fmt_ms
 
 MAX_APPEARANCES = 100  # appearances of one picture kept in the evidence (a 2-frame loop may repeat 500 times)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from moderation.banks import services as banks
-from moderation.providers.base import Analysis, ModerationLabel
+from moderation.domain.labels import Analysis, ModerationLabel
 from moderation.items import models as m
 from moderation.infra.db import transaction
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from moderation.domain.errors import ConfigError
-from moderation.providers.base import ModerationLabel
+from moderation.domain.labels import ModerationLabel
 from moderation.policy.replay import Row
 from moderation.items import models as m
 from moderation.infra.db import transaction

@@ -34,10 +34,12 @@ from sqlalchemy import exists, func, select
 from moderation.items import frame_evidence, outcomes
 from moderation.domain import policy, timeline
 from moderation.alerts.services import decision_alert
-from moderation.providers.base import ModerationLabel
+from moderation.domain.labels import ModerationLabel
 from moderation.review.services import aware
 from moderation.bootstrap import Runtime
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
+from moderation.alerts.models import Alert
 from moderation.video import models as vm
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, decision_for, lock_item
@@ -82,14 +84,14 @@ def reevaluate(rt: Runtime, new: policy.ThresholdPolicy, actor: str, batch: int 
     return summary
 
 
-def _one(s, item_id: str, new: policy.ThresholdPolicy, actor: str, summary: Summary) -> m.Alert | None:
+def _one(s, item_id: str, new: policy.ThresholdPolicy, actor: str, summary: Summary) -> Alert | None:
     item = lock_item(s, item_id)
     # Re-checked under the lock: a reviewer may have decided or claimed it since the page was read.
     if item is None or item.status != m.FLAGGED or item.analysis_id is None \
             or s.scalar(select(Review.id).where(Review.item_id == item_id)):
         return None
     summary.examined += 1
-    if item.lease_owner and aware(item.lease_expires_at) > m.utcnow():
+    if item.lease_owner and aware(item.lease_expires_at) > utcnow():
         summary.claimed += 1
         return None
     analysis = s.get(m.Analysis, item.analysis_id)
@@ -99,7 +101,7 @@ def _one(s, item_id: str, new: policy.ThresholdPolicy, actor: str, summary: Summ
         summary.unchanged += 1
         return None
     reasons = _reasons(s, item, analysis.id, decision)
-    old_version, now = item.policy_version, m.utcnow()
+    old_version, now = item.policy_version, utcnow()
     row = decision_for(s, item.id)
     if row is not None:
         row.verdict, row.reasons, row.policy_version = decision.verdict, reasons, decision.policy_version
@@ -113,7 +115,7 @@ def _one(s, item_id: str, new: policy.ThresholdPolicy, actor: str, summary: Summ
     alert = decision_alert(item, decision.verdict, reasons, analysis.labels, decision.policy_version, now, kind=KIND)
     alert.message = {**alert.message, "previous_verdict": m.FLAGGED, "previous_policy_version": old_version}
     alert.attributes = {**alert.attributes, "kind": KIND}
-    earlier = s.scalar(select(func.count()).select_from(m.Alert).where(m.Alert.dedup_id.startswith(alert.dedup_id)))
+    earlier = s.scalar(select(func.count()).select_from(Alert).where(Alert.dedup_id.startswith(alert.dedup_id)))
     if earlier:  # the same change happened before (e.g. rolled back and re-applied): a new event, a new id
         alert.dedup_id = f"{alert.dedup_id}:{earlier + 1}"
     s.add(alert)

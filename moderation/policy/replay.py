@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from moderation.domain import policy, taxonomy
-from moderation.providers.base import ModerationLabel
+from moderation.domain.labels import ModerationLabel
 
 APPROVED_KEY = "(approved)"  # driver key when the candidate approves an item it used to flag/reject
 NO_LABEL = "(none)"

@@ -17,7 +17,7 @@ from moderation.domain import taxonomy
 from moderation.domain.errors import BadInput, DeploymentFault, TransientFault
 from moderation.media.imaging import PreparedImage
 from moderation.providers import nudenet_model
-from moderation.providers.base import Analysis, ModerationLabel
+from moderation.domain.labels import Analysis, ModerationLabel
 
 MODEL_VERSION = f"nudenet-{version('nudenet')}-320n"
 

@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from moderation.infra import aws
 from moderation.domain.errors import BadInput, DeploymentFault, Throttled, TransientFault
 from moderation.media.imaging import PreparedImage
-from moderation.providers.base import Analysis, ModerationLabel
+from moderation.domain.labels import Analysis, ModerationLabel
 
 BAD_INPUT = {
     "InvalidParameterException": "Rekognition rejected a parameter",

@@ -23,10 +23,11 @@ from moderation.video import jobs
 from moderation.domain.errors import BadInput, DeploymentFault
 from moderation.domain.policy import Decision, decide
 from moderation.providers import local_video
-from moderation.providers.base import Analysis
+from moderation.domain.labels import Analysis
 from moderation.providers.rekognition_video import JobLimitExceeded
 from moderation.bootstrap import Runtime, get_runtime
 from moderation.items import models as m
+from moderation.infra.schema import new_id
 from moderation.providers.models import BANKED
 
 log = structlog.get_logger("modq.video")
@@ -49,7 +50,7 @@ def start(item_id: str, rt: Runtime | None = None, owner: str | None = None) -> 
             # Held until the decision: longer than the reaper waits before re-sending a silent item, so its
             # re-send waits too; a redelivery of this same task (same owner) takes it over at once.
             seconds = rt.settings.reaper_stuck_after_seconds + rt.settings.processing_lease_seconds
-            with lease.held(rt.leases, item_id, owner or m.new_id(), seconds):
+            with lease.held(rt.leases, item_id, owner or new_id(), seconds):
                 return _process_offline(rt, item_id)
 
     # The attempt budget is enforced from items.attempts, as for images (``attempts``).

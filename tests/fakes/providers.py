@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from moderation.domain.errors import ModqError
 from moderation.media.imaging import PreparedImage
-from moderation.providers.base import Analysis, ModerationLabel
+from moderation.domain.labels import Analysis, ModerationLabel
 from moderation.domain import taxonomy
 
 

@@ -21,9 +21,10 @@ from moderation.items import outcomes
 from moderation.domain import policy
 from moderation.providers import usage
 from moderation.domain.policy import decide
-from moderation.providers.base import Analysis
+from moderation.domain.labels import Analysis
 from moderation.bootstrap import InMemoryDispatcher, Runtime
 from moderation.items import models as m
+from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from moderation.providers.models import ProviderCall
 from tests.fakes.providers import RecordingPublisher, labels_for
@@ -105,7 +106,7 @@ def test_two_concurrent_records_of_one_item_give_one_decision_one_alert_and_no_e
             return s.scalar(select(func.count()).select_from(model).where(*where))
 
         assert count(m.Decision, m.Decision.item_id == item_id) == 1
-        assert count(m.Alert, m.Alert.item_id == item_id) == 1
+        assert count(Alert, Alert.item_id == item_id) == 1
         assert count(m.AuditEvent, m.AuditEvent.item_id == item_id, m.AuditEvent.action == "decide") == 1
         assert count(m.Analysis, m.Analysis.content_key == content_key) == 1
         # Both deliveries called the provider; both calls are accounted, the losing one's too.

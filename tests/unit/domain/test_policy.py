@@ -6,7 +6,7 @@ import pytest
 
 from moderation.domain import policy
 from moderation.domain.errors import ConfigError
-from moderation.providers.base import ModerationLabel
+from moderation.domain.labels import ModerationLabel
 from tests.fakes.providers import labels_for
 
 POLICY_YAML = """

@@ -6,7 +6,7 @@ import pytest
 
 from moderation.domain import policy, timeline
 from moderation.domain.errors import TransientFault
-from moderation.providers.base import ModerationLabel
+from moderation.domain.labels import ModerationLabel
 from moderation.domain.timeline import Detection
 
 

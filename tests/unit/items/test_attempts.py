@@ -16,6 +16,7 @@ from moderation.domain.errors import Throttled, TransientFault
 from moderation.infra.lease import LeaseBusy, LocalLeases
 from moderation.bootstrap import InMemoryDispatcher, Runtime
 from moderation.items import models as m
+from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import RecordingPublisher
@@ -42,7 +43,7 @@ class ScriptedProvider:
         outcome = self.script.pop(0) if self.script else None
         if outcome is not None:
             raise outcome
-        from moderation.providers.base import Analysis
+        from moderation.domain.labels import Analysis
 
         return Analysis(self.name, "scripted-1", [], [], {"ModerationLabels": []})
 
@@ -71,9 +72,9 @@ def row(rt, item_id) -> m.Item:
         return s.get(m.Item, item_id)
 
 
-def alerts_of(rt, item_id) -> list[m.Alert]:
+def alerts_of(rt, item_id) -> list[Alert]:
     with transaction(rt.settings.database_url) as s:
-        return list(s.scalars(select(m.Alert).where(m.Alert.item_id == item_id)))
+        return list(s.scalars(select(Alert).where(Alert.item_id == item_id)))
 
 
 def test_a_delivery_after_every_attempt_died_fails_the_item_and_alerts_the_operator(art, provider, media_root):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -126,10 +127,8 @@ def match(s: Session, content_key: str, pdq: str | None = None, max_distance: in
 def pdq_hex(image) -> str | None:
     """PDQ hash of a PIL image as 64 hex digits, or None when PDQ rates it too featureless to match
     (or the optional pdqhash package is not installed: exact matches still work)."""
-    import numpy as np
-
     try:
-        import pdqhash
+        import pdqhash  # heavy optional dependency (the pdq extra)
     except ImportError:
         return None
 

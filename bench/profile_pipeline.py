@@ -45,7 +45,7 @@ worker's CPU per item from /proc). The table keeps one row per run; the latest b
 # then refined by the sub-stages below.
 STAGES = [
     ("item lease (Redis)", ("held ",)),
-    ("begin: lock item, mark processing, audit", ("_begin ", "_start ")),
+    ("begin: lock item, mark processing, audit", ("begin ",)),
     ("load media reference", ("_load_image ",)),
     ("provider call", ("InstrumentedProvider.__getattr__.<locals>.call ",)),
     ("policy decision", ("decide ",)),

@@ -110,7 +110,7 @@ def process_image(item_id: str, rt: Runtime | None = None, owner: str | None = N
 
 def _process_image(rt: Runtime, item_id: str) -> str:
     provider = rt.provider
-    uri = _begin(rt, item_id, provider.name)
+    uri = begin(rt, item_id, provider.name)
     if uri is None:
         return outcomes.status(rt, item_id)
     with usage.recording(rt.settings.database_url, item_id, "image"):  # every provider call is accounted
@@ -163,13 +163,9 @@ def _record_reused(rt: Runtime, item_id: str, reuse: pay_once.Reusable, content_
                            reasons=reasons, reused=reuse.analysis_id)
 
 
-def _start(rt: Runtime, item_id: str, provider: str) -> bool:
-    """Move the item to ``processing``, charging an attempt (``attempts.charge``); False if there is nothing to do."""
-    return _begin(rt, item_id, provider) is not None
-
-
-def _begin(rt: Runtime, item_id: str, provider: str) -> str | None:
-    """``_start`` that also hands back the item's media URI (one transaction, not two); None: nothing to do."""
+def begin(rt: Runtime, item_id: str, provider: str) -> str | None:
+    """Move the item to ``processing``, charging an attempt (``attempts.charge``), and hand back its media URI
+    (one transaction, not two); None if there is nothing to do (missing, or already ended). Videos begin here too."""
     with transaction(rt.settings.database_url) as s:
         item = lock_item(s, item_id)
         if item is None:
@@ -188,7 +184,7 @@ def _begin(rt: Runtime, item_id: str, provider: str) -> str | None:
 
 
 def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage | frames.Sequence:
-    ref = _reparse(rt, uri)
+    ref = media.reparse(uri, rt.settings)
     if ref.scheme == "s3" and provider.reads_s3_directly:
         from moderation.media import s3_peek
 
@@ -214,11 +210,3 @@ def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage | fram
     # The offline model decodes the pixels anyway: keep the validating decode instead of a second one.
     return imaging.prepare(data, keep_decoded=getattr(provider, "decodes_pixels", False),
                            max_decode_bytes=rt.settings.max_decode_bytes)
-
-
-def _reparse(rt: Runtime, uri: str) -> media.MediaRef:
-    """Re-check confinement in the worker: the file may have changed since submit."""
-    try:
-        return media.parse(uri, rt.settings.media_root, rt.settings.s3_bucket_allowlist)
-    except RefusedSubmission as exc:
-        raise BadInput(str(exc)) from None

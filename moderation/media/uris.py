@@ -20,11 +20,14 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
 from config.validators import bucket_name_problem
 from moderation.domain.errors import BadInput, RefusedSubmission
+
+if TYPE_CHECKING:  # the type only: what reparse reads of the settings
+    from config.settings import Settings
 
 IMAGE_FORMATS = {"jpeg", "png", "gif", "webp", "bmp", "tiff"}
 VIDEO_FORMATS = {"mp4", "mov"}
@@ -99,6 +102,15 @@ def parse(uri: str, media_root: Path, s3_buckets: frozenset[str] | None = None) 
     raise RefusedSubmission(
         f"unsupported URI scheme {parsed.scheme!r} in {_shown(uri)!r}: use s3://bucket/key, file:///path or a path under the media root"
     )
+
+
+def reparse(uri: str, settings: Settings) -> MediaRef:
+    """``parse`` again in the worker, since the file or MODQ_S3_BUCKETS may have changed since submit:
+    a refusal now is the item's ``BadInput`` (it ends ``failed``), no longer the caller's."""
+    try:
+        return parse(uri, settings.media_root, settings.s3_bucket_allowlist)
+    except RefusedSubmission as exc:
+        raise BadInput(str(exc)) from None
 
 
 def _refuse_control_chars(text: str) -> None:

@@ -16,7 +16,7 @@ import redis
 import structlog
 from sqlalchemy import insert
 
-from moderation.items import attempts, services as service
+from moderation.items import attempts
 from moderation.media import uris as media
 from moderation.video import staging
 from moderation.domain.errors import Deferred, TransientFault
@@ -50,7 +50,7 @@ def prepare_job(rt: Runtime, item_id: str) -> tuple[str, int, str]:
 
 
 def s3_source(rt: Runtime, item_id: str, uri: str, generation: int) -> S3Object:
-    ref = service._reparse(rt, uri)
+    ref = media.reparse(uri, rt.settings)
     if ref.scheme == "s3":
         return S3Object(ref.bucket, ref.key, ref.version)
     cfg = rt.settings

@@ -16,6 +16,7 @@ import structlog
 
 from moderation.items import attempts, outcomes, pay_once, services as service
 from moderation.infra import lease, metrics
+from moderation.media import uris as media
 from moderation.video import staging
 from moderation.domain import timeline
 from moderation.providers import usage
@@ -72,7 +73,7 @@ def _start_job(rt: Runtime, item_id: str) -> str:
     if not jobs.acquire(rt, item_id):
         raise jobs.waiting(rt, item_id, f"all {rt.video_slots.limit} are taken")
     try:
-        if not service._start(rt, item_id, "rekognition"):
+        if service.begin(rt, item_id, "rekognition") is None:
             jobs.finish(rt, item_id)
             return outcomes.status(rt, item_id)
         token, generation, uri = jobs.prepare_job(rt, item_id)
@@ -148,11 +149,12 @@ def next_poll_in(settings, elapsed: float, remaining: float) -> float:
 
 def _process_offline(rt: Runtime, item_id: str) -> str:
     provider = rt.provider
-    if not service._start(rt, item_id, provider.name):
+    uri = service.begin(rt, item_id, provider.name)
+    if uri is None:
         return outcomes.status(rt, item_id)
     s = rt.settings
     try:
-        ref = service._reparse(rt, jobs.uri(rt, item_id))
+        ref = media.reparse(uri, s)
         with staging.local_copy(rt.s3() if ref.scheme == "s3" else None, ref, s.video_max_bytes) as path:
             key = jobs.sha256(path) if ref.scheme == "file" else jobs.content_key_of(ref.uri)
             banked = _from_bank(rt, item_id, provider.name, "AnalyzeVideo", key, started=True)
@@ -173,7 +175,7 @@ def _process_offline(rt: Runtime, item_id: str) -> str:
 
 def _content_key(rt: Runtime, item_id: str) -> str:
     """What identifies a video's content before any job: its S3 identity, or a local file's sha256."""
-    ref = service._reparse(rt, jobs.uri(rt, item_id))
+    ref = media.reparse(jobs.uri(rt, item_id), rt.settings)
     return jobs.content_key_of(ref.uri) if ref.scheme == "s3" else jobs.sha256(ref.path)
 
 
@@ -184,7 +186,7 @@ def _from_bank(rt: Runtime, item_id: str, provider: str, operation: str, content
     match = pay_once.lookup(rt.settings.database_url, content_key, None, policy.min_confidence, dedupe=False).bank
     if match is None:
         return None
-    if not started and not service._start(rt, item_id, provider):
+    if not started and service.begin(rt, item_id, provider) is None:
         return outcomes.status(rt, item_id)
     usage.note_call(provider, operation, BANKED)
     return outcomes.record(rt, item_id, None, Decision(match.verdict, [], policy.version), content_key,

@@ -1,4 +1,4 @@
-"""The worker re-checks media confinement (``service._reparse``), because what was checked at submit
+"""The worker re-checks media confinement (``media.uris.reparse``), because what was checked at submit
 may have changed before the task runs: the file swapped for a symlink out of the media root, or the
 bucket taken off MODQ_S3_BUCKETS. Each such item ends ``failed`` with the refusal as its reason,
 and no provider sees the media. Images and both video paths go through the same re-check.

@@ -127,4 +127,4 @@ def test_one_transaction_moves_to_processing_and_reads_the_uri(rt, media_root):
     with transaction(rt.settings.database_url) as s:
         events = [e.action for e in s.query(m.AuditEvent).filter_by(item_id=item_id).order_by(m.AuditEvent.id)]
     assert events == ["submit", "processing", "decide"]
-    assert service._start(rt, item_id, "local") is False  # decided: nothing to do, as before
+    assert service.begin(rt, item_id, "local") is None  # decided: nothing to do, as before

@@ -20,6 +20,7 @@ from moderation.infra import aws
 from moderation.domain import policy
 from moderation.alerts.services import AlertPublisher, LogPublisher, SnsPublisher
 from moderation.providers.base import ModerationProvider
+from moderation.providers.instrumented import instrument
 
 
 class Dispatcher(Protocol):
@@ -113,7 +114,6 @@ class Runtime:
     def video(self):
         """Rekognition's stored-video API (Start/GetContentModeration)."""
         if self._video is None:
-            from moderation.infra.metrics import instrument
             from moderation.providers.rekognition_video import RekognitionVideo
 
             s = self.settings  # counted and timed like the image provider's calls
@@ -135,9 +135,7 @@ class Runtime:
 
 
 def build_provider(settings: Settings) -> ModerationProvider:
-    """The configured provider; calls are counted and timed (moderation.infra.metrics) right around it."""
-    from moderation.infra.metrics import instrument
-
+    """The configured provider; calls are counted and timed (moderation.providers.instrumented) right around it."""
     return instrument(_bare_provider(settings), settings)
 
 

@@ -14,9 +14,10 @@ from kombu import Queue
 from config.settings import get_settings
 # Imported here, before any pool process forks: it chooses the metrics multiprocess
 # directory that every process of this worker shares (moderation/infra/metrics.py).
-from moderation.infra import metrics  # noqa: F401
+from moderation.infra import metrics
 from moderation.infra import aws, logs
 from moderation.infra.db import dispose_all
+from moderation.ops.collectors import StateCollector
 
 QUEUES = ("images", "videos", "alerts", "maintenance")
 
@@ -111,14 +112,10 @@ def _validate_policy(**_kwargs):
 def _serve_metrics(**_kwargs):
     """Prometheus exporter on MODQ_METRICS_PORT, in the main process: prefork pool processes write to shared files."""
     if settings.metrics_port is not None:
-        from moderation.infra import metrics
-
-        metrics.serve(settings)
+        metrics.serve(settings, collectors=[StateCollector.of(settings)])
 
 
 @signals.worker_process_shutdown.connect
 def _pool_process_exit(pid=None, **_kwargs):
     if settings.metrics_port is not None and pid:
-        from moderation.infra import metrics
-
         metrics.process_exited(pid)

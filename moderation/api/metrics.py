@@ -3,7 +3,8 @@
 What this process counted (items it decided, if any, and provider calls), and
 the state read at scrape time from Redis and the database: queue depth,
 unacked messages, outbox backlog, video jobs in flight. Workers serve their own
-counters on MODQ_METRICS_PORT (moderation/infra/metrics.py). With several uvicorn
+counters on MODQ_METRICS_PORT (moderation/infra/metrics.py); the state is
+``moderation.ops.collectors``. With several uvicorn
 workers, set PROMETHEUS_MULTIPROC_DIR so that every worker's counters are summed.
 
 Like every endpoint but /healthz it needs a token; Prometheus sends one with
@@ -15,6 +16,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from moderation.infra import metrics
+from moderation.ops.collectors import StateCollector
 from moderation.api.auth import Reader
 
 router = APIRouter(tags=["operations"])
@@ -22,5 +24,5 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/metrics", include_in_schema=False)
 def prometheus_metrics(request: Request, _: Reader) -> Response:
-    body, content_type = metrics.render_latest(request.app.state.rt.settings)
+    body, content_type = metrics.render_latest(StateCollector.of(request.app.state.rt.settings))
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings, get_settings
-from moderation.infra import metrics
 from moderation.items import models as m
 from moderation.infra.db import transaction
+from moderation.ops import collectors
 
 out = Console()
 
@@ -49,8 +49,8 @@ class Section:
 def queues(ctx: StatsContext) -> Section:
     section = Section("queues", "Queues (broker)")
     try:
-        depths, unacked = metrics.queue_depths(ctx.settings.broker_url,
-                                               prefix=getattr(ctx.settings, "broker_key_prefix", "") or "")
+        depths, unacked = collectors.queue_depths(ctx.settings.broker_url,
+                                                  prefix=getattr(ctx.settings, "broker_key_prefix", "") or "")
     except Exception as exc:  # Redis down: the rest of the report still helps
         section.error = f"cannot read the broker: {exc}"
         return section

@@ -92,7 +92,7 @@ def _store(database_url: str, analysis: Analysis, key: str, min_confidence: floa
 
 
 def _call(provider, img: Image.Image, key: str, min_confidence: float) -> Analysis:
-    """One provider call for one frame (counted and priced by ``metrics.InstrumentedProvider``)."""
+    """One provider call for one frame (counted and priced by ``instrumented.InstrumentedProvider``)."""
     if getattr(provider, "decodes_pixels", False):  # the offline model takes the pixels as they are
         return provider.analyze_pil(img, min_confidence)
     data = jpeg_to_fit(img)

@@ -1,6 +1,6 @@
 """Cost accounting: every provider call an item's task makes is recorded.
 
-``metrics.InstrumentedProvider`` already sees every provider call; inside
+``instrumented.InstrumentedProvider`` already sees every provider call; inside
 ``recording(...)`` it also notes each one here. The notes are written in the
 transaction that records the item's decision (``take`` from
 ``outcomes.record``: no extra round trip on the hot path); whatever is left

@@ -18,6 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from config.settings import load_settings
 from moderation.infra import metrics
+from moderation.ops.collectors import StateCollector
+from moderation.providers import instrumented
 from moderation.items import outcomes, services as service
 from moderation.domain.errors import BadInput, DeploymentFault, TransientFault
 from moderation.items import models as m
@@ -59,8 +61,8 @@ def test_outcomes_name_the_error_class():
 def test_instrumented_provider_counts_calls_latency_and_cost(make_settings):
     inner = FakeProvider(name="rekognition", reads_s3_directly=True)
     inner.errors["bad"] = BadInput("no")
-    provider = metrics.instrument(inner, make_settings(price_per_image=0.0015))
-    assert metrics.instrument(provider, make_settings()) is provider  # never wrapped twice
+    provider = instrumented.instrument(inner, make_settings(price_per_image=0.0015))
+    assert instrumented.instrument(provider, make_settings()) is provider  # never wrapped twice
     assert provider.name == "rekognition" and provider.reads_s3_directly is True
     assert not hasattr(provider, "analyze_pil")  # absent on the inner provider: absent here too
     ok = dict(provider="rekognition", operation="DetectModerationLabels", outcome="ok")
@@ -85,7 +87,7 @@ def test_instrumented_provider_counts_calls_latency_and_cost(make_settings):
 
 
 def test_local_provider_is_free(make_settings):
-    provider = metrics.instrument(FakeProvider(name="local"), make_settings())
+    provider = instrumented.instrument(FakeProvider(name="local"), make_settings())
     from moderation.media.imaging import PreparedImage
 
     before = value("modq_estimated_cost_usd_total", provider="local", operation="DetectModerationLabels")
@@ -97,7 +99,7 @@ def test_build_provider_is_instrumented(make_settings):
     from moderation.bootstrap import build_provider
 
     provider = build_provider(make_settings(provider="rekognition"))
-    assert isinstance(provider, metrics.InstrumentedProvider) and provider.name == "rekognition"
+    assert isinstance(provider, instrumented.InstrumentedProvider) and provider.name == "rekognition"
     assert provider.reads_s3_directly
 
 
@@ -163,7 +165,7 @@ def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
                    m.Alert(item_id=image.id, kind="decision", dedup_id="d3", subject="s",
                            published_at=datetime.now(timezone.utc))])
 
-    body, content_type = metrics.render_latest(rt.settings)
+    body, content_type = metrics.render_latest(StateCollector.of(rt.settings))
     assert content_type.startswith("text/plain")
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for fam in text_string_to_metric_families(body.decode()) for s in fam.samples}
@@ -180,7 +182,7 @@ def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
 
 def test_state_collector_answers_when_sources_are_down(make_settings):
     settings = make_settings(broker_url="redis://127.0.0.1:1/0", database_url="postgresql://nobody@127.0.0.1:1/none")
-    body, _ = metrics.render_latest(settings)
+    body, _ = metrics.render_latest(StateCollector.of(settings))
     text = body.decode()
     assert 'modq_state_up{source="redis"} 0.0' in text and 'modq_state_up{source="database"} 0.0' in text
     assert "modq_queue_depth{" not in text and "modq_outbox_backlog " not in text

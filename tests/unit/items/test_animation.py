@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from moderation.infra import metrics
+from moderation.providers import instrumented
 from moderation.domain import policy
 from moderation.items import services as service
 from moderation.infra.lease import LocalLeases
@@ -152,7 +152,7 @@ def test_the_offline_model_analyses_every_frame(make_settings, media_root):
     reaches the model and its stored labels are the model's own for that frame."""
     settings = make_settings()
     rt = Runtime(settings, policy.load(settings.thresholds), InMemoryDispatcher(), RecordingPublisher())
-    rt._provider, rt._leases = metrics.instrument(LocalProvider(), settings), LocalLeases()
+    rt._provider, rt._leases = instrumented.instrument(LocalProvider(), settings), LocalLeases()
     photos = [Image.open(SAMPLES / name).convert("RGB").resize((320, 240)) for name in ("coffee.jpg", "astronaut.jpg")]
     out = io.BytesIO()
     photos[0].save(out, "WEBP", save_all=True, append_images=photos[1:], duration=[50, 10_000], loop=0, lossless=True)

@@ -18,7 +18,8 @@ from moto import mock_aws
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from moderation.infra import aws, metrics
+from moderation.infra import aws
+from moderation.providers import instrumented
 from moderation.domain import policy
 from moderation.items import services as service
 from moderation.cli.main import app
@@ -58,7 +59,7 @@ def rek(make_settings, fake, s3):
     settings = make_settings(provider="rekognition", s3_buckets=BUCKET, price_per_image=0.001)
     rt = Runtime(settings, policy.load(settings.thresholds), InMemoryDispatcher(), RecordingPublisher())
     client = boto3.client("rekognition", region_name="us-east-1", endpoint_url=fake.endpoint_url)
-    rt._provider = metrics.instrument(RekognitionProvider(client=client), settings)
+    rt._provider = instrumented.instrument(RekognitionProvider(client=client), settings)
     rt._leases = LocalLeases()
     return rt
 

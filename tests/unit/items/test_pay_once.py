@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from moderation.banks import services as banks
-from moderation.infra import metrics
+from moderation.providers import instrumented
 from moderation.domain import policy
 from moderation.items import services as service
 from moderation.domain.errors import TransientFault
@@ -27,7 +27,7 @@ KEY = hashlib.sha256(IMAGE).hexdigest()
 def runtime(make_settings, provider, **overrides) -> Runtime:
     settings = make_settings(**overrides)
     rt = Runtime(settings, policy.load(settings.thresholds), InMemoryDispatcher(), RecordingPublisher())
-    rt._provider = metrics.instrument(provider, settings)  # as in production: the calls are noted for accounting
+    rt._provider = instrumented.instrument(provider, settings)  # as in production: the calls are noted for accounting
     rt._leases = LocalLeases()
     return rt
 
@@ -254,4 +254,4 @@ def test_the_offline_model_declares_its_version_before_any_call():
     from moderation.items import pay_once
     from moderation.providers.local import MODEL_VERSION, LocalProvider
 
-    assert pay_once._model_version(metrics.InstrumentedProvider(LocalProvider())) == MODEL_VERSION
+    assert pay_once._model_version(instrumented.InstrumentedProvider(LocalProvider())) == MODEL_VERSION

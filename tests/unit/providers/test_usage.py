@@ -9,7 +9,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from moderation.banks import services as banks
-from moderation.infra import metrics
+from moderation.providers import instrumented
 from moderation.items import services as service
 from moderation.video import services as video
 from moderation.cli.main import app
@@ -39,7 +39,7 @@ def stats_json(cli_env, *args) -> dict:
 def test_images_made_reused_and_banked_are_counted_and_priced(cli_env, media_root, make_settings):
     cli_env.settings = make_settings(price_per_image=0.001)
     provider = FakeProvider(name="rekognition")
-    cli_env._provider = metrics.instrument(provider, cli_env.settings)
+    cli_env._provider = instrumented.instrument(provider, cli_env.settings)
     pictures = {name: jpeg_bytes(color=color) for name, color in
                 [("a.jpg", (10, 20, 30)), ("b.jpg", (200, 20, 30)), ("banked.jpg", (10, 200, 30))]}
     pictures["a-again.jpg"] = pictures["a.jpg"]
@@ -64,7 +64,7 @@ def test_images_made_reused_and_banked_are_counted_and_priced(cli_env, media_roo
 
 
 def test_rekognition_video_records_start_polls_and_minutes(vrt, stub, slots, cli_env, make_settings):
-    vrt._video = metrics.instrument(vrt._video, vrt.settings)
+    vrt._video = instrumented.instrument(vrt._video, vrt.settings)
     item_id = submit_s3(vrt)
     expect_start(stub, item_id)
     video.start(item_id, rt=vrt)
@@ -83,7 +83,7 @@ def test_rekognition_video_records_start_polls_and_minutes(vrt, stub, slots, cli
 
 
 def test_offline_video_records_its_frames_and_minutes(ort, media_root):
-    ort._provider = metrics.instrument(ort._provider, ort.settings)
+    ort._provider = instrumented.instrument(ort._provider, ort.settings)
     (media_root / "clip.mp4").write_bytes(video_bytes(seconds=4, scene=segments((1, 2, RED))))
     item_id = service.submit("clip.mp4", rt=ort).item_id
     assert video.start(item_id, rt=ort) == "rejected"

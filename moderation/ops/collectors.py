@@ -1,0 +1,131 @@
+"""What is waiting, read from Redis and the database each time Prometheus scrapes.
+
+``StateCollector`` yields ``modq_queue_depth``, ``modq_broker_unacked``,
+``modq_outbox_backlog``, ``modq_outbox_oldest_age_seconds``,
+``modq_video_jobs_in_flight`` and ``modq_state_up``. The entry points that
+serve metrics hand it to ``moderation.infra.metrics`` (the API's ``/metrics``,
+the worker's exporter); ``modq stats`` reads the queues with ``queue_depths``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import redis
+import structlog
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from moderation.infra.clock import aware, utcnow
+from moderation.items import models as m
+
+log = structlog.get_logger("modq.metrics")
+
+QUEUES = ("images", "videos", "alerts", "maintenance")
+_KOMBU_PRIORITY_SEP = "\x06\x16"  # kombu's Redis transport: queue, queue\x06\x163, ...\x166, ...\x169
+_KOMBU_PRIORITY_STEPS = (0, 3, 6, 9)
+
+
+def queue_depths(broker_url: str, queues: tuple[str, ...] = QUEUES, timeout: float = 2.0,
+                 prefix: str = "") -> tuple[dict[str, int], int]:
+    """Messages waiting per queue (all priority lists) and messages delivered but not yet acked.
+
+    ``prefix``: the broker's ``global_keyprefix`` (MODQ_BROKER_KEY_PREFIX).
+    """
+    client = redis.Redis.from_url(broker_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            for queue in queues:
+                for pri in _KOMBU_PRIORITY_STEPS:
+                    pipe.llen(prefix + (queue if not pri else f"{queue}{_KOMBU_PRIORITY_SEP}{pri}"))
+            pipe.hlen(prefix + "unacked")
+            counts = pipe.execute()
+    finally:
+        client.close()
+    steps = len(_KOMBU_PRIORITY_STEPS)
+    depths = {q: int(sum(counts[i * steps:(i + 1) * steps])) for i, q in enumerate(queues)}
+    return depths, int(counts[-1])
+
+
+_engines: dict[str, Any] = {}
+_engines_lock = threading.Lock()
+
+
+def _state_engine(database_url: str):
+    """An engine without a pool, for scrapes: no connection is held between scrapes or inherited by a fork."""
+    with _engines_lock:
+        engine = _engines.get(database_url)
+        if engine is None:
+            url = make_url(database_url)
+            args: dict[str, Any] = {}
+            if url.get_backend_name() == "postgresql":
+                if url.drivername == "postgresql":
+                    url = url.set(drivername="postgresql+psycopg")
+                args = {"connect_timeout": 2, "options": "-c statement_timeout=2000"}
+            elif url.get_backend_name() == "sqlite":
+                args = {"timeout": 2}
+            engine = _engines[database_url] = create_engine(url, poolclass=NullPool, connect_args=args)
+        return engine
+
+
+def database_state(database_url: str) -> dict[str, float]:
+    """Outbox backlog and its oldest row's age, and video jobs running at the provider."""
+    with _state_engine(database_url).connect() as conn:
+        backlog, oldest = conn.execute(
+            select(func.count(), func.min(m.Alert.created_at)).where(m.Alert.published_at.is_(None))
+        ).one()
+        in_flight = conn.execute(
+            select(func.count()).select_from(m.Item).where(m.Item.status == m.SUBMITTED)
+        ).scalar_one()
+    age = (utcnow() - aware(oldest)).total_seconds() if oldest is not None else 0.0
+    return {"outbox_backlog": int(backlog), "outbox_oldest_age_seconds": max(0.0, age),
+            "video_jobs_in_flight": int(in_flight)}
+
+
+class StateCollector:
+    """Gauges computed on scrape from Redis (queues) and the database (outbox, video jobs)."""
+
+    def __init__(self, database_url: str, broker_url: str, queues: tuple[str, ...] = QUEUES, prefix: str = ""):
+        self.database_url, self.broker_url, self.queues, self.prefix = database_url, broker_url, queues, prefix
+
+    @classmethod
+    def of(cls, settings) -> "StateCollector":
+        """The deployment's broker and database, as ``settings`` names them."""
+        return cls(settings.database_url, settings.broker_url, prefix=getattr(settings, "broker_key_prefix", "") or "")
+
+    def describe(self):  # no scrape at registration time
+        return []
+
+    def collect(self):
+        up = GaugeMetricFamily("modq_state_up", "1 if the last scrape could read this source.", labels=["source"])
+        try:
+            depths, unacked = queue_depths(self.broker_url, self.queues, prefix=self.prefix)
+        except Exception as exc:  # a scrape must answer even when Redis is down
+            log.warning("metrics_state_failed", source="redis", error=str(exc))
+            up.add_metric(["redis"], 0)
+        else:
+            up.add_metric(["redis"], 1)
+            depth = GaugeMetricFamily("modq_queue_depth", "Messages waiting in the broker, by queue.", labels=["queue"])
+            for queue, count in depths.items():
+                depth.add_metric([queue], count)
+            yield depth
+            yield GaugeMetricFamily("modq_broker_unacked", "Messages delivered to workers and not yet acknowledged "
+                                    "(running, prefetched or waiting for a retry countdown).", value=unacked)
+        try:
+            state = database_state(self.database_url)
+        except Exception as exc:
+            log.warning("metrics_state_failed", source="database", error=str(exc))
+            up.add_metric(["database"], 0)
+        else:
+            up.add_metric(["database"], 1)
+            yield GaugeMetricFamily("modq_outbox_backlog", "Alerts written and not yet published.",
+                                    value=state["outbox_backlog"])
+            yield GaugeMetricFamily("modq_outbox_oldest_age_seconds", "Age of the oldest unpublished alert (0: none).",
+                                    value=state["outbox_oldest_age_seconds"])
+            yield GaugeMetricFamily("modq_video_jobs_in_flight",
+                                    "Video items whose provider job is running (status submitted).",
+                                    value=state["video_jobs_in_flight"])
+        yield up

@@ -20,6 +20,7 @@ from moderation.infra import aws
 from moderation.domain import policy
 from moderation.alerts.services import AlertPublisher, LogPublisher, SnsPublisher
 from moderation.providers.base import ModerationProvider
+from moderation.providers.guard import guard_rekognition_clients
 from moderation.providers.instrumented import instrument
 
 
@@ -164,9 +165,7 @@ def build_runtime(settings: Settings, dispatcher: Dispatcher | None = None) -> R
     if dispatcher is None:
         # Looked up by name so that moderation/ never imports Celery itself.
         dispatcher = importlib.import_module("worker.dispatch").CeleryDispatcher()
-    from moderation.infra import coordination
-
-    coordination.guard_rekognition_clients(settings)  # global rate limit and circuit breaker
+    guard_rekognition_clients(settings)  # global rate limit and circuit breaker
     return Runtime(settings, loaded, dispatcher, build_publisher(settings))
 
 

@@ -1,7 +1,8 @@
 """What every worker on every host shares through Redis, built from settings.
 
-The rate limiter, the circuit breaker and item leases must be one state for
-the whole fleet, so they live in Redis: MODQ_REDIS_URL, else the broker's.
+The rate limiter, the circuit breaker (``moderation.providers.guard`` builds
+them on this client) and item leases must be one state for the whole fleet,
+so they live in Redis: MODQ_REDIS_URL, else the broker's.
 Keys start with MODQ_BROKER_KEY_PREFIX, like the broker's own, so deployments
 sharing one Redis stay apart.
 """
@@ -14,12 +15,7 @@ from urllib.parse import urlparse
 import redis
 
 from config.settings import Settings
-from config.validators import parse_rates
-from moderation.infra import aws
-from moderation.infra.circuit import CircuitBreaker
 from moderation.infra.lease import Leases, LocalLeases, RedisLeases
-from moderation.providers.guard import ClientGuard
-from moderation.infra.ratelimit import RateLimiter
 
 _lock = threading.Lock()
 _clients: dict[str, redis.Redis] = {}
@@ -50,22 +46,3 @@ def leases(settings: Settings) -> Leases:
     if redis_url(settings) is None:
         return LocalLeases()  # a single process (no Redis broker): in-process leases do the same job
     return RedisLeases(redis_client(settings), prefix=settings.broker_key_prefix + "modq:lease:")
-
-
-def rekognition_guard(settings: Settings) -> ClientGuard:
-    client = redis_client(settings)
-    prefix = settings.broker_key_prefix
-    limiter = RateLimiter(client, settings.rekognition_tps, settings.rekognition_burst,
-                          settings.rate_limit_max_wait_seconds, parse_rates(settings.rekognition_operation_tps),
-                          prefix=f"{prefix}modq:ratelimit:rekognition:")
-    breaker = CircuitBreaker(client, "rekognition", settings.circuit_failures, settings.circuit_failure_ratio,
-                             settings.circuit_window_seconds, settings.circuit_open_seconds,
-                             prefix=f"{prefix}modq:circuit:")
-    return ClientGuard(limiter, breaker)
-
-
-def guard_rekognition_clients(settings: Settings) -> None:
-    """Every Rekognition client this process builds (images and video) paces itself and stops during outages."""
-    if settings.provider != "rekognition" or redis_url(settings) is None:
-        return
-    aws.on_new_client("rekognition", "guard", rekognition_guard(settings).install)

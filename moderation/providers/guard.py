@@ -13,6 +13,9 @@ counts against the account's TPS quota, so each takes a token.
   and any other answer as a success. Throttling counts as neither (that is the
   limiter's business). Counting calls, not attempts, keeps one poison image
   (3 attempts, each retried by botocore) from looking like an outage.
+
+``guard_rekognition_clients`` installs one guard, on the fleet's shared Redis
+(``moderation.infra.coordination``), on every Rekognition client the process builds.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from moderation.infra.circuit import CircuitBreaker
+from config.settings import Settings
+from config.validators import parse_rates
 from moderation.domain.errors import ModqError
+from moderation.infra import aws, coordination
+from moderation.infra.circuit import CircuitBreaker
 from moderation.infra.ratelimit import RateLimiter
 
 THROTTLING = {"ThrottlingException", "ProvisionedThroughputExceededException", "ThrottledException",
@@ -72,3 +78,22 @@ def answered(status: int, parsed: dict | None) -> bool | None:
     if code in THROTTLING:
         return None
     return status < 500
+
+
+def rekognition_guard(settings: Settings) -> ClientGuard:
+    client = coordination.redis_client(settings)
+    prefix = settings.broker_key_prefix
+    limiter = RateLimiter(client, settings.rekognition_tps, settings.rekognition_burst,
+                          settings.rate_limit_max_wait_seconds, parse_rates(settings.rekognition_operation_tps),
+                          prefix=f"{prefix}modq:ratelimit:rekognition:")
+    breaker = CircuitBreaker(client, "rekognition", settings.circuit_failures, settings.circuit_failure_ratio,
+                             settings.circuit_window_seconds, settings.circuit_open_seconds,
+                             prefix=f"{prefix}modq:circuit:")
+    return ClientGuard(limiter, breaker)
+
+
+def guard_rekognition_clients(settings: Settings) -> None:
+    """Every Rekognition client this process builds (images and video) paces itself and stops during outages."""
+    if settings.provider != "rekognition" or coordination.redis_url(settings) is None:
+        return
+    aws.on_new_client("rekognition", "guard", rekognition_guard(settings).install)

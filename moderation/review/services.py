@@ -2,11 +2,8 @@
 
 A claim leases one item to one reviewer for a while; nobody else can claim it
 until the lease ends, and an abandoned claim frees itself when it expires. A
-reviewer holds one lease at a time: their claims are serialised in the database
-(``lock_claims_of``), so a burst of claims by one reviewer renews one item.
-PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED``, so concurrent reviewers
-never wait on (or get) each other's rows. SQLite: one writer at a time, a
-claim's check and UPDATE under one write lock (BEGIN IMMEDIATE). A verdict is
+reviewer holds one lease at a time, and concurrent reviewers never wait on
+each other's rows (how, in the database: ``claims``). A verdict is
 recorded once per item (unique in the database), with an audit event and an
 outbox alert in the same transaction, published like an automatic decision so
 the platform learns the final verdict.
@@ -14,12 +11,11 @@ the platform learns the final verdict.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import structlog
-from sqlalchemy import and_, select, text, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,10 +25,11 @@ from moderation.alerts.services import decision_alert
 from moderation.domain.errors import BadInput, ModqError
 from moderation.bootstrap import Runtime
 from moderation.items import models as m
-from moderation.infra.db import is_postgres, transaction
+from moderation.infra.db import transaction
 from moderation.items.queries import audit, decision_for, lock_item
 from moderation.review.models import Review
-from moderation.review.queries import REVIEWABLE, QueueFilter, awaiting_review, held_by, lease_free, pending
+from moderation.review import claims
+from moderation.review.queries import REVIEWABLE, QueueFilter, held_by, lease_free, pending
 
 log = structlog.get_logger("modq.review")
 VERDICTS = (m.APPROVED, m.REJECTED)
@@ -75,23 +72,23 @@ def claim(rt: Runtime, reviewer: str, f: QueueFilter | None = None, lease_second
     f = f or QueueFilter()
     length = timedelta(seconds=lease_length(rt.settings, lease_seconds))
     with transaction(rt.settings.database_url) as s:
-        lock_claims_of(s, reviewer)
+        claims.lock_claims_of(s, reviewer)
         if skip:
             _release(s, skip, reviewer, missing_ok=True)
         now = m.utcnow()
         until = now + length
-        held = _held(s, reviewer, now)
+        held = claims.held(s, reviewer, now)
         if held is not None:
             if item_id and item_id != held:
                 raise Conflict(f"you hold a lease on item {held}: review or release it before claiming another")
-            if _set_lease(s, held, held_by(reviewer, now), reviewer, until):
+            if claims.set_lease(s, held, held_by(reviewer, now), reviewer, until):
                 return Lease(held, reviewer, until)
         query = pending(s.get_bind().dialect.name, f, now)
         if skip:
             query = query.where(m.Item.id != skip)
         if item_id:
             query = query.where(m.Item.id == item_id)
-        item = _take(s, query.where(lease_free(now)), reviewer, until)
+        item = claims.take(s, query.where(lease_free(now)), reviewer, until)
         if item is None:
             return None
         item.lease_owner, item.lease_expires_at = reviewer, until
@@ -109,66 +106,6 @@ def lease_length(settings: Settings, requested: int | None) -> int:
         raise BadInput(f"lease_seconds {requested} is over the limit of {settings.review_max_lease_seconds} "
                        "seconds (MODQ_REVIEW_MAX_LEASE_SECONDS)")
     return requested
-
-
-def lock_claims_of(s: Session, reviewer: str) -> None:
-    """Serialise ``reviewer``'s claims until this transaction ends, in the database
-    (claims come from several API workers, the console and the CLI: no process
-    lock would see them all). Without it, simultaneous claims by one reviewer all
-    find no lease held and each takes an item.
-
-    PostgreSQL: a transaction-scoped advisory lock keyed by the reviewer, so other
-    reviewers' claims do not wait (a hash collision only makes two reviewers take
-    turns); it is released at commit, after the lease is written, so the next claim
-    of the same reviewer sees it (READ COMMITTED: each statement reads what has
-    committed). No table or migration is needed, and a crashed client's lock
-    goes with its connection.
-    SQLite: writers are serialised database-wide anyway, but pysqlite begins the
-    transaction only at the first write, so the "lease held?" read would run
-    before any lock. BEGIN IMMEDIATE takes the write lock first, making the check
-    and the claim one critical section (other writers wait up to busy_timeout).
-    """
-    if is_postgres(s):
-        s.execute(text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), CAST(:key AS integer))"),
-                  {"space": _CLAIM_LOCK_SPACE, "key": _int32(reviewer)})
-    elif s.get_bind().dialect.name == "sqlite":
-        s.connection().exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _int32(name: str) -> int:
-    """A stable signed 32-bit key for ``name`` (Python's hash() differs per process)."""
-    value = zlib.crc32(name.encode("utf-8"))
-    return value - 2**32 if value >= 2**31 else value
-
-
-_CLAIM_LOCK_SPACE = _int32("modq.review.claim")  # keeps these keys apart from any other advisory lock
-
-
-def _held(s: Session, reviewer: str, now: datetime) -> str | None:
-    """The item ``reviewer`` holds a live lease on (the oldest, should there be several)."""
-    query = (select(m.Item.id).where(held_by(reviewer, now), awaiting_review())
-             .order_by(m.Item.created_at, m.Item.id).limit(1))
-    return s.scalar(query)
-
-
-def _take(s: Session, query, reviewer: str, until: datetime) -> m.Item | None:
-    if is_postgres(s):
-        return s.scalar(query.limit(1).with_for_update(skip_locked=True, of=m.Item))
-    # SQLite: this transaction holds the database's write lock since BEGIN
-    # IMMEDIATE (lock_claims_of), so nobody can lease the row between the read
-    # and the conditional UPDATE; the condition stays as a guard all the same.
-    item_id = s.scalar(query.with_only_columns(m.Item.id).limit(1))
-    if item_id is None or not _set_lease(s, item_id, and_(lease_free(m.utcnow()), awaiting_review()), reviewer, until):
-        return None
-    return s.get(m.Item, item_id, populate_existing=True)
-
-
-def _set_lease(s: Session, item_id: str, condition, reviewer: str, until: datetime) -> bool:
-    """Conditional UPDATE; False if ``condition`` no longer holds for the row."""
-    statement = (update(m.Item).where(m.Item.id == item_id, condition)
-                 .values(lease_owner=reviewer, lease_expires_at=until)
-                 .execution_options(synchronize_session=False))
-    return s.execute(statement).rowcount == 1
 
 
 def release(rt: Runtime, item_id: str, reviewer: str, admin: bool = False, missing_ok: bool = False) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select, text, update
 
 from config.settings import Settings
 from moderation.domain import policy
-from moderation.review import services as review, tokens
+from moderation.review import claims, services as review, tokens
 from moderation.api.app import create_app
 from moderation.bootstrap import InMemoryDispatcher, Runtime
 from moderation.infra import db
@@ -228,7 +228,7 @@ def test_one_reviewers_claim_lock_does_not_hold_up_another_reviewer(pg_rt):
     url = pg_rt.settings.database_url
     waiting = []
     with transaction(url) as holder:  # an unfinished claim of alice's, holding her lock
-        review.lock_claims_of(holder, "alice")
+        claims.lock_claims_of(holder, "alice")
         alice = threading.Thread(target=lambda: waiting.append(review.claim(pg_rt, "alice")))
         alice.start()
         assert wait_for_a_blocked_advisory_lock(url), "alice's second claim should wait for her first"

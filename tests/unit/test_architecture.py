@@ -49,7 +49,6 @@ ALLOWED_LONG_MODULES = {
     "config.settings",
     "moderation.media.imaging",
     "moderation.media.uris",
-    "moderation.review.services",
 }
 # Modules that load a worker module by name.
 ALLOWED_WORKER_LOOKUPS: set[str] = set()

@@ -132,11 +132,11 @@ def run_all(args, url: str, fake, logs: Path) -> dict:
     from moderation.domain import policy
     from moderation.items import services as service
     from moderation.bootstrap import Runtime, build_publisher
-    from worker.dispatch import CeleryDispatcher
+    from worker.app import dispatcher
 
     modq_logs.configure("json", "WARNING")
     settings = get_settings()
-    rt = Runtime(settings, policy.load(settings.thresholds), CeleryDispatcher(), build_publisher(settings))
+    rt = Runtime(settings, policy.load(settings.thresholds), dispatcher(), build_publisher(settings))
     database = url.rsplit("/", 1)[1]
     client = common.redis_client()
     results = {}
@@ -198,13 +198,14 @@ def check_decided(database_url: str, tag: str, n: int, verdict: str) -> None:
     """Every item of the run decided as expected, with its outbox row when there should be one."""
     from sqlalchemy import func, select
 
+    from moderation.alerts.models import Alert
     from moderation.items import models as m
     from moderation.infra.db import transaction
 
     with transaction(database_url) as s:
         like = m.Item.media_uri.like(f"s3://bench-media/{tag}/%")
         decided = s.scalar(select(func.count()).select_from(m.Item).where(like, m.Item.status == verdict))
-        outbox = s.scalar(select(func.count()).select_from(m.Alert).join(m.Item, m.Alert.item_id == m.Item.id)
+        outbox = s.scalar(select(func.count()).select_from(Alert).join(m.Item, Alert.item_id == m.Item.id)
                           .where(like))
     expected_outbox = n if verdict in ("flagged", "rejected") else 0
     if decided != n or outbox != expected_outbox:

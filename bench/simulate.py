@@ -48,6 +48,7 @@ def seed(url: str, n: int, rng: random.Random) -> None:
     from moderation.domain import policy, taxonomy
     from moderation.domain.labels import ModerationLabel
     from moderation.items import models as m
+    from moderation.infra.clock import utcnow
     from moderation.infra.db import transaction
     from moderation.review.models import Review
 
@@ -60,7 +61,7 @@ def seed(url: str, n: int, rng: random.Random) -> None:
             out.append(ModerationLabel(label, known.parent if known else "", known.level if known else 1, conf))
         return out
 
-    now = m.utcnow()
+    now = utcnow()
     chunk = 10_000
     for start in range(0, n, chunk):
         analyses, items, decisions, reviews = [], [], [], []
@@ -143,7 +144,7 @@ def main() -> int:
 
 
 def m_since():
-    from moderation.items.models import utcnow
+    from moderation.infra.clock import utcnow
 
     return utcnow() - timedelta(days=7)
 

@@ -15,10 +15,11 @@ from typing import Any, Protocol
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
+from moderation.alerts.models import Alert
+from moderation.alerts.queries import pending_alerts
 from moderation.infra import aws
+from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
-from moderation.items.models import Alert, utcnow
-from moderation.items.queries import pending_alerts
 from moderation.domain.timeline import fmt_ms
 
 log = structlog.get_logger("modq.alerts")

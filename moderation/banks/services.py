@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from moderation.domain.errors import BadInput
-from moderation.items.models import utcnow
-from moderation.providers.models import BankEntry
+from moderation.infra.db import transaction
+from moderation.banks.models import BankEntry
+from moderation.infra.clock import utcnow
 
 VERDICTS = ("rejected", "approved")
 PDQ_MIN_QUALITY = 50  # PDQ's own advice: hashes of flat, featureless images below this are noise
@@ -58,13 +59,10 @@ def add(s: Session, content_key: str, verdict: str, *, note: str = "", source: s
     return entry, True
 
 
-def bank_review_rejection(s: Session, item_id: str, reviewer: str, reason: str) -> None:
-    """MODQ_BANK_REVIEWER_REJECTIONS: a reviewer rejected the item, so the same content is rejected next time
-    with no provider call. Content already banked keeps its entry (a known-good one is a deliberate choice,
-    to revisit by hand)."""
-    from moderation.items.models import Item
-
-    key = s.scalar(select(Item.content_key).where(Item.id == item_id))
+def bank_review_rejection(s: Session, key: str | None, item_id: str, reviewer: str, reason: str) -> None:
+    """MODQ_BANK_REVIEWER_REJECTIONS: a reviewer rejected item ``item_id`` (content ``key``), so the same
+    content is rejected next time with no provider call. Content already banked keeps its entry (a known-good
+    one is a deliberate choice, to revisit by hand)."""
     if not key or active(s, key) is not None:
         return
     add(s, key, "rejected", note=f"rejected in review by {reviewer}: {reason}", source=f"review:{item_id}",
@@ -101,6 +99,26 @@ def entries(s: Session, include_removed: bool = False, limit: int = 1000) -> lis
     if not include_removed:
         query = query.where(BankEntry.removed_at.is_(None))
     return list(s.scalars(query))
+
+
+def listing(database_url: str, include_removed: bool = False, limit: int = 1000) -> list[dict]:
+    """``describe`` of the entries, newest first."""
+    with transaction(database_url) as s:
+        return [describe(e) for e in entries(s, include_removed, limit)]
+
+
+def bank(database_url: str, content_key: str, verdict: str, *, note: str = "", source: str, added_by: str,
+         pdq: str | None = None) -> tuple[dict, bool]:
+    """``add`` in a transaction of its own: (``describe`` of the entry, created)."""
+    with transaction(database_url) as s:
+        entry, created = add(s, content_key, verdict, note=note, source=source, added_by=added_by, pdq=pdq)
+        return describe(entry), created
+
+
+def unbank(database_url: str, entry_id: int, removed_by: str) -> dict:
+    """``remove`` in a transaction of its own: ``describe`` of the removed entry."""
+    with transaction(database_url) as s:
+        return describe(remove(s, entry_id, removed_by))
 
 
 def match(s: Session, content_key: str, pdq: str | None = None, max_distance: int = 0) -> Match | None:

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from moderation.items.models import Base, utcnow
+from moderation.infra.clock import utcnow
+from moderation.infra.schema import Base
 
 
 class IngestReject(Base):

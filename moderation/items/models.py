@@ -1,20 +1,21 @@
-"""SQLAlchemy 2 models. The database is the source of truth for every item.
+"""The item and what its automatic decision keeps: the analysis, the decision, the audit trail.
 
-Schema changes go through Alembic (``moderation/infra/migrations``); tests
-check the migrations produce exactly these tables.
+Every table derives from ``moderation.infra.schema.Base``; each feature keeps
+its own in its ``models.py``. Schema changes go through Alembic
+(``moderation/infra/migrations``); tests check the migrations produce exactly
+these tables.
 """
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
-JsonType = JSON().with_variant(JSONB(), "postgresql")
+from moderation.infra.clock import aware, utcnow
+from moderation.infra.schema import Base, new_id
 
 # Statuses an item can be in; see README "Item lifecycle".
 QUEUED, PROCESSING, SUBMITTED = "queued", "processing", "submitted"
@@ -24,20 +25,10 @@ DECIDED = (APPROVED, FLAGGED, REJECTED)
 TERMINAL = (*DECIDED, FAILED)
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JsonType, list[Any]: JsonType}
-
-
 class Item(Base):
     __tablename__ = "items"
+    # The review queue is "pending items of one status, oldest first".
+    __table_args__ = (Index("ix_items_status_created_at", "status", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -56,6 +47,16 @@ class Item(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The lease a reviewer holds on a claimed item (moderation/review). Columns
+    # here, not a table of their own, so a claim is one locked row: SELECT ...
+    # FOR UPDATE SKIP LOCKED on PostgreSQL, a conditional UPDATE on SQLite. An
+    # expired lease is simply free again; nothing has to sweep it.
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def leased(self, now: datetime) -> bool:
+        """A reviewer holds a lease on this item that has not expired."""
+        return bool(self.lease_owner) and self.lease_expires_at is not None and aware(self.lease_expires_at) > now
 
 
 class Analysis(Base):
@@ -89,24 +90,6 @@ class Decision(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Alert(Base):
-    """Outbox row, written in the decision's transaction, published afterwards."""
-
-    __tablename__ = "alerts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    item_id: Mapped[str | None] = mapped_column(ForeignKey("items.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    dedup_id: Mapped[str] = mapped_column(String(128), unique=True)
-    subject: Mapped[str] = mapped_column(String(100))
-    message: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-
 class AuditEvent(Base):
     """Append-only history of everything that happened to an item."""
 
@@ -123,19 +106,3 @@ class AuditEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     policy_version: Mapped[str | None] = mapped_column(String(64))
 
-
-from moderation.review import ( # noqa: E402,F401  (review tables and item leases; see that module)
-    models as review_models,
-)
-
-from moderation.video import models as video_models  # noqa: E402,F401  (registers the video tables for Alembic)
-
-from moderation.policy import models as policy_models  # noqa: E402,F401  (versioned policies; migration 0004_policy)
-
-from moderation.providers import ( # noqa: E402,F401  (provider calls and hash banks; migration 0006_pay_once)
-    models as usage_models,
-)
-
-from moderation.ingest import ( # noqa: E402,F401  (rejected S3 event records; migration 0005_s3_ingest)
-    models as ingest_models,
-)

@@ -8,16 +8,22 @@ delivered twice records one decision and one alert.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import structlog
 from sqlalchemy import func, select
 
 from moderation.infra import metrics
 from moderation.providers import usage
 from moderation.alerts.services import decision_alert, deployment_alert
-from moderation.bootstrap import Runtime, get_runtime
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
+from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, lock_item
+
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.service")
 
@@ -42,7 +48,7 @@ def record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_
             extra(s, item, row)
         if reasons is None:
             reasons = [dict(vars(r), text=r.text()) for r in decision.reasons]
-        now, labels = m.utcnow(), row.labels if row is not None else []
+        now, labels = utcnow(), row.labels if row is not None else []
         s.add(m.Decision(item_id=item.id, analysis_id=row and row.id, verdict=decision.verdict, reasons=reasons,
                          policy_version=decision.policy_version, decided_at=now))
         audit(s, item, "decide", item.status, decision.verdict, verdict=decision.verdict,
@@ -73,22 +79,21 @@ def analysis_row(s, analysis, content_key: str, min_confidence: float, reused: i
     return row
 
 
-def fail_item(item_id: str, reason: str, rt: Runtime | None = None, alert: bool = False,
+def fail_item(item_id: str, reason: str, rt: Runtime, alert: bool = False,
               alert_kind: str = "deployment") -> str:
     """End an item as ``failed`` with a reason a person can act on; ``alert``: and tell the operator
     (``alerts.OPERATOR_ALERTS``)."""
-    rt = rt or get_runtime()
     alert_ids = []
     with transaction(rt.settings.database_url) as s:
         item = lock_item(s, item_id)
         if item is None or item.status in m.TERMINAL:
             return item.status if item else "missing"
         audit(s, item, "fail", item.status, m.FAILED, reason=reason)
-        item.status, item.failure_reason, item.decided_at = m.FAILED, reason, m.utcnow()
+        item.status, item.failure_reason, item.decided_at = m.FAILED, reason, utcnow()
         if alert:
             row = deployment_alert(item, reason, alert_kind)
-            earlier = s.scalar(select(func.count()).select_from(m.Alert)
-                               .where(m.Alert.item_id == item.id, m.Alert.kind == row.kind))
+            earlier = s.scalar(select(func.count()).select_from(Alert)
+                               .where(Alert.item_id == item.id, Alert.kind == row.kind))
             if earlier:  # it failed before and was re-driven: a new event needs a new dedup id
                 row.dedup_id = f"{row.dedup_id}:{earlier + 1}"
             s.add(row)

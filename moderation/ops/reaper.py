@@ -17,15 +17,19 @@ reapers running at once pick different rows (SKIP LOCKED on PostgreSQL).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import select
 
-from moderation.bootstrap import Runtime
 from moderation.items import models as m
+from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import is_postgres, transaction
 from moderation.items.queries import audit
+
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.reaper")
 
@@ -40,7 +44,7 @@ class Resent:
 
 def reap(rt: Runtime, now: datetime | None = None, limit: int = 500) -> list[Resent]:
     """Re-send the tasks of items stuck past the deadline; return what was re-sent."""
-    now = now or m.utcnow()
+    now = now or utcnow()
     deadline = timedelta(seconds=rt.settings.reaper_stuck_after_seconds)
     with transaction(rt.settings.database_url) as s:
         query = (select(m.Item).where(m.Item.status.in_(m.IN_FLIGHT), m.Item.updated_at < now - deadline)
@@ -49,7 +53,7 @@ def reap(rt: Runtime, now: datetime | None = None, limit: int = 500) -> list[Res
             query = query.with_for_update(skip_locked=True)
         picked = []
         for item in s.scalars(query):
-            idle = (now - _aware(item.updated_at)).total_seconds()
+            idle = (now - aware(item.updated_at)).total_seconds()
             audit(s, item, "resend", item.status, item.status, actor="reaper",
                   reason=f"no progress for {idle:.0f}s in {item.status}; task re-sent")
             item.updated_at = now
@@ -69,7 +73,3 @@ def _send(rt: Runtime, item_id: str, media_type: str) -> bool:
     except Exception as exc:  # still stuck: the next run after the deadline tries again
         log.error("resend_failed", item_id=item_id, error=str(exc))
         return False
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # SQLite drops the zone; it is UTC

@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from moderation.items.models import Base, utcnow
+from moderation.infra.clock import utcnow
+from moderation.infra.schema import Base
 
 
 class PolicyVersion(Base):

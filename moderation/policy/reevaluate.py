@@ -27,6 +27,7 @@ the batch's transaction, so a concurrent reviewer's verdict or claim wins.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import exists, func, select
@@ -35,8 +36,6 @@ from moderation.items import frame_evidence, outcomes
 from moderation.domain import policy, timeline
 from moderation.alerts.services import decision_alert
 from moderation.domain.labels import ModerationLabel
-from moderation.review.services import aware
-from moderation.bootstrap import Runtime
 from moderation.items import models as m
 from moderation.infra.clock import utcnow
 from moderation.alerts.models import Alert
@@ -44,6 +43,9 @@ from moderation.video import models as vm
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, decision_for, lock_item
 from moderation.review.models import Review
+
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.reevaluate")
 KIND = "reevaluate"
@@ -91,7 +93,7 @@ def _one(s, item_id: str, new: policy.ThresholdPolicy, actor: str, summary: Summ
             or s.scalar(select(Review.id).where(Review.item_id == item_id)):
         return None
     summary.examined += 1
-    if item.lease_owner and aware(item.lease_expires_at) > utcnow():
+    if item.leased(utcnow()):
         summary.claimed += 1
         return None
     analysis = s.get(m.Analysis, item.analysis_id)

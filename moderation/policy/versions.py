@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from moderation.domain import policy
 from moderation.infra.db import transaction
-from moderation.items.models import utcnow
+from moderation.infra.clock import utcnow
 from moderation.policy.models import PolicyActivation, PolicyVersion
 
 

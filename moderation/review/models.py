@@ -1,29 +1,21 @@
-"""Tables for human review: API tokens, console sessions, reviews, item leases.
+"""Tables for human review: API tokens, console sessions, reviews (migration ``0003_review``).
 
-Imported at the end of ``models.py`` so that Alembic and ``Base.metadata`` see
-them. Migration: ``0003_review``.
+A reviewer's lease on an item is two columns of ``items`` (``Item.lease_owner``,
+``Item.lease_expires_at``), so a claim locks one row.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from moderation.items.models import Base, Item, utcnow
+from moderation.infra.clock import utcnow
+from moderation.infra.schema import Base
 
 INGEST, REVIEWER, ADMIN = "ingest", "reviewer", "admin"
 ROLES = (INGEST, REVIEWER, ADMIN)
-
-# The lease a reviewer holds on a claimed item. Columns on ``items`` (not a
-# table of their own) so a claim is one locked row: SELECT ... FOR UPDATE SKIP
-# LOCKED on PostgreSQL, a conditional UPDATE on SQLite. An expired lease is
-# simply free again; nothing has to sweep it.
-Item.lease_owner = mapped_column(String(128), nullable=True)
-Item.lease_expires_at = mapped_column(DateTime(timezone=True), nullable=True)
-# The review queue is "pending items of one status, oldest first".
-Index("ix_items_status_created_at", Item.status, Item.created_at)
 
 
 class ApiToken(Base):

@@ -12,7 +12,8 @@ the platform learns the final verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import select
@@ -23,13 +24,17 @@ from config.settings import Settings
 from moderation.banks import services as banks
 from moderation.alerts.services import decision_alert
 from moderation.domain.errors import BadInput, ModqError
-from moderation.bootstrap import Runtime
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
+from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, decision_for, lock_item
 from moderation.review.models import Review
 from moderation.review import claims
 from moderation.review.queries import REVIEWABLE, QueueFilter, held_by, lease_free, pending
+
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.review")
 VERDICTS = (m.APPROVED, m.REJECTED)
@@ -54,7 +59,7 @@ class Lease:
 
 def queue(rt: Runtime, f: QueueFilter, limit: int = 50, offset: int = 0) -> list[m.Item]:
     with transaction(rt.settings.database_url) as s:
-        query = pending(s.get_bind().dialect.name, f, m.utcnow())
+        query = pending(s.get_bind().dialect.name, f, utcnow())
         return list(s.scalars(query.limit(limit).offset(offset)))
 
 
@@ -75,7 +80,7 @@ def claim(rt: Runtime, reviewer: str, f: QueueFilter | None = None, lease_second
         claims.lock_claims_of(s, reviewer)
         if skip:
             _release(s, skip, reviewer, missing_ok=True)
-        now = m.utcnow()
+        now = utcnow()
         until = now + length
         held = claims.held(s, reviewer, now)
         if held is not None:
@@ -140,7 +145,7 @@ def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, 
         with transaction(rt.settings.database_url) as s:
             row, alert_id = _record(s, item_id, reviewer, verdict, reason, admin)
             if verdict == "rejected" and rt.settings.bank_reviewer_rejections:
-                banks.bank_review_rejection(s, item_id, reviewer, reason)
+                banks.bank_review_rejection(s, s.get(m.Item, item_id).content_key, item_id, reviewer, reason)
     except IntegrityError:  # a concurrent review of the same item committed first
         raise Conflict(f"item {item_id} has already been reviewed") from None
     log.info("reviewed", item_id=item_id, verdict=verdict, reviewer=reviewer)
@@ -157,7 +162,7 @@ def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, 
     if not admin and not _holds(item, reviewer):
         raise Conflict(f"claim item {item_id} before reviewing it: "
                        + (f"it is leased to {item.lease_owner}" if _leased(item) else "you hold no lease on it"))
-    now, previous = m.utcnow(), item.status
+    now, previous = utcnow(), item.status
     row = Review(item_id=item.id, reviewer=reviewer, verdict=verdict, reason=reason, previous_status=previous,
                  policy_version=item.policy_version, reviewed_at=now)
     s.add(row)
@@ -170,7 +175,7 @@ def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, 
     return row, alert.id
 
 
-def _review_alert(s: Session, item: m.Item, verdict: str, reason: str, previous: str, now: datetime) -> m.Alert:
+def _review_alert(s: Session, item: m.Item, verdict: str, reason: str, previous: str, now: datetime) -> Alert:
     """Same message as an automatic decision, marked kind "review". The
     reviewer's name stays in the audit trail: it is not sent to the platform."""
     decision = decision_for(s, item.id)
@@ -190,15 +195,8 @@ def _publish(rt: Runtime, alert_ids: list[int]) -> None:
 
 
 def _leased(item: m.Item) -> bool:
-    return bool(item.lease_owner) and aware(item.lease_expires_at) > m.utcnow()
+    return item.leased(utcnow())
 
 
 def _holds(item: m.Item, reviewer: str) -> bool:
     return _leased(item) and item.lease_owner == reviewer
-
-
-def aware(value: datetime | None) -> datetime:
-    """SQLite returns datetimes without their (UTC) zone."""
-    if value is None:
-        return datetime.min.replace(tzinfo=timezone.utc)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

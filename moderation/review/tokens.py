@@ -18,7 +18,8 @@ from sqlalchemy import delete, or_, select
 
 from moderation.domain.errors import BadInput
 from moderation.infra.db import transaction
-from moderation.items.models import AuditEvent, utcnow
+from moderation.infra.clock import utcnow
+from moderation.items.models import AuditEvent
 from moderation.review.models import ADMIN, ROLES, ApiToken, ConsoleSession
 
 PREFIX = "modq_"  # recognisable in secret scanners and config files

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis
 import structlog
@@ -22,11 +23,14 @@ from moderation.video import staging
 from moderation.domain.errors import Deferred, TransientFault
 from moderation.media.imaging import S3Object
 from moderation.infra.semaphore import SemaphoreBusy
-from moderation.bootstrap import Runtime
 from moderation.items import models as m
+from moderation.infra.clock import aware, utcnow
 from moderation.video import models as vm
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, lock_item
+
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.video")
 
@@ -114,7 +118,7 @@ def claim_poll(rt: Runtime, item_id: str) -> tuple[str, RunningJob | None]:
             return item.status, None
         attempts.charge(item, rt.settings.max_attempts)  # given back if the poll ends cleanly (video.advance)
         job.last_polled_at, job.polls = at, job.polls + 1
-        item.updated_at = m.utcnow()  # progress: the reaper leaves a watched job alone
+        item.updated_at = utcnow()  # progress: the reaper leaves a watched job alone
         return item.status, RunningJob(job.job_id, job.source_uri, started, aware(job.deadline_at), at)
 
 
@@ -172,7 +176,7 @@ def waiting(rt: Runtime, item_id: str, why: str) -> Deferred:
     with transaction(rt.settings.database_url) as s:
         item = s.get(m.Item, item_id)
         if item is not None:
-            item.updated_at = m.utcnow()
+            item.updated_at = utcnow()
     # Jitter spreads a backlog's retries so they do not all come back at once.
     after = rt.settings.video_start_retry_seconds * random.uniform(0.5, 1.5)
     return Deferred(f"waiting for a video job slot: {why}", retry_after=after)
@@ -219,12 +223,8 @@ def sha256(path) -> str:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back without their zone; they were written in UTC."""
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+    """The video use cases' clock, a name of its own so tests can move it (polls depend on time)."""
+    return utcnow()
 
 
 def end_failed(rt: Runtime, item_id: str, reason: str) -> None:

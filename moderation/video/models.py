@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from moderation.items.models import Base, utcnow
+from moderation.infra.clock import utcnow
+from moderation.infra.schema import Base
 
 # VideoJob.state: ours, not Rekognition's JobStatus (which has no "not started yet").
 STARTING, RUNNING, SUCCEEDED, FAILED = "starting", "running", "succeeded", "failed"

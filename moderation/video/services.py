@@ -12,6 +12,8 @@ decision, one alert, and the slot given back.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import structlog
 
 from moderation.items import attempts, outcomes, pay_once, services as service
@@ -26,15 +28,17 @@ from moderation.domain.policy import Decision, decide
 from moderation.providers import local_video
 from moderation.domain.labels import Analysis
 from moderation.providers.rekognition_video import JobLimitExceeded
-from moderation.bootstrap import Runtime, get_runtime
 from moderation.items import models as m
 from moderation.infra.schema import new_id
 from moderation.providers.models import BANKED
 
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
+
 log = structlog.get_logger("modq.video")
 
 
-def start(item_id: str, rt: Runtime | None = None, owner: str | None = None) -> str:
+def start(item_id: str, rt: Runtime, owner: str | None = None) -> str:
     """Begin moderating a video item; return its status afterwards.
 
     ``owner`` names this delivery (the task id) in the item's lease on the
@@ -42,7 +46,6 @@ def start(item_id: str, rt: Runtime | None = None, owner: str | None = None) -> 
     arriving meanwhile gets ``LeaseBusy`` and looks again later (the
     Rekognition path is idempotent through its ClientRequestToken instead).
     """
-    rt = rt or get_runtime()
 
     def work() -> str:
         with usage.recording(rt.settings.database_url, item_id, "video"):  # every provider call is accounted
@@ -94,9 +97,8 @@ def _start_job(rt: Runtime, item_id: str) -> str:
     return m.SUBMITTED
 
 
-def advance(item_id: str, rt: Runtime | None = None) -> str:
+def advance(item_id: str, rt: Runtime) -> str:
     """Poll a running Rekognition job once and act on what it says; return the item's status."""
-    rt = rt or get_runtime()
     with usage.recording(rt.settings.database_url, item_id, "video"):
         return _poll(rt, item_id)
 
@@ -221,10 +223,9 @@ def _decide(rt: Runtime, item_id: str, provider: str, detections: list[timeline.
     return status
 
 
-def fail(item_id: str, reason: str, rt: Runtime | None = None, alert: bool = False,
+def fail(item_id: str, reason: str, rt: Runtime, alert: bool = False,
          alert_kind: str = "deployment") -> str:
     """``outcomes.fail_item`` for a video: also ends its job record and gives back its slot."""
-    rt = rt or get_runtime()
     status = outcomes.fail_item(item_id, reason, rt=rt, alert=alert, alert_kind=alert_kind)
     jobs.end_failed(rt, item_id, reason)
     jobs.finish(rt, item_id)

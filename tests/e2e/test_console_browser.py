@@ -18,6 +18,7 @@ from moderation.items import services as service
 from moderation.review import tokens
 from moderation.api.app import create_app
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 from moderation.review.models import Review
 from tests.animated_media import BLUE, RED, animated
@@ -49,7 +50,7 @@ def queue(rt, media_root, fake_provider) -> list[str]:
     first = decided_item(rt, media_root, fake_provider, "Hate Symbols", 70, external_id="post-1")
     second = decided_item(rt, media_root, fake_provider, "Graphic Violence", 60, external_id="post-2")
     with transaction(rt.settings.database_url) as s:
-        s.execute(update(m.Item).where(m.Item.id == first).values(created_at=m.utcnow() - timedelta(minutes=30)))
+        s.execute(update(m.Item).where(m.Item.id == first).values(created_at=utcnow() - timedelta(minutes=30)))
     return [first, second]
 
 

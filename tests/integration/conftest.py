@@ -21,6 +21,7 @@ from moderation.domain import policy
 from moderation.bootstrap import Runtime, build_publisher
 from moderation.infra import db
 from moderation.items import models as m
+from moderation.alerts.models import Alert
 from tests.conftest import REPO
 from tests.fakes.rekognition_server import FakeRekognition
 from tests.integration.fresh_pg import fresh_database
@@ -202,9 +203,9 @@ def it_settings(worker_env) -> Settings:
 @pytest.fixture(scope="session")
 def it_runtime(it_settings) -> Runtime:
     """The submitting side: same settings as the worker, real Celery dispatcher."""
-    from worker.dispatch import CeleryDispatcher
+    from worker.app import dispatcher
 
-    return Runtime(it_settings, policy.load(it_settings.thresholds), CeleryDispatcher(), build_publisher(it_settings))
+    return Runtime(it_settings, policy.load(it_settings.thresholds), dispatcher(), build_publisher(it_settings))
 
 
 def wait_for(predicate, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
@@ -231,10 +232,10 @@ def wait_terminal(database_url: str, ids: list[str], timeout: float = 90) -> dic
     return wait_for(done, timeout, message=f"{len(ids)} items to reach a terminal status")
 
 
-def wait_alerts_published(database_url: str, ids: list[str], timeout: float = 60) -> list[m.Alert]:
+def wait_alerts_published(database_url: str, ids: list[str], timeout: float = 60) -> list[Alert]:
     def published():
         with db.transaction(database_url) as s:
-            rows = list(s.scalars(select(m.Alert).where(m.Alert.item_id.in_(ids))))
+            rows = list(s.scalars(select(Alert).where(Alert.item_id.in_(ids))))
         return rows if rows and all(a.published_at for a in rows) else None
 
     return wait_for(published, timeout, message="alerts to be published")

@@ -20,6 +20,8 @@ from sqlalchemy.exc import OperationalError
 
 from moderation.alerts import services as alerts
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
+from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from tests.integration.conftest import wait_for
 from tests.integration.fresh_pg import fresh_database
@@ -38,7 +40,7 @@ def alerts_pg_url():
 def outbox(alerts_pg_url) -> str:
     """The database with an empty outbox: a relay here flushes only this test's rows."""
     with transaction(alerts_pg_url) as s:
-        s.execute(update(m.Alert).where(m.Alert.published_at.is_(None)).values(published_at=m.utcnow()))
+        s.execute(update(Alert).where(Alert.published_at.is_(None)).values(published_at=utcnow()))
     return alerts_pg_url
 
 
@@ -51,7 +53,7 @@ def pending_alerts(database_url: str, n: int) -> list[int]:
                           verdict=m.FLAGGED, policy_version="p1")
             s.add(item)
             s.flush()
-            alert = alerts.decision_alert(item, m.FLAGGED, [], [], "p1", m.utcnow())
+            alert = alerts.decision_alert(item, m.FLAGGED, [], [], "p1", utcnow())
             s.add(alert)
             s.flush()
             ids.append(alert.id)
@@ -78,7 +80,7 @@ class OverlappingPublisher:
         self._entered: dict[int, int] = {}
         self._lock = threading.Lock()
 
-    def publish(self, alert: m.Alert) -> str:
+    def publish(self, alert: Alert) -> str:
         with self._lock:
             self.published.append(alert.dedup_id)
             self._entered[alert.id] = self._entered.get(alert.id, 0) + 1
@@ -111,7 +113,7 @@ def test_two_relays_flushing_the_same_rows_at_once_publish_each_alert_once(outbo
 
     assert not errors, errors
     with transaction(outbox) as s:
-        rows = list(s.scalars(select(m.Alert).where(m.Alert.id.in_(ids)).order_by(m.Alert.id)))
+        rows = list(s.scalars(select(Alert).where(Alert.id.in_(ids)).order_by(Alert.id)))
     assert sorted(publisher.published) == sorted(a.dedup_id for a in rows)  # each alert once
     assert sum(sent) == len(ids)
     assert all(a.published_at is not None and a.attempts == 1 for a in rows)
@@ -142,7 +144,7 @@ class CrashAfterFirstPublish:
         self.publisher, self.database_url = publisher, database_url
         self.published: list[str] = []
 
-    def publish(self, alert: m.Alert) -> str:
+    def publish(self, alert: Alert) -> str:
         message_id = self.publisher.publish(alert)
         self.published.append(alert.dedup_id)
         if len(self.published) == 1:
@@ -165,11 +167,11 @@ def test_a_crash_between_publish_and_commit_is_absorbed_by_the_dedup_id(outbox, 
     with pytest.raises(OperationalError):  # the commit that would have marked it published never happened
         alerts.deliver(alert_id, outbox, publisher)
     with transaction(outbox) as s:
-        assert s.get(m.Alert, alert_id).published_at is None  # so the next flush sends it again
+        assert s.get(Alert, alert_id).published_at is None  # so the next flush sends it again
     assert alerts.flush_outbox(outbox, publisher) == 1
 
     with transaction(outbox) as s:
-        row = s.get(m.Alert, alert_id)
+        row = s.get(Alert, alert_id)
         dedup_id, item_id, published_at = row.dedup_id, row.item_id, row.published_at
     assert published_at is not None
     assert publisher.published == [dedup_id, dedup_id]  # SNS accepted it twice, under one dedup id

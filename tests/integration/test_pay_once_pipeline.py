@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from moderation.banks import services as banks
+from moderation.banks.models import BankEntry
 from moderation.items import services as service
 from moderation.items import models as m
 from moderation.infra.db import transaction
@@ -79,6 +80,6 @@ def test_banked_content_never_reaches_the_provider(worker, rekognition, it_runti
     assert item.status == "rejected" and rekognition.calls["DetectModerationLabels"] == 0
     with transaction(it_runtime.settings.database_url) as s:
         reasons = s.scalar(select(m.Decision.reasons).where(m.Decision.item_id == item.id))
-        s.delete(s.get(banks.BankEntry, entry_id))  # the database is shared by the session's tests
+        s.delete(s.get(BankEntry, entry_id))  # the database is shared by the session's tests
     assert reasons[0]["text"] == f"hash bank entry #{entry_id} (rejected, same content): known-bad"
     assert outcomes(it_runtime, [item]) == ["banked"]

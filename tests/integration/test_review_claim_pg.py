@@ -22,6 +22,8 @@ from moderation.api.app import create_app
 from moderation.bootstrap import InMemoryDispatcher, Runtime
 from moderation.infra import db
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
+from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from moderation.review.models import Review
 from moderation.review.queries import QueueFilter
@@ -57,7 +59,7 @@ def make_flagged(rt: Runtime, n: int, label: str = "Hate Symbols") -> list[str]:
             s.flush()
             item = m.Item(media_uri=f"s3://bucket/{uuid.uuid4()}.jpg", media_type="image", status=m.FLAGGED,
                           verdict=m.FLAGGED, analysis_id=analysis.id, policy_version="p1",
-                          created_at=m.utcnow() - timedelta(seconds=n - i))
+                          created_at=utcnow() - timedelta(seconds=n - i))
             s.add(item)
             s.flush()
             ids.append(item.id)
@@ -93,8 +95,8 @@ def test_concurrent_reviewers_drain_the_queue_each_item_reviewed_once(pg_rt):
         audits = s.scalar(select(func.count()).select_from(m.AuditEvent)
                           .where(m.AuditEvent.item_id.in_(ids), m.AuditEvent.action == "review"))
         assert audits == ITEMS
-        alerts = s.scalar(select(func.count()).select_from(m.Alert)
-                          .where(m.Alert.item_id.in_(ids), m.Alert.kind == "review"))
+        alerts = s.scalar(select(func.count()).select_from(Alert)
+                          .where(Alert.item_id.in_(ids), Alert.kind == "review"))
         assert alerts == ITEMS
         assert s.scalar(select(func.count()).select_from(m.Item)
                         .where(m.Item.id.in_(ids), m.Item.status == m.FLAGGED)) == 0
@@ -129,7 +131,7 @@ def test_expired_lease_moves_on_and_the_late_review_is_refused(pg_rt):
     assert review.claim(pg_rt, "slow").item_id == item_id
     assert review.claim(pg_rt, "fast") is None
     with transaction(pg_rt.settings.database_url) as s:
-        s.get(m.Item, item_id).lease_expires_at = m.utcnow() - timedelta(seconds=1)
+        s.get(m.Item, item_id).lease_expires_at = utcnow() - timedelta(seconds=1)
     assert review.claim(pg_rt, "fast").item_id == item_id
     with pytest.raises(review.Conflict, match="leased to fast"):
         review.review(pg_rt, item_id, "slow", "approved", "late")
@@ -176,7 +178,7 @@ def claim_at_once(claim, n: int = CLAIMS) -> list:
 def leased_to(rt: Runtime, reviewer: str) -> list[str]:
     with transaction(rt.settings.database_url) as s:
         return list(s.scalars(select(m.Item.id).where(m.Item.lease_owner == reviewer,
-                                                       m.Item.lease_expires_at > m.utcnow())))
+                                                       m.Item.lease_expires_at > utcnow())))
 
 
 def test_ten_concurrent_claims_by_one_reviewer_lease_one_item(pg_rt):

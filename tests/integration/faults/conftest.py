@@ -33,6 +33,8 @@ from moderation.items import services as service
 from moderation.bootstrap import Runtime, build_publisher
 from moderation.infra import db
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
+from moderation.alerts.models import Alert
 from tests.conftest import REPO
 from tests.fakes.providers import labels_for
 from tests.integration.conftest import AlertQueue, wait_for
@@ -210,8 +212,8 @@ class Deployment:
             status = dict(s.execute(select(m.Item.id, m.Item.status).where(m.Item.id.in_(ids))).all())
             decisions = dict(s.execute(select(m.Decision.item_id, func.count()).where(m.Decision.item_id.in_(ids))
                                        .group_by(m.Decision.item_id)).all())
-            alerts = dict(s.execute(select(m.Alert.item_id, func.count()).where(m.Alert.item_id.in_(ids))
-                                    .group_by(m.Alert.item_id)).all())
+            alerts = dict(s.execute(select(Alert.item_id, func.count()).where(Alert.item_id.in_(ids))
+                                    .group_by(Alert.item_id)).all())
         return {i: (status.get(i), decisions.get(i, 0), alerts.get(i, 0)) for i in ids}
 
     def wait_decided(self, ids: list[str], timeout: float = 60) -> dict[str, m.Item]:
@@ -295,6 +297,6 @@ def deployment(pg_url, broker_url, moto_endpoint, rekognition, media_dir, tmp_pa
     # The database is the session's: an alert this test left in the outbox (a deployment alert SNS
     # could not take) would otherwise be delivered by the next test's relay, to that test's queue.
     with db.transaction(pg_url) as s:
-        s.execute(update(m.Alert).where(m.Alert.published_at.is_(None)).values(published_at=m.utcnow()))
+        s.execute(update(Alert).where(Alert.published_at.is_(None)).values(published_at=utcnow()))
     sqs.delete_queue(QueueUrl=queue_url)
     sns.delete_topic(TopicArn=topic_arn)

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from moderation.infra import db
-from moderation.items import models as m
+from moderation.alerts.models import Alert
 from tests.conftest import REPO
 from tests.integration.faults.conftest import APPROVE
 
@@ -46,7 +46,7 @@ def test_an_s3_item_without_aws_credentials_fails_at_once_in_one_line_with_an_op
     assert [e["reason"] for e in deployment.log_events("failed")] == [REASON]
     assert "Traceback" not in worker.output() and "Unable to locate credentials" not in worker.output()
     with db.transaction(deployment.database_url) as s:
-        alerts = [(a.kind, a.message["reason"]) for a in s.scalars(select(m.Alert).where(m.Alert.item_id == item_id))]
+        alerts = [(a.kind, a.message["reason"]) for a in s.scalars(select(Alert).where(Alert.item_id == item_id))]
     assert alerts == [("deployment", REASON)]
 
     assert item_id in modq(deployment, "items", "retry", item_id)

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from moderation.infra import db
-from moderation.items import models as m
+from moderation.alerts.models import Alert
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.integration.conftest import wait_alerts_published, wait_for
 from tests.integration.faults.conftest import APPROVE, FLAG
@@ -32,9 +32,9 @@ def sns_proxy(moto_endpoint):
     proxy.close()
 
 
-def alerts_of(deployment, ids: list[str]) -> list[m.Alert]:
+def alerts_of(deployment, ids: list[str]) -> list[Alert]:
     with db.transaction(deployment.database_url) as s:
-        return list(s.scalars(select(m.Alert).where(m.Alert.item_id.in_(ids))))
+        return list(s.scalars(select(Alert).where(Alert.item_id.in_(ids))))
 
 
 def test_sns_outage_keeps_decisions_and_delivers_every_alert_once_after_recovery(deployment, sns_proxy):

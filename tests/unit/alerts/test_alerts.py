@@ -13,7 +13,8 @@ from botocore.stub import Stubber
 
 from moderation.alerts import services as alerts
 from moderation.infra import db, migrate
-from moderation.items.models import Alert, Item
+from moderation.alerts.models import Alert
+from moderation.items.models import Item
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:modq-alerts"
 FIFO_TOPIC = "arn:aws:sns:us-east-1:123456789012:modq-alerts.fifo"

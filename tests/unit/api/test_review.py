@@ -9,12 +9,13 @@ from sqlalchemy import update
 
 from moderation.alerts import services as alerts
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 
 
 def older(rt, item_id: str, seconds: int) -> None:
     with transaction(rt.settings.database_url) as s:
-        s.execute(update(m.Item).where(m.Item.id == item_id).values(created_at=m.utcnow() - timedelta(seconds=seconds)))
+        s.execute(update(m.Item).where(m.Item.id == item_id).values(created_at=utcnow() - timedelta(seconds=seconds)))
 
 
 def test_queue_oldest_first_with_filters(client, auth, rt, flagged):

@@ -28,6 +28,7 @@ from moderation.providers.rekognition import RekognitionProvider
 from moderation.providers.rekognition_video import RekognitionVideo
 from moderation.bootstrap import InMemoryDispatcher, Runtime
 from moderation.items import models as m
+from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import ColorFrameProvider, FakeProvider, RecordingPublisher
@@ -67,7 +68,7 @@ def failed_once_with_alert(rt, item_id: str, status: str, reason: str) -> None:
     with transaction(rt.settings.database_url) as s:
         item = s.get(m.Item, item_id)
         assert (item.status, item.failure_reason, item.attempts) == ("failed", reason, 1)
-        alerts = [(a.kind, a.message["reason"]) for a in s.scalars(select(m.Alert).where(m.Alert.item_id == item_id))]
+        alerts = [(a.kind, a.message["reason"]) for a in s.scalars(select(Alert).where(Alert.item_id == item_id))]
     assert alerts == [("deployment", reason)]
     assert rt.dispatcher.alerts  # sent on to the operator, not only stored
 

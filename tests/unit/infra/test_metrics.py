@@ -23,6 +23,7 @@ from moderation.providers import instrumented
 from moderation.items import outcomes, services as service
 from moderation.domain.errors import BadInput, DeploymentFault, TransientFault
 from moderation.items import models as m
+from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from tests.conftest import REPO, jpeg_bytes
 from tests.fakes.providers import FakeProvider, labels_for
@@ -160,9 +161,9 @@ def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
         image = m.Item(media_uri="s3://b/i.jpg", media_type="image", status=m.REJECTED)
         s.add_all([video, image])
         s.flush()
-        s.add_all([m.Alert(item_id=image.id, kind="decision", dedup_id="d1", subject="s", created_at=old),
-                   m.Alert(item_id=image.id, kind="decision", dedup_id="d2", subject="s"),
-                   m.Alert(item_id=image.id, kind="decision", dedup_id="d3", subject="s",
+        s.add_all([Alert(item_id=image.id, kind="decision", dedup_id="d1", subject="s", created_at=old),
+                   Alert(item_id=image.id, kind="decision", dedup_id="d2", subject="s"),
+                   Alert(item_id=image.id, kind="decision", dedup_id="d3", subject="s",
                            published_at=datetime.now(timezone.utc))])
 
     body, content_type = metrics.render_latest(StateCollector.of(rt.settings))

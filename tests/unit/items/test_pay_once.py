@@ -16,7 +16,8 @@ from moderation.bootstrap import InMemoryDispatcher, Runtime
 from moderation.infra.lease import LocalLeases
 from moderation.items import models as m
 from moderation.infra.db import transaction
-from moderation.providers.models import BankEntry, ProviderCall
+from moderation.banks.models import BankEntry
+from moderation.providers.models import ProviderCall
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import FakeProvider, RecordingPublisher, labels_for
 

@@ -12,6 +12,7 @@ from moderation.alerts import services as alerts
 from moderation.items import outcomes, services as service
 from moderation.domain.errors import BadInput, DeploymentFault, RefusedSubmission, TransientFault
 from moderation.items import models as m
+from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import labels_for
@@ -81,7 +82,7 @@ def test_process_records_decision_and_outbox(rt, media_root, fake_provider, labe
     row = item(rt, item_id)
     assert (row.status, row.verdict, row.provider) == (verdict, verdict, "local")
     assert row.policy_version == rt.policy.version and row.content_key == digest
-    assert count(rt, m.Decision) == 1 and count(rt, m.Alert) == alerts_expected
+    assert count(rt, m.Decision) == 1 and count(rt, Alert) == alerts_expected
     assert rt.dispatcher.alerts == list(range(1, alerts_expected + 1))
     # the provider got the local profile's min_confidence
     assert fake_provider.calls == [(digest, rt.policy.for_provider("local").min_confidence)]
@@ -108,7 +109,7 @@ def test_duplicate_delivery_records_one_decision(rt, media_root, fake_provider):
     item_id = service.submit("a.jpg", rt=rt).item_id
     assert service.process_image(item_id, rt=rt) == "flagged"
     assert service.process_image(item_id, rt=rt) == "flagged"
-    assert count(rt, m.Decision) == 1 and count(rt, m.Alert) == 1
+    assert count(rt, m.Decision) == 1 and count(rt, Alert) == 1
     assert len(fake_provider.calls) == 1  # the second delivery saw a terminal item and stopped
 
 
@@ -161,7 +162,7 @@ def test_file_the_os_will_not_read_after_submit_fails_as_bad_input(rt, media_roo
     row = item(rt, item_id)
     assert (row.failure_reason, row.attempts) == (f"path {str(media_root.resolve() / 'a.jpg')!r} is not usable: "
                                                   f"{reason}", 1)
-    assert fake_provider.calls == [] and count(rt, m.Alert) == 0
+    assert fake_provider.calls == [] and count(rt, Alert) == 0
 
 
 def test_provider_bad_input_fails_without_alert(rt, media_root, fake_provider):
@@ -170,7 +171,7 @@ def test_provider_bad_input_fails_without_alert(rt, media_root, fake_provider):
     item_id = service.submit("a.jpg", rt=rt).item_id
     assert service.process_image(item_id, rt=rt) == "failed"
     assert "InvalidImageFormatException" in item(rt, item_id).failure_reason
-    assert count(rt, m.Alert) == 0
+    assert count(rt, Alert) == 0
 
 
 def test_access_denied_fails_and_alerts_operators(rt, media_root, fake_provider):
@@ -179,7 +180,7 @@ def test_access_denied_fails_and_alerts_operators(rt, media_root, fake_provider)
     item_id = service.submit("a.jpg", rt=rt).item_id
     assert service.process_image(item_id, rt=rt) == "failed"
     with transaction(rt.settings.database_url) as s:
-        (alert,) = s.scalars(select(m.Alert)).all()
+        (alert,) = s.scalars(select(Alert)).all()
         assert alert.kind == "deployment" and "IAM denied" in alert.message["reason"]
 
 

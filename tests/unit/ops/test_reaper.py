@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from moderation.ops import reaper
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 
 
@@ -16,7 +17,7 @@ def add(rt, status: str, idle_seconds: float, media_type: str = "image") -> str:
         item = m.Item(media_uri="s3://b/k.jpg", media_type=media_type, item_metadata={}, status=status)
         s.add(item)
         s.flush()
-        item.updated_at = m.utcnow() - timedelta(seconds=idle_seconds)
+        item.updated_at = utcnow() - timedelta(seconds=idle_seconds)
         return item.id
 
 
@@ -44,7 +45,7 @@ def test_an_item_is_resent_once_per_deadline(rt):
     item_id = add(rt, "queued", rt.settings.reaper_stuck_after_seconds + 1)
     assert [r.item_id for r in reaper.reap(rt)] == [item_id]
     assert reaper.reap(rt) == []  # the re-send bumped updated_at
-    later = m.utcnow() + timedelta(seconds=rt.settings.reaper_stuck_after_seconds + 1)
+    later = utcnow() + timedelta(seconds=rt.settings.reaper_stuck_after_seconds + 1)
     assert [r.item_id for r in reaper.reap(rt, now=later)] == [item_id]
 
 

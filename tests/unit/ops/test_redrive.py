@@ -16,6 +16,7 @@ from moderation.cli.main import app
 from moderation.cli.items_retry import parse_since
 from moderation.domain.errors import DeploymentFault
 from moderation.items import models as m
+from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import labels_for
@@ -76,7 +77,7 @@ def test_failing_again_after_a_redrive_raises_a_new_deployment_alert(rt, media_r
     rt._provider.errors[digest] = DeploymentFault("still denied (fake)")
     assert service.process_image(item_id, rt=rt) == "failed"
     with transaction(rt.settings.database_url) as s:
-        ids = sorted(s.scalars(select(m.Alert.dedup_id).where(m.Alert.item_id == item_id)))
+        ids = sorted(s.scalars(select(Alert.dedup_id).where(Alert.item_id == item_id)))
     assert ids == [f"{item_id}:deployment", f"{item_id}:deployment:2"]
 
 

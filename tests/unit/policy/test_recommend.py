@@ -13,6 +13,7 @@ from moderation.policy import recommend, replay
 from moderation.cli.main import app
 from moderation.cli.policy_tune import candidate_yaml
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 from moderation.review.models import Review
 from tests.fakes.providers import labels_for
@@ -172,7 +173,7 @@ def test_a_provider_with_a_profile_gets_the_rule_in_its_profile():
 
 
 def seed(url: str, rows: list[replay.Row]) -> None:
-    now = m.utcnow()
+    now = utcnow()
     with transaction(url) as s:
         for r in rows:
             a = m.Analysis(provider=r.provider, model_version="7.0", min_confidence=r.min_confidence,

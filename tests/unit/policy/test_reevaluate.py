@@ -18,6 +18,7 @@ from moderation.review import services as review
 from moderation.cli.main import app
 from moderation.policy.reevaluate import reevaluate
 from moderation.items import models as m
+from moderation.alerts.models import Alert
 from moderation.video import models as vm
 from moderation.infra.db import transaction
 from tests.fakes.providers import labels_for
@@ -56,7 +57,7 @@ def snapshot(rt) -> dict:
             "items": {i.id: (i.status, i.policy_version) for i in s.scalars(select(m.Item))},
             "decisions": {d.item_id: (d.verdict, d.policy_version, [r["text"] for r in d.reasons])
                           for d in s.scalars(select(m.Decision))},
-            "alerts": {a.id: (a.item_id, a.kind, a.dedup_id, a.message) for a in s.scalars(select(m.Alert))},
+            "alerts": {a.id: (a.item_id, a.kind, a.dedup_id, a.message) for a in s.scalars(select(Alert))},
             "audit": [(e.item_id, e.action, e.actor, e.from_status, e.to_status, e.policy_version, e.reason)
                       for e in s.scalars(select(m.AuditEvent).order_by(m.AuditEvent.id))],
         }
@@ -129,11 +130,11 @@ def test_reviewed_and_claimed_items_are_untouched(rt, items):
 
 def test_a_repeated_change_gets_a_new_dedup_id(rt, items):
     with transaction(rt.settings.database_url) as s:  # as if it was rejected by re-evaluation once before
-        s.add(m.Alert(item_id=items["hate70"], kind="reevaluate", dedup_id=f"{items['hate70']}:reevaluate:rejected",
+        s.add(Alert(item_id=items["hate70"], kind="reevaluate", dedup_id=f"{items['hate70']}:reevaluate:rejected",
                       subject="earlier", message={}, attributes={}))
     reevaluate(rt, policy.parse(STRICT), "ann")
     with transaction(rt.settings.database_url) as s:
-        ids = set(s.scalars(select(m.Alert.dedup_id).where(m.Alert.kind == "reevaluate")))
+        ids = set(s.scalars(select(Alert.dedup_id).where(Alert.kind == "reevaluate")))
     assert ids == {f"{items['hate70']}:reevaluate:rejected", f"{items['hate70']}:reevaluate:rejected:2"}
 
 
@@ -155,7 +156,7 @@ def test_a_video_keeps_where_each_rule_fired(rt):
     assert reevaluate(rt, policy.parse(STRICT), "ann").rejected == 1
     with transaction(rt.settings.database_url) as s:
         (reason,) = s.scalar(select(m.Decision).where(m.Decision.item_id == item_id)).reasons
-        alert = s.scalar(select(m.Alert).where(m.Alert.item_id == item_id))
+        alert = s.scalar(select(Alert).where(Alert.item_id == item_id))
     assert (reason["first_ms"], reason["timestamps_ms"]) == (3250, [3250, 9000])
     assert reason["text"].endswith("at 0:03.250, 0:09.000")
     assert alert.message["top_labels"][0]["first_timestamp"] == "0:03.250"

@@ -12,6 +12,8 @@ from moderation.alerts import services as alerts
 from moderation.review import services as review
 from moderation.domain.errors import BadInput
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
+from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from moderation.review.models import Review
 from moderation.review.queries import QueueFilter
@@ -28,7 +30,7 @@ def flagged(rt, media_root, fake_provider):
 
 def age(rt, item_id: str, seconds: int) -> None:
     with transaction(rt.settings.database_url) as s:
-        s.execute(update(m.Item).where(m.Item.id == item_id).values(created_at=m.utcnow() - timedelta(seconds=seconds)))
+        s.execute(update(m.Item).where(m.Item.id == item_id).values(created_at=utcnow() - timedelta(seconds=seconds)))
 
 
 def events(rt, item_id: str) -> list[tuple]:
@@ -73,7 +75,7 @@ def test_expired_lease_returns_to_queue(rt, flagged):
     item_id = flagged()
     review.claim(rt, "alice", lease_seconds=30)
     with transaction(rt.settings.database_url) as s:
-        s.get(m.Item, item_id).lease_expires_at = m.utcnow() - timedelta(seconds=1)
+        s.get(m.Item, item_id).lease_expires_at = utcnow() - timedelta(seconds=1)
     assert review.claim(rt, "bob").item_id == item_id
     with pytest.raises(review.Conflict, match="leased to bob"):
         review.review(rt, item_id, "alice", "approved", "late")
@@ -95,7 +97,7 @@ def test_review_records_verdict_audit_and_alert(rt, flagged):
     with transaction(rt.settings.database_url) as s:
         item = s.get(m.Item, item_id)
         assert (item.status, item.verdict, item.lease_owner) == ("rejected", "rejected", None)
-        alert = s.scalar(select(m.Alert).where(m.Alert.kind == "review"))
+        alert = s.scalar(select(Alert).where(Alert.kind == "review"))
     last = events(rt, item_id)[-1]
     assert last == ("review", "alice", "flagged", "rejected", "hate symbol on a flag")
     assert alert.id in rt.dispatcher.alerts
@@ -258,7 +260,7 @@ def test_a_lease_outside_the_limits_is_refused_and_nothing_is_leased(rt, flagged
 def test_the_lease_limit_is_a_setting(rt, make_settings, flagged):
     item_id = flagged()
     rt.settings = make_settings(review_max_lease_seconds=86400)
-    before = m.utcnow()
+    before = utcnow()
     lease = review.claim(rt, "alice", lease_seconds=86400)
     assert lease.item_id == item_id and lease.expires_at >= before + timedelta(seconds=86400)
     rt.settings = make_settings()

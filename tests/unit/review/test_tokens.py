@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from moderation.review import tokens
 from moderation.domain.errors import BadInput
 from moderation.items import models as m
+from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 from moderation.review.models import ConsoleSession
 
@@ -67,7 +68,7 @@ def test_sessions(url):
     assert tokens.session(url, "guess") is None and tokens.session(url, None) is None
     with transaction(url) as s:
         assert secret not in str(s.scalar(select(ConsoleSession.session_hash)))
-        s.scalar(select(ConsoleSession)).expires_at = m.utcnow() - timedelta(seconds=1)
+        s.scalar(select(ConsoleSession)).expires_at = utcnow() - timedelta(seconds=1)
     assert tokens.session(url, secret) is None  # expired
     secret, _ = tokens.open_session(url, principal, hours=1)
     tokens.close_session(url, secret)

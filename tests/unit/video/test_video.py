@@ -15,6 +15,7 @@ from moderation.items import services as service
 from moderation.video import services as video
 from moderation.domain.errors import Deferred, TransientFault
 from moderation.items import models as m
+from moderation.alerts.models import Alert
 from moderation.video import models as vm
 from moderation.infra.db import transaction
 from tests.conftest import jpeg_bytes
@@ -100,7 +101,7 @@ def test_failed_job_fails_the_item_with_its_status_message(vrt, stub, slots):
     assert advance_later(vrt, item_id) == "failed"
     assert item(vrt, item_id).failure_reason == f"Rekognition job {JOB} FAILED: Unsupported codec"
     assert job(vrt, item_id).state == "failed" and slots.holders() == []
-    assert count(vrt, m.Decision) == 0 and count(vrt, m.Alert) == 0
+    assert count(vrt, m.Decision) == 0 and count(vrt, Alert) == 0
 
 
 def test_limit_exceeded_on_start_waits_and_tries_again(vrt, stub, slots):
@@ -295,7 +296,7 @@ def test_offline_video_is_judged_on_sampled_frames(ort, media_root):
     assert reason["first_ms"] == 2000 and reason["timestamps_ms"] == [2000, 3000]
     assert times == [2000, 3000] and meta["FramesAnalysed"] == 6 and meta["SampleFps"] == 1.0
     assert video.start(item_id, rt=ort) == "rejected"  # a duplicate delivery: nothing more
-    assert count(ort, m.Decision) == 1 and count(ort, m.Alert) == 1
+    assert count(ort, m.Decision) == 1 and count(ort, Alert) == 1
 
 
 def test_offline_truncated_video_fails_with_the_reason(ort, media_root):
@@ -416,7 +417,7 @@ def test_a_video_start_after_every_attempt_died_fails_with_an_operator_alert(vrt
     died = "gave up after 5 attempts; the worker died while processing it (killed, possibly out of memory)"
     assert item(vrt, item_id).failure_reason == died
     with transaction(vrt.settings.database_url) as s:
-        assert [(a.kind, a.message["reason"]) for a in s.scalars(select(m.Alert))] == [("worker_lost", died)]
+        assert [(a.kind, a.message["reason"]) for a in s.scalars(select(Alert))] == [("worker_lost", died)]
     assert slots.holders() == []
 
 
@@ -426,7 +427,7 @@ def test_an_offline_video_whose_decoder_kept_dying_is_not_decoded_again(ort, med
     set_attempts(ort, item_id, ort.settings.max_attempts)
     assert video.start(item_id, rt=ort) == "failed"
     assert ort._provider.frames == [] and "the worker died while processing it" in item(ort, item_id).failure_reason
-    assert count(ort, m.Alert, kind="worker_lost") == 1
+    assert count(ort, Alert, kind="worker_lost") == 1
 
 
 def test_a_poll_after_every_attempt_died_fails_the_video(vrt, stub, slots):

@@ -18,6 +18,7 @@ from moderation.api import audit, bank, console, errors, health, items, metrics,
 from moderation.api.auth import docs_reader
 from moderation.api.middleware import BodyLimit, SecurityHeaders
 from moderation.bootstrap import Runtime, get_runtime
+from moderation.ops.health import CHECKS, Check
 from moderation.review.tokens import Principal
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -34,12 +35,12 @@ Decisions, automatic and human, are also published to the SNS topic.
 """
 
 
-def create_app(runtime: Runtime | None = None, health_checks: dict[str, health.Check] | None = None) -> FastAPI:
+def create_app(runtime: Runtime | None = None, health_checks: dict[str, Check] | None = None) -> FastAPI:
     rt = runtime or get_runtime()
     app = FastAPI(title="modq", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.rt = rt
-    app.state.health_checks = health.DEFAULT_CHECKS if health_checks is None else health_checks
+    app.state.health_checks = CHECKS if health_checks is None else health_checks
     errors.install(app)
     for module in (items, review, policy, bank, audit, health, metrics, console):
         app.include_router(module.router)

@@ -14,8 +14,8 @@ from pydantic import AfterValidator
 from moderation.api import schemas
 from moderation.api.auth import Reviewer, runtime
 from moderation.bootstrap import Runtime
-from moderation.infra.db import transaction
-from moderation.items.queries import audit_events, audit_view
+from moderation.infra.clock import aware
+from moderation.items.audit_trail import audit_trail
 
 router = APIRouter(tags=["audit"])
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -26,10 +26,8 @@ def _utc(value: datetime | None) -> datetime | None:
     """Naive times are UTC; out-of-range conversions are a 422, not a crash."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
     try:
-        return value.astimezone(timezone.utc)
+        return aware(value).astimezone(timezone.utc)
     except OverflowError:
         raise ValueError("date is out of range once converted to UTC") from None
 
@@ -49,10 +47,9 @@ def audit(principal: Reviewer, rt: Rt,
           limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
           offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
     """Who did what to which item, when, why, under which policy version; newest first."""
-    with transaction(rt.settings.database_url) as s:
-        rows = audit_events(s, item_id=item_id, actor=actor, action=action, since=since, until=until,
-                            limit=limit + 1, offset=offset)
-        events = [audit_view(e) for e in rows[:limit]]
+    rows = audit_trail(rt.settings.database_url, item_id=item_id, actor=actor, action=action, since=since,
+                       until=until, limit=limit + 1, offset=offset)
+    events = rows[:limit]
     if format == "csv":
         return Response(to_csv(events), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="modq-audit.csv"'})

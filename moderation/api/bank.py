@@ -22,8 +22,7 @@ from moderation.api.auth import allow, runtime
 from moderation.api.errors import problem
 from moderation.domain.errors import BadInput
 from moderation.bootstrap import Runtime
-from moderation.items import models as m
-from moderation.infra.db import transaction
+from moderation.items.queries import stored_item
 from moderation.review.models import ADMIN, REVIEWER
 from moderation.review.tokens import Principal
 
@@ -71,8 +70,7 @@ class BankOut(BaseModel):
 def list_bank(principal: Reader, rt: Rt, include_removed: bool = False,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100):
     """Bank entries, newest first."""
-    with transaction(rt.settings.database_url) as s:
-        return [banks.describe(e) for e in banks.entries(s, include_removed, limit)]
+    return banks.listing(rt.settings.database_url, include_removed, limit)
 
 
 @router.post("/v1/bank", response_model=BankOut, status_code=201, operation_id="addBank",
@@ -81,20 +79,19 @@ def list_bank(principal: Reader, rt: Rt, include_removed: bool = False,
                         404: {"model": schemas.Problem, "description": "No such item"}})
 def add_bank(principal: Admin, rt: Rt, body: BankIn):
     """Bank content: items with it are decided at once, with no provider call."""
-    with transaction(rt.settings.database_url) as s:
-        key = body.content_key
-        if body.item_id is not None:
-            item = s.get(m.Item, body.item_id)
-            if item is None:
-                return problem(404, f"no item {body.item_id!r}")
-            if not item.content_key:
-                return problem(409, f"item {body.item_id} has no content key yet (status {item.status})")
-            key = item.content_key
-        try:
-            entry, created = banks.add(s, key, body.verdict, note=body.note, source="api", added_by=principal.name)
-        except BadInput as exc:
-            return problem(409, str(exc))
-        result = banks.describe(entry)
+    key = body.content_key
+    if body.item_id is not None:
+        item = stored_item(rt.settings.database_url, body.item_id)
+        if item is None:
+            return problem(404, f"no item {body.item_id!r}")
+        if not item.content_key:
+            return problem(409, f"item {body.item_id} has no content key yet (status {item.status})")
+        key = item.content_key
+    try:
+        result, created = banks.bank(rt.settings.database_url, key, body.verdict, note=body.note, source="api",
+                                     added_by=principal.name)
+    except BadInput as exc:
+        return problem(409, str(exc))
     if not created:  # the same verdict again: nothing changed
         return JSONResponse(jsonable_encoder(result), 200)
     return result
@@ -105,7 +102,6 @@ def add_bank(principal: Admin, rt: Rt, body: BankIn):
 def remove_bank(principal: Admin, rt: Rt, entry_id: Annotated[int, Path(ge=1, le=2**31 - 1)]):
     """Stop deciding from an entry; it is kept, marked removed, so old decisions stay traceable."""
     try:
-        with transaction(rt.settings.database_url) as s:
-            return banks.describe(banks.remove(s, entry_id, principal.name))
+        return banks.unbank(rt.settings.database_url, entry_id, principal.name)
     except BadInput as exc:
         return problem(404, str(exc))

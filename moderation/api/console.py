@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from moderation.review import services as review
-from moderation.items import views as review_view
+from moderation.review import views
 from moderation.api import schemas, signin
 from moderation.api.audit import to_csv
 from moderation.api.auth import ConsoleUser, check_csrf, runtime
@@ -22,8 +22,8 @@ from moderation.api.media import media_response
 from moderation.api.pages import page
 from moderation.domain.errors import BadInput
 from moderation.items import models as m
-from moderation.infra.db import transaction
-from moderation.items.queries import audit_events, audit_view
+from moderation.items.audit_trail import audit_trail
+from moderation.items.queries import stored_item
 from moderation.review.queries import REVIEWABLE, QueueFilter
 
 router = APIRouter(include_in_schema=False)
@@ -53,10 +53,9 @@ def _next_url(lease, f: QueueFilter) -> str:
 def queue_page(request: Request, user: ConsoleUser, verdict: schemas.QueueVerdict = "flagged", label: Label = None,
                media_type: schemas.MediaType | None = None, notice: Notice | None = None):
     rt, f = runtime(request), _filter(verdict, label, media_type)
-    items = review.queue(rt, f, limit=QUEUE_PAGE + 1)
-    with transaction(rt.settings.database_url) as s:
-        rows = review_view.queue_rows(s, items[:QUEUE_PAGE])
-    return page(request, "queue.html", user, rows=rows, more=len(items) > QUEUE_PAGE, filters=f, notice=notice)
+    rows = views.review_queue(rt, f, limit=QUEUE_PAGE + 1)
+    return page(request, "queue.html", user, rows=rows[:QUEUE_PAGE], more=len(rows) > QUEUE_PAGE, filters=f,
+                notice=notice)
 
 
 @router.post("/next")
@@ -80,11 +79,9 @@ def item_page(request: Request, item_id: ItemId, user: ConsoleUser, notice: Noti
 
 def _item(request: Request, item_id: str, user, f: QueueFilter, notice: str | None = None,
           error: str | None = None, status: int = 200):
-    with transaction(runtime(request).settings.database_url) as s:
-        item = s.get(m.Item, item_id)
-        if item is None:
-            return page(request, "missing.html", user, 404, item_id=item_id)
-        view = review_view.detail(s, item)
+    view = views.item_detail(runtime(request).settings.database_url, item_id)
+    if view is None:
+        return page(request, "missing.html", user, 404, item_id=item_id)
     pending = view["review"] is None and view["status"] in REVIEWABLE
     holds = bool(view["lease"]) and view["lease"]["owner"] == user.principal.name
     fired = ", ".join(dict.fromkeys(r["label"] for r in view["rules"])) or "no rule fired"
@@ -114,9 +111,8 @@ def review_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf
 def claim_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf = ""):
     check_csrf(user, csrf)
     rt = runtime(request)
-    with transaction(rt.settings.database_url) as s:
-        item = s.get(m.Item, item_id)
-        status = item.status if item else m.FLAGGED
+    item = stored_item(rt.settings.database_url, item_id)
+    status = item.status if item else m.FLAGGED
     verdict = status if status in REVIEWABLE else m.FLAGGED
     try:
         lease = review.claim(rt, user.principal.name, QueueFilter(verdict=verdict), item_id=item_id)
@@ -137,8 +133,7 @@ def item_media(request: Request, item_id: ItemId, user: ConsoleUser,
                frame: Annotated[int | None, Query(ge=0, le=100_000)] = None):
     """The item's media; ``frame``: that one frame of an animated or multi-page image, as a PNG."""
     rt = runtime(request)
-    with transaction(rt.settings.database_url) as s:
-        item = s.get(m.Item, item_id)
+    item = stored_item(rt.settings.database_url, item_id)
     if item is None:
         raise review.NotFound(f"no item {item_id!r}")
     return media_response(rt, item) if frame is None else frame_response(rt, item, frame)
@@ -165,6 +160,5 @@ def audit_csv(request: Request, user: ConsoleUser, item_id: AuditFilter = None, 
 
 
 def _audit(request: Request, item_id, actor, action, limit: int, offset: int) -> list[dict]:
-    with transaction(runtime(request).settings.database_url) as s:
-        rows = audit_events(s, item_id=item_id, actor=actor, action=action, limit=limit, offset=offset)
-        return [audit_view(e) for e in rows]
+    return audit_trail(runtime(request).settings.database_url, item_id=item_id, actor=actor, action=action,
+                       limit=limit, offset=offset)

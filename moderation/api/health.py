@@ -6,37 +6,14 @@ whoever can reach the port.
 
 from __future__ import annotations
 
-from typing import Callable
-
-import redis
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from moderation.api import schemas
-from moderation.bootstrap import Runtime
-from moderation.infra.db import transaction
 
 log = structlog.get_logger("modq.api.health")
 router = APIRouter(tags=["health"])
-Check = Callable[[Runtime], None]
-
-
-def database(rt: Runtime) -> None:
-    with transaction(rt.settings.database_url) as s:
-        s.execute(text("SELECT 1"))
-
-
-def broker(rt: Runtime) -> None:
-    url = rt.settings.broker_url
-    if not url.startswith(("redis://", "rediss://", "unix://")):
-        return  # not a Redis broker: nothing we know how to ping
-    with redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2) as client:
-        client.ping()
-
-
-DEFAULT_CHECKS: dict[str, Check] = {"database": database, "broker": broker}
 
 
 @router.get("/healthz", response_model=schemas.Health, operation_id="health",

@@ -6,16 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from moderation.items import views as review_view, services as service
+from moderation.items import services as service
 from moderation.api import schemas
 from moderation.api.auth import Ingestor, Reader, Reviewer, runtime
 from moderation.api.media import media_response
 from moderation.domain.errors import BadInput
 from moderation.review.services import NotFound
 from moderation.bootstrap import Runtime
-from moderation.items import models as m
-from moderation.infra.db import transaction
-from moderation.items.queries import list_items
+from moderation.items.queries import stored_item
+from moderation.review.views import item_detail, item_summaries
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -57,10 +56,9 @@ def items(principal: Reader, rt: Rt,
           limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
           offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     """Items, newest first (roles: ingest, reviewer, admin)."""
-    with transaction(rt.settings.database_url) as s:
-        rows = list_items(s, status=status, verdict=verdict, external_id=external_id, limit=limit + 1, offset=offset)
-        views = [review_view.summary(i) for i in rows[:limit]]
-    return {"items": views, "limit": limit, "offset": offset,
+    rows = item_summaries(rt.settings.database_url, status=status, verdict=verdict, external_id=external_id,
+                          limit=limit + 1, offset=offset)
+    return {"items": rows[:limit], "limit": limit, "offset": offset,
             "next_offset": offset + limit if len(rows) > limit else None}
 
 
@@ -68,11 +66,10 @@ def items(principal: Reader, rt: Rt,
             responses={404: {"model": schemas.Problem}})
 def get_item(item_id: ItemId, principal: Reader, rt: Rt):
     """Status, verdict, labels, the rules that fired, and the review if any."""
-    with transaction(rt.settings.database_url) as s:
-        item = s.get(m.Item, item_id)
-        if item is None:
-            raise NotFound(f"no item {item_id!r}")
-        return review_view.detail(s, item, with_reviewer=principal.role != "ingest")
+    view = item_detail(rt.settings.database_url, item_id, with_reviewer=principal.role != "ingest")
+    if view is None:
+        raise NotFound(f"no item {item_id!r}")
+    return view
 
 
 @router.get("/{item_id}/media", operation_id="getItemMedia",
@@ -86,8 +83,7 @@ def get_item(item_id: ItemId, principal: Reader, rt: Rt):
 def get_media(item_id: ItemId, principal: Reviewer, rt: Rt):
     """The item's media (roles: reviewer, admin): streamed from the media root,
     or a redirect to a presigned S3 URL."""
-    with transaction(rt.settings.database_url) as s:
-        item = s.get(m.Item, item_id)
-        if item is None:
-            raise NotFound(f"no item {item_id!r}")
+    item = stored_item(rt.settings.database_url, item_id)
+    if item is None:
+        raise NotFound(f"no item {item_id!r}")
     return media_response(rt, item)

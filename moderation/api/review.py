@@ -7,13 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Response
 
 from moderation.review import services as review
-from moderation.items import views as review_view
+from moderation.review import views
 from moderation.api import schemas
 from moderation.api.auth import Reviewer, runtime
 from moderation.api.items import PAGE_MAX, ItemId
 from moderation.bootstrap import Runtime
-from moderation.items import models as m
-from moderation.infra.db import transaction
 from moderation.review.queries import QueueFilter
 
 router = APIRouter(tags=["review"])
@@ -29,11 +27,9 @@ def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn,
           limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
           offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     """Items awaiting review, oldest first. Leased items are listed with their lease."""
-    items = review.queue(rt, _filter(filters), limit=limit + 1, offset=offset)
-    with transaction(rt.settings.database_url) as s:
-        rows = review_view.queue_rows(s, items[:limit])
-    return {"items": rows, "limit": limit, "offset": offset,
-            "next_offset": offset + limit if len(items) > limit else None}
+    rows = views.review_queue(rt, _filter(filters), limit=limit + 1, offset=offset)
+    return {"items": rows[:limit], "limit": limit, "offset": offset,
+            "next_offset": offset + limit if len(rows) > limit else None}
 
 
 @router.post("/v1/review/claim", response_model=schemas.Claimed, operation_id="claimItem",
@@ -84,5 +80,4 @@ def _filter(body: schemas.QueueFilterIn) -> QueueFilter:
 
 
 def _detail(rt: Runtime, item_id: str) -> dict:
-    with transaction(rt.settings.database_url) as s:
-        return review_view.detail(s, s.get(m.Item, item_id))
+    return views.item_detail(rt.settings.database_url, item_id)

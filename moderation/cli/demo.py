@@ -112,9 +112,6 @@ def _wait(console: Console, database_url: str, ids: list[str], timeout: float) -
 
 def _print_table(console: Console, database_url: str, ids: list[str]) -> None:
     from moderation.cli.main import items_table
-    from moderation.infra.db import transaction
-    from moderation.items.queries import find_item, item_view
+    from moderation.review.views import item_outcome
 
-    with transaction(database_url) as s:
-        views = [item_view(s, find_item(s, i)) for i in ids]
-    console.print(items_table(views))
+    console.print(items_table([item_outcome(database_url, i) for i in ids]))

@@ -87,11 +87,9 @@ def items_list(
     limit: int = typer.Option(50, min=1, max=1000), as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Recent items, newest first."""
-    from moderation.infra.db import transaction
-    from moderation.items.queries import item_view, list_items
+    from moderation.review.views import item_outcomes
 
-    with transaction(get_settings().database_url) as s:
-        views = [item_view(s, i) for i in list_items(s, status=status, verdict=verdict, limit=limit)]
+    views = item_outcomes(get_settings().database_url, status=status, verdict=verdict, limit=limit)
     if as_json:
         print(json.dumps(views, indent=2))
         return
@@ -112,12 +110,9 @@ def items_table(views: list[dict]) -> Table:
 def items_show(ref: str = typer.Argument(..., help="Item id, id prefix or external id"),
                as_json: bool = typer.Option(False, "--json")) -> None:
     """Everything about one item: status, verdict, labels, reasons, policy version."""
-    from moderation.infra.db import transaction
-    from moderation.items.queries import find_item, item_view
+    from moderation.review.views import item_outcome
 
-    with transaction(get_settings().database_url) as s:
-        item = find_item(s, ref)
-        view = item_view(s, item) if item else None
+    view = item_outcome(get_settings().database_url, ref)
     if view is None:
         _fail(f"no item {ref!r}", 1)
     if as_json:

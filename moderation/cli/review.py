@@ -46,15 +46,10 @@ def list_(verdict: str = typer.Option("flagged", help="flagged | rejected"), lab
           media_type: Optional[str] = None, limit: int = typer.Option(50, min=1, max=1000),
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Items awaiting review, oldest first."""
-    from moderation.review import services as review
-    from moderation.items import views as review_view
+    from moderation.review import views
     from moderation.bootstrap import get_runtime
-    from moderation.infra.db import transaction
 
-    rt = get_runtime()
-    items = review.queue(rt, _filter(verdict, label, media_type), limit=limit)
-    with transaction(rt.settings.database_url) as s:
-        rows = review_view.queue_rows(s, items)
+    rows = views.review_queue(get_runtime(), _filter(verdict, label, media_type), limit=limit)
     if as_json:
         print(json.dumps(rows, indent=2))
         return
@@ -76,12 +71,9 @@ def next_(reviewer: Optional[str] = Reviewer, verdict: str = typer.Option("flagg
 
     A lease you already hold is shown again (renewed) instead of a second item.
     """
-    from moderation.review import services as review
-    from moderation.items import views as review_view
+    from moderation.review import services as review, views
     from moderation.domain.errors import BadInput
     from moderation.bootstrap import get_runtime
-    from moderation.items import models as m
-    from moderation.infra.db import transaction
 
     rt = get_runtime()
     try:
@@ -91,8 +83,7 @@ def next_(reviewer: Optional[str] = Reviewer, verdict: str = typer.Option("flagg
     if lease is None:
         err.print("nothing to review")
         raise typer.Exit(3)
-    with transaction(rt.settings.database_url) as s:
-        view = review_view.detail(s, s.get(m.Item, lease.item_id))
+    view = views.item_detail(rt.settings.database_url, lease.item_id)
     if as_json:
         print(json.dumps(view, indent=2))
         return

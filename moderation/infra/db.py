@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +57,12 @@ def transaction(url: str) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any error."""
     with session_factory(url).begin() as session:
         yield session
+
+
+def ping(url: str) -> None:
+    """Raise unless the database answers a query (the health check)."""
+    with transaction(url) as session:
+        session.execute(text("SELECT 1"))
 
 
 def dispose_all() -> None:

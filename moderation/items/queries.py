@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from moderation.infra.db import transaction
 from moderation.items import models as m
 
 
@@ -22,6 +22,12 @@ def audit(s: Session, item: m.Item, action: str, from_status: str | None, to_sta
     s.add(m.AuditEvent(item_id=item.id, actor=actor, action=action, from_status=from_status,
                        to_status=to_status, verdict=verdict, reason=reason,
                        policy_version=policy_version or item.policy_version))
+
+
+def stored_item(database_url: str, item_id: str) -> m.Item | None:
+    """The item row by id, detached: its columns stay readable after the transaction."""
+    with transaction(database_url) as s:
+        return s.get(m.Item, item_id)
 
 
 def find_item(s: Session, ref: str) -> m.Item | None:
@@ -45,41 +51,6 @@ def list_items(s: Session, status: str | None = None, verdict: str | None = None
     return list(s.scalars(query.limit(limit).offset(offset)))
 
 
-def item_view(s: Session, item: m.Item) -> dict[str, Any]:
-    """Everything a person needs to understand an item's outcome."""
-    analysis = s.get(m.Analysis, item.analysis_id) if item.analysis_id else None
-    decision = s.scalar(select(m.Decision).where(m.Decision.item_id == item.id))
-    return {
-        "id": item.id,
-        "external_id": item.external_id,
-        "media_uri": item.media_uri,
-        "media_type": item.media_type,
-        "status": item.status,
-        "verdict": item.verdict,
-        "failure_reason": item.failure_reason,
-        "metadata": item.item_metadata,
-        "provider": item.provider,
-        "policy_version": item.policy_version,
-        "attempts": item.attempts,
-        "created_at": item.created_at.isoformat() if item.created_at else None,
-        "decided_at": item.decided_at.isoformat() if item.decided_at else None,
-        "model_version": analysis.model_version if analysis else None,
-        "labels": analysis.labels if analysis else [],
-        "content_types": analysis.content_types if analysis else [],
-        "reasons": [r["text"] for r in decision.reasons] if decision else [],
-        "video": _video(s, item),
-    }
-
-
-def _video(s: Session, item: m.Item) -> dict[str, Any] | None:
-    """The timeline evidence of a video item (job, per-label summary, detections)."""
-    if item.media_type != "video":
-        return None
-    from moderation.video.queries import video_view
-
-    return video_view(s, item.id)
-
-
 def pending_alerts(s: Session, limit: int = 100) -> list[m.Alert]:
     query = select(m.Alert).where(m.Alert.published_at.is_(None)).order_by(m.Alert.id).limit(limit)
     return list(s.scalars(query))
@@ -87,27 +58,6 @@ def pending_alerts(s: Session, limit: int = 100) -> list[m.Alert]:
 
 def decision_for(s: Session, item_id: str) -> m.Decision | None:
     return s.scalar(select(m.Decision).where(m.Decision.item_id == item_id))
-
-
-def audit_events(s: Session, item_id: str | None = None, actor: str | None = None, action: str | None = None,
-                 since: datetime | None = None, until: datetime | None = None,
-                 limit: int = 100, offset: int = 0) -> list[m.AuditEvent]:
-    """The audit trail, newest first."""
-    query = select(m.AuditEvent).order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
-    for column, value in ((m.AuditEvent.item_id, item_id), (m.AuditEvent.actor, actor), (m.AuditEvent.action, action)):
-        if value:
-            query = query.where(column == value)
-    if since:
-        query = query.where(m.AuditEvent.at >= since)
-    if until:
-        query = query.where(m.AuditEvent.at < until)
-    return list(s.scalars(query.limit(limit).offset(offset)))
-
-
-def audit_view(event: m.AuditEvent) -> dict[str, Any]:
-    return {"id": event.id, "at": iso(event.at), "item_id": event.item_id, "actor": event.actor,
-            "action": event.action, "from_status": event.from_status, "to_status": event.to_status,
-            "verdict": event.verdict, "reason": event.reason, "policy_version": event.policy_version}
 
 
 def iso(value: datetime | None) -> str | None:

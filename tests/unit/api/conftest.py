@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from moderation.review import tokens
-from moderation.api import health
+from moderation.ops import health
 from moderation.api.app import create_app
 from tests.review_items import decided_item
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from moderation.items import services as service
 from moderation.video import services as video
 from moderation.infra.db import transaction
+from moderation.review.views import item_outcome
 from moderation.video.queries import video_view
 from tests.media_factory import RED, segments, video_bytes
 from tests.video_fixtures import ort  # noqa: F401 (fixture)
@@ -26,13 +27,10 @@ def test_video_view_after_an_offline_decision(ort, media_root):  # noqa: F811
     assert view["timeline"][0]["at"] == "0:02.000"
 
 
-def test_item_view_carries_the_timeline_for_videos_only(ort, media_root):  # noqa: F811
-    from moderation.items.queries import find_item, item_view
-
+def test_item_outcome_carries_the_timeline_for_videos_only(ort, media_root):  # noqa: F811
     (media_root / "clip.mp4").write_bytes(video_bytes(seconds=4, scene=segments((1, 2, RED))))
     item_id = service.submit("clip.mp4", rt=ort).item_id
     video.start(item_id, rt=ort)
-    with transaction(ort.settings.database_url) as s:
-        view = item_view(s, find_item(s, item_id))
+    view = item_outcome(ort.settings.database_url, item_id)
     assert view["video"]["labels"][0]["first_seen"] == "0:01.000"
     assert view["video"]["timeline_total"] > 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.items import views as review_view
+from moderation.review import views
 from moderation.items import models as m
 from moderation.infra.db import transaction
 
@@ -33,7 +33,7 @@ def video_item(s) -> m.Item:
 
 def test_detail_marks_fired_labels_and_lists_markers_of_fired_labels(sqlite_url):
     with transaction(sqlite_url) as s:
-        view = review_view.detail(s, video_item(s))
+        view = views.detail(s, video_item(s))
     assert [lab["Name"] for lab in view["labels"] if lab["fired"]] == ["Graphic Violence"]
     assert view["rules"][0]["rule"] == "Graphic Violence"
     assert view["markers"] == [{"t": 4.0, "label": "Graphic Violence", "confidence": 91.0},
@@ -44,4 +44,4 @@ def test_images_have_no_markers(sqlite_url):
     with transaction(sqlite_url) as s:
         item = video_item(s)
         item.media_type = "image"
-        assert review_view.detail(s, item)["markers"] == []
+        assert views.detail(s, item)["markers"] == []

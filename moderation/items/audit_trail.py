@@ -1,0 +1,46 @@
+"""The audit trail as people read it (``GET /v1/audit``, the console's audit
+page and its CSV): who did what to which item, when, why, under which policy
+version; newest first. The trail is written by ``queries.audit``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from moderation.infra.db import transaction
+from moderation.items import models as m
+from moderation.items.queries import iso
+
+
+def audit_trail(database_url: str, *, item_id: str | None = None, actor: str | None = None,
+                action: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """The events that match, as ``audit_view`` dicts."""
+    with transaction(database_url) as s:
+        rows = audit_events(s, item_id=item_id, actor=actor, action=action, since=since, until=until,
+                            limit=limit, offset=offset)
+        return [audit_view(e) for e in rows]
+
+
+def audit_events(s: Session, item_id: str | None = None, actor: str | None = None, action: str | None = None,
+                 since: datetime | None = None, until: datetime | None = None,
+                 limit: int = 100, offset: int = 0) -> list[m.AuditEvent]:
+    """The audit trail, newest first."""
+    query = select(m.AuditEvent).order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc())
+    for column, value in ((m.AuditEvent.item_id, item_id), (m.AuditEvent.actor, actor), (m.AuditEvent.action, action)):
+        if value:
+            query = query.where(column == value)
+    if since:
+        query = query.where(m.AuditEvent.at >= since)
+    if until:
+        query = query.where(m.AuditEvent.at < until)
+    return list(s.scalars(query.limit(limit).offset(offset)))
+
+
+def audit_view(event: m.AuditEvent) -> dict[str, Any]:
+    return {"id": event.id, "at": iso(event.at), "item_id": event.item_id, "actor": event.actor,
+            "action": event.action, "from_status": event.from_status, "to_status": event.to_status,
+            "verdict": event.verdict, "reason": event.reason, "policy_version": event.policy_version}

@@ -191,11 +191,11 @@ def main(argv: list[str] | None = None) -> int:
                 from moderation.domain import policy
                 from moderation.items import services as service
                 from moderation.bootstrap import Runtime, build_publisher
-                from worker.dispatch import CeleryDispatcher
+                from worker.app import dispatcher
 
                 modq_logs.configure("json", "WARNING")
                 settings = get_settings()
-                rt = Runtime(settings, policy.load(settings.thresholds), CeleryDispatcher(),
+                rt = Runtime(settings, policy.load(settings.thresholds), dispatcher(),
                              build_publisher(settings))
 
                 def fill_modq(n: int) -> None:

@@ -2,15 +2,17 @@
 
 Use cases take a ``Runtime``; tests build one with fakes (an in-memory
 dispatcher, a recording publisher, a stubbed provider) instead of patching.
+Only the entry points (``cli``, ``api``, ``worker``) build or get the runtime,
+handing in their dispatcher (Celery's: ``worker.dispatch.CeleryDispatcher``);
+use cases receive it as an argument and name the type only for type checkers.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -160,11 +162,8 @@ def build_publisher(settings: Settings) -> AlertPublisher:
     return LogPublisher()
 
 
-def build_runtime(settings: Settings, dispatcher: Dispatcher | None = None) -> Runtime:
+def build_runtime(settings: Settings, dispatcher: Dispatcher) -> Runtime:
     loaded = policy.load(settings.thresholds)
-    if dispatcher is None:
-        # Looked up by name so that moderation/ never imports Celery itself.
-        dispatcher = importlib.import_module("worker.dispatch").CeleryDispatcher()
     guard_rekognition_clients(settings)  # global rate limit and circuit breaker
     return Runtime(settings, loaded, dispatcher, build_publisher(settings))
 
@@ -173,11 +172,16 @@ _lock = threading.Lock()
 _runtime: Runtime | None = None
 
 
-def get_runtime() -> Runtime:
+def get_runtime(make_dispatcher: Callable[[], Dispatcher]) -> Runtime:
+    """The process-wide runtime, built on first use around the entry point's dispatcher.
+
+    A factory, called only when the runtime is built: a runtime already installed (a test's, by
+    ``set_runtime``) is returned as it is, and the entry point's dispatcher is never made.
+    """
     global _runtime
     with _lock:
         if _runtime is None:
-            _runtime = build_runtime(get_settings())
+            _runtime = build_runtime(get_settings(), make_dispatcher())
         return _runtime
 
 

@@ -12,14 +12,22 @@ from celery import Celery, signals
 from kombu import Queue
 
 from config.settings import get_settings
+from moderation.bootstrap import Runtime, get_runtime
+from moderation.domain.errors import ConfigError
 # Imported here, before any pool process forks: it chooses the metrics multiprocess
 # directory that every process of this worker shares (moderation/infra/metrics.py).
 from moderation.infra import metrics
 from moderation.infra import aws, logs
 from moderation.infra.db import dispose_all
 from moderation.ops.collectors import StateCollector
+from worker.dispatch import CeleryDispatcher
 
-QUEUES = ("images", "videos", "alerts", "maintenance")
+# The queue of every task: the one place queue names are written. Producers send tasks by name
+# (worker/dispatch.py) and beat by its schedule; both are routed here.
+ROUTES = {"modq.moderate_image": "images", "modq.start_video": "videos", "modq.poll_video": "videos",
+          "modq.publish_alert": "alerts", "modq.flush_outbox": "alerts", "modq.drain_video_completions": "maintenance",
+          "modq.reap_stuck": "maintenance", "modq.ingest_s3_events": "maintenance"}
+QUEUES = tuple(dict.fromkeys(ROUTES.values()))  # images, videos, alerts, maintenance
 
 
 def transport_options(s) -> dict:
@@ -42,11 +50,8 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     broker_transport_options=transport_options(settings),
     task_queues=[Queue(name) for name in QUEUES],
-    task_default_queue="images",
-    task_routes={"modq.moderate_image": {"queue": "images"}, "modq.publish_alert": {"queue": "alerts"},
-                 "modq.flush_outbox": {"queue": "alerts"}, "modq.start_video": {"queue": "videos"},
-                 "modq.poll_video": {"queue": "videos"}, "modq.drain_video_completions": {"queue": "maintenance"},
-                 "modq.reap_stuck": {"queue": "maintenance"}, "modq.ingest_s3_events": {"queue": "maintenance"}},
+    task_default_queue=QUEUES[0],
+    task_routes={task: {"queue": queue} for task, queue in ROUTES.items()},
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     task_ignore_result=True,
@@ -60,10 +65,10 @@ app.conf.update(
     worker_hijack_root_logger=False,
     beat_schedule={
         "flush-outbox": {"task": "modq.flush_outbox", "schedule": settings.outbox_interval_seconds,
-                         "options": {"queue": "alerts", "expires": settings.outbox_interval_seconds}},
+                         "options": {"expires": settings.outbox_interval_seconds}},
         # The database is the source of truth: re-send items whose task was lost (moderation/ops/reaper.py).
         "reap-stuck-items": {"task": "modq.reap_stuck", "schedule": settings.reaper_interval_seconds,
-                             "options": {"queue": "maintenance", "expires": settings.reaper_interval_seconds}},
+                             "options": {"expires": settings.reaper_interval_seconds}},
     },
 )
 if settings.worker_max_memory_per_child_mb:
@@ -73,11 +78,21 @@ if settings.worker_max_memory_per_child_mb:
 if settings.video_completion_queue_url:  # Rekognition completion notifications, via SQS
     app.conf.beat_schedule["drain-video-completions"] = {
         "task": "modq.drain_video_completions", "schedule": settings.video_completion_interval_seconds,
-        "options": {"queue": "maintenance", "expires": settings.video_completion_interval_seconds}}
+        "options": {"expires": settings.video_completion_interval_seconds}}
 if settings.s3_events_queue_url:  # S3 upload events, via SQS (moderation/ingest/services.py)
     app.conf.beat_schedule["ingest-s3-events"] = {
         "task": "modq.ingest_s3_events", "schedule": settings.s3_events_interval_seconds,
-        "options": {"queue": "maintenance", "expires": settings.s3_events_interval_seconds}}
+        "options": {"expires": settings.s3_events_interval_seconds}}
+
+
+def dispatcher() -> CeleryDispatcher:
+    """What every entry point (worker, API, CLI) hands to its runtime: tasks sent through this app."""
+    return CeleryDispatcher(app)
+
+
+def runtime() -> Runtime:
+    """This process's runtime: the work a task hands on (polls, alerts, re-sends) goes out through Celery."""
+    return get_runtime(dispatcher)
 
 
 @signals.setup_logging.connect
@@ -95,11 +110,8 @@ def _after_fork(**_kwargs):
 @signals.worker_init.connect
 def _validate_policy(**_kwargs):
     """Load the thresholds before taking work: a bad file stops the worker, naming the key."""
-    from moderation.domain.errors import ConfigError
-    from moderation.bootstrap import get_runtime
-
     try:
-        get_runtime()
+        runtime()
     except ConfigError as exc:
         logs.configure(settings.log_format, settings.log_level)
         import structlog

@@ -12,8 +12,7 @@ from moderation.items import attempts, outcomes
 from moderation.infra import logs
 from moderation.video import services as video
 from moderation.domain.errors import ModqError
-from moderation.bootstrap import get_runtime
-from worker.app import settings
+from worker.app import runtime, settings
 
 log = structlog.get_logger("modq.worker")
 
@@ -80,7 +79,7 @@ class ModqTask(Task):
         if self.name in ITEM_TASKS and args:
             # The database's count, not Celery's retries: it also counts deliveries whose worker died
             # (moderation/items/attempts.py), and it is what `modq items show` says.
-            rt = get_runtime()
+            rt = runtime()
             used = attempts.used(rt, args[0])
             reason = str(exc) if isinstance(exc, ModqError) else f"{type(exc).__name__}: {exc}"
             fail = video.fail if ITEM_TASKS[self.name] == "video" else outcomes.fail_item

@@ -1,24 +1,24 @@
-"""The Celery implementation of ``moderation.bootstrap.Dispatcher``."""
+"""The Celery implementation of ``moderation.bootstrap.Dispatcher``.
+
+Tasks are sent by name through the app: a producer (the API, the CLI) needs none of the task
+code, and ``worker.app`` routes each name to its queue (``ROUTES``, the one place queues are named).
+"""
 
 from __future__ import annotations
 
+from celery import Celery
+
 
 class CeleryDispatcher:
-    def moderate(self, item_id: str, media_type: str) -> None:
-        from worker.tasks import moderate_image, start_video
+    def __init__(self, app: Celery):
+        self.app = app
 
-        if media_type == "video":
-            start_video.apply_async((item_id,), queue="videos")
-        else:
-            moderate_image.apply_async((item_id,), queue="images")
+    def moderate(self, item_id: str, media_type: str) -> None:
+        self.app.send_task("modq.start_video" if media_type == "video" else "modq.moderate_image", (item_id,))
 
     def poll_video(self, item_id: str, countdown: float = 0) -> None:
-        from worker.tasks import poll_video
-
-        poll_video.apply_async((item_id,), queue="videos", countdown=countdown or None)
+        self.app.send_task("modq.poll_video", (item_id,), countdown=countdown or None)
 
     def publish_alerts(self, alert_ids: list[int]) -> None:
-        from worker.tasks import publish_alert
-
         for alert_id in alert_ids:
-            publish_alert.apply_async((alert_id,), queue="alerts")
+            self.app.send_task("modq.publish_alert", (alert_id,))

@@ -9,8 +9,7 @@ from moderation.items import attempts, services as service
 from moderation.ops import reaper
 from moderation.video import services as video, completions as video_completions
 from moderation.domain.errors import Deferred, TransientFault
-from moderation.bootstrap import get_runtime
-from worker.app import app, settings
+from worker.app import app, runtime, settings
 from worker.base import ModqTask
 
 RETRY = dict(
@@ -30,26 +29,26 @@ DEFER = dict(defer_on=attempts.DEFERRALS, dont_autoretry_for=(Deferred,))
           autoretry_for=(TransientFault,), max_retries=settings.max_attempts - 1, **RETRY, **DEFER)
 def moderate_image(self, item_id: str) -> str:
     # The task id names the lease: a redelivery after a crash, or a retry, takes it over at once.
-    return service.process_image(item_id, owner=self.request.id)
+    return service.process_image(item_id, runtime(), owner=self.request.id)
 
 
 @app.task(base=ModqTask, name="modq.publish_alert", acks_late=True,
           autoretry_for=(alerts.PublishError, OperationalError), max_retries=settings.max_attempts - 1, **RETRY)
 def publish_alert(alert_id: int) -> bool:
-    rt = get_runtime()
+    rt = runtime()
     return alerts.deliver(alert_id, rt.settings.database_url, rt.publisher)
 
 
 @app.task(base=ModqTask, name="modq.flush_outbox", acks_late=True)
 def flush_outbox() -> int:
-    rt = get_runtime()
+    rt = runtime()
     return alerts.flush_outbox(rt.settings.database_url, rt.publisher)
 
 
 @app.task(base=ModqTask, name="modq.reap_stuck", acks_late=True)
 def reap_stuck() -> int:
     """Re-send items with no progress past MODQ_REAPER_STUCK_AFTER_SECONDS (the database is the source of truth)."""
-    return len(reaper.reap(get_runtime()))
+    return len(reaper.reap(runtime()))
 
 
 # Video: start_video begins a job (or analyses offline); poll_video checks a
@@ -59,18 +58,18 @@ def reap_stuck() -> int:
 @app.task(base=ModqTask, bind=True, name="modq.start_video", acks_late=True,
           autoretry_for=(TransientFault,), max_retries=settings.max_attempts - 1, **RETRY, **DEFER)
 def start_video(self, item_id: str) -> str:
-    return video.start(item_id, owner=self.request.id)
+    return video.start(item_id, runtime(), owner=self.request.id)
 
 
 @app.task(base=ModqTask, name="modq.poll_video", acks_late=True,
           autoretry_for=(TransientFault,), max_retries=settings.max_attempts - 1, **RETRY, **DEFER)
 def poll_video(item_id: str) -> str:
-    return video.advance(item_id)
+    return video.advance(item_id, runtime())
 
 
 @app.task(base=ModqTask, name="modq.drain_video_completions", acks_late=True)
 def drain_video_completions() -> int:
-    return video_completions.drain()
+    return video_completions.drain(runtime())
 
 
 # S3 upload events (README "Ingest from S3 uploads"): beat drains the queue the buckets notify.
@@ -78,4 +77,4 @@ def drain_video_completions() -> int:
 def ingest_s3_events() -> dict:
     from moderation.ingest import services as ingest_s3
 
-    return ingest_s3.drain().as_dict()
+    return ingest_s3.drain(runtime()).as_dict()

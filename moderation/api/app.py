@@ -1,7 +1,8 @@
 """The FastAPI application: ingest API, review API and review console.
 
 ``create_app(runtime)`` wires routers onto a ``Runtime`` (tests pass one with
-fakes); ``modq api`` serves ``create_app()`` with uvicorn.
+fakes); ``modq api`` serves ``create_app()`` with uvicorn, whose runtime sends
+work through Celery.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from moderation.api.middleware import BodyLimit, SecurityHeaders
 from moderation.bootstrap import Runtime, get_runtime
 from moderation.ops.health import CHECKS, Check
 from moderation.review.tokens import Principal
+from worker.app import dispatcher
 
 STATIC = Path(__file__).resolve().parent / "static"
 # /docs runs swagger-ui from the pinned fastapi-swagger package, not a CDN. Only its
@@ -36,7 +38,7 @@ Decisions, automatic and human, are also published to the SNS topic.
 
 
 def create_app(runtime: Runtime | None = None, health_checks: dict[str, Check] | None = None) -> FastAPI:
-    rt = runtime or get_runtime()
+    rt = runtime or get_runtime(dispatcher)  # the server queues work for the Celery workers
     app = FastAPI(title="modq", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.rt = rt

@@ -16,13 +16,21 @@ import time
 import uuid
 from pathlib import Path
 
+import redis
 from rich.console import Console
 from rich.progress import Progress
 
 from config.settings import get_settings
+from moderation.bootstrap import build_runtime
+from moderation.cli.common import celery_dispatcher
+from moderation.cli.items import items_table
+from moderation.infra import migrate
+from moderation.items import services as service
 from moderation.items.models import TERMINAL
+from moderation.items.queries import statuses
+from moderation.review.views import item_outcome
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"
 MEDIA = ("*.jpg", "*.jpeg", "*.png")
 
@@ -43,13 +51,9 @@ def run(console: Console, timeout: float) -> int:
     os.environ.setdefault("MODQ_MEDIA_ROOT", str(Path("var/demo-media").resolve()))
     get_settings.cache_clear()
     settings = get_settings()
-    from moderation.items import services as service
-    from moderation.bootstrap import build_runtime
-    from moderation.infra import migrate
-
     migrate.upgrade(settings.database_url)
     files = prepare_media(settings.media_root)
-    rt = build_runtime(settings)
+    rt = build_runtime(settings, celery_dispatcher())
     _check_broker(settings.broker_url)
     worker = _start_worker()
     try:
@@ -72,8 +76,6 @@ def run(console: Console, timeout: float) -> int:
 
 
 def _check_broker(url: str) -> None:
-    import redis
-
     try:
         redis.Redis.from_url(url, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
@@ -87,22 +89,12 @@ def _start_worker() -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
 
 
-def _statuses(database_url: str, ids: list[str]) -> dict[str, str]:
-    from sqlalchemy import select
-
-    from moderation.infra.db import transaction
-    from moderation.items.models import Item
-
-    with transaction(database_url) as s:
-        return dict(s.execute(select(Item.id, Item.status).where(Item.id.in_(ids))).all())
-
-
 def _wait(console: Console, database_url: str, ids: list[str], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("moderating", total=len(ids))
         while time.monotonic() < deadline:
-            finished = sum(status in TERMINAL for status in _statuses(database_url, ids).values())
+            finished = sum(status in TERMINAL for status in statuses(database_url, ids).values())
             progress.update(task, completed=finished)
             if finished == len(ids):
                 return True
@@ -111,7 +103,4 @@ def _wait(console: Console, database_url: str, ids: list[str], timeout: float) -
 
 
 def _print_table(console: Console, database_url: str, ids: list[str]) -> None:
-    from moderation.cli.main import items_table
-    from moderation.review.views import item_outcome
-
     console.print(items_table([item_outcome(database_url, i) for i in ids]))

@@ -6,21 +6,16 @@ import json
 import time
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from config.settings import get_settings
+from moderation.cli.common import fail, out, runtime
+from moderation.ingest import services as ingest_s3
+from moderation.ingest.queries import recent_rejects
 
 app = typer.Typer(help="Ingest uploads from S3 event notifications (docs/s3-events.md).", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
 FOLLOW_WAIT_SECONDS = 20  # --follow: SQS's longest long poll, so an idle queue costs one request per 20 s
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    raise typer.Exit(2)
 
 
 def _line(counts: dict) -> str:
@@ -49,14 +44,11 @@ def s3_events(
     as_json: bool = typer.Option(False, "--json", help="Print counts as JSON (one object per line with --follow)."),
 ) -> None:
     """Submit one item per object created in the buckets that notify MODQ_S3_EVENTS_QUEUE_URL."""
-    from moderation.ingest import services as ingest_s3
-    from moderation.bootstrap import get_runtime
-
     if once == follow:
-        _fail("give exactly one of --once or --follow")
+        fail("give exactly one of --once or --follow")
     if not get_settings().s3_events_queue_url:
-        _fail("MODQ_S3_EVENTS_QUEUE_URL is not set: nothing to read (docs/s3-events.md)")
-    rt = get_runtime()
+        fail("MODQ_S3_EVENTS_QUEUE_URL is not set: nothing to read (docs/s3-events.md)")
+    rt = runtime()
     if once:
         _show(ingest_s3.drain(rt, max_messages=max_messages).as_dict(), as_json)
         return
@@ -78,15 +70,7 @@ def s3_events(
 @app.command("rejects")
 def rejects(limit: int = typer.Option(20, min=1, max=1000), as_json: bool = typer.Option(False, "--json")) -> None:
     """Event records that could not be ingested, newest first, with the raw record."""
-    from sqlalchemy import select
-
-    from moderation.infra.db import transaction
-    from moderation.ingest.models import IngestReject
-
-    with transaction(get_settings().database_url) as s:
-        rows = [{"id": r.id, "received_at": r.received_at.isoformat(), "source": r.source, "message_id": r.message_id,
-                 "record_index": r.record_index, "reason": r.reason, "raw": r.raw}
-                for r in s.scalars(select(IngestReject).order_by(IngestReject.id.desc()).limit(limit))]
+    rows = recent_rejects(get_settings().database_url, limit)
     if as_json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return

@@ -1,18 +1,19 @@
-"""`modq items retry`: re-drive failed items (registered on the `items` group in cli.py)."""
+"""`modq items retry`: re-drive failed items (registered on the `items` group by cli/main.py)."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-out = Console(soft_wrap=True)  # ids and reasons stay on one line for grep
-err = Console(stderr=True, soft_wrap=True)
+from moderation.cli.common import err_line as err, fail, out_line as out, runtime
+from moderation.infra.clock import aware, utcnow
+from moderation.ops import redrive
+
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -25,14 +26,11 @@ def retry(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Re-drive failed items: back to queued, then sent to the workers again."""
-    from moderation.ops import redrive
-    from moderation.bootstrap import get_runtime
-
     if bool(refs) == all_failed:
-        _fail("name the items to retry, or use --all-failed (not both)")
+        fail("name the items to retry, or use --all-failed (not both)")
     if since is not None and not all_failed:
-        _fail("--since goes with --all-failed")
-    rt = get_runtime()
+        fail("--since goes with --all-failed")
+    rt = runtime()
     targets = refs or redrive.failed_ids(rt, parse_since(since) if since else None)
     if not targets:
         out.print("no failed items to retry")
@@ -55,17 +53,12 @@ def retry(
 
 def parse_since(value: str, now: datetime | None = None) -> datetime:
     """An ISO 8601 time (UTC if no zone) or a duration back from now: 90s, 30m, 2h, 7d."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     match = _DURATION.match(value.strip())
     if match:
         return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
-        _fail(f"--since expects an ISO 8601 time or a duration like 30m, 2h, 7d; got {value!r}")
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    raise typer.Exit(2)
+        fail(f"--since expects an ISO 8601 time or a duration like 30m, 2h, 7d; got {value!r}")
+    return aware(when)

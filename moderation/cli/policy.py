@@ -8,38 +8,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from config.settings import get_settings
+from moderation.cli.common import fail, out, pct, runtime, warn
 from moderation.domain import policy as policy_mod
-from moderation.policy import versions as policy_store
 from moderation.domain.errors import ConfigError
+from moderation.policy import queries as replay_db, replay, versions as policy_store
+from moderation.policy.reevaluate import reevaluate as reevaluate_flagged
 
 app = typer.Typer(help="Threshold policies: validate, apply (versioned), history, diff, simulate.",
                   no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False)
 
 
 def _load_file(path: Path) -> policy_mod.ThresholdPolicy:
     try:
         return policy_mod.load(path)
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
-def _resolve(ref: str | None) -> policy_mod.ThresholdPolicy:
+def resolve(ref: str | None) -> policy_mod.ThresholdPolicy:
     """A file path, a stored version (or unique prefix), or (None) the active policy."""
     settings = get_settings()
     if ref is None:
@@ -49,7 +38,7 @@ def _resolve(ref: str | None) -> policy_mod.ThresholdPolicy:
         return _load_file(Path(ref))
     text = policy_store.get_text(settings.database_url, ref)
     if text is None:
-        _fail(f"{ref!r} is neither a file nor a stored policy version (see modq policy history)", 1)
+        fail(f"{ref!r} is neither a file nor a stored policy version (see modq policy history)", 1)
     return policy_mod.parse(text, f"version {ref}")
 
 
@@ -59,14 +48,14 @@ def validate(path: Path | None = typer.Argument(None, help="Thresholds file (def
     target = path or get_settings().thresholds
     loaded = _load_file(target)
     for warning in loaded.warnings:
-        _warn(warning)
+        warn(warning)
     out.print(f"{target}: valid, version {loaded.version}")
 
 
 @app.command("show")
 def show(ref: str | None = typer.Argument(None, help="File or version (default: the active policy)")) -> None:
     """The effective policy (per provider profile) as JSON."""
-    print(json.dumps(policy_store.describe(_resolve(ref)), indent=2))
+    print(json.dumps(policy_store.describe(resolve(ref)), indent=2))
 
 
 @app.command("apply")
@@ -86,13 +75,15 @@ def apply(
         text = Path(target).read_text(encoding="utf-8")
         result = policy_store.apply(settings.database_url, text, author=author, note=note, source=str(target))
     except OSError as exc:
-        _fail(f"thresholds file {str(target)!r} cannot be read: {exc.strerror}")
+        fail(f"thresholds file {str(target)!r} cannot be read: {exc.strerror}")
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for warning in result.policy.warnings:
-        _warn(warning)
+        warn(warning)
     # --reevaluate also when it was already active: that finishes an interrupted run (a repeat changes nothing)
-    summary = _reevaluate(result.policy, author or policy_store.default_author()) if reevaluate else None
+    summary = None
+    if reevaluate:
+        summary = reevaluate_flagged(runtime(), result.policy, author or policy_store.default_author())
     if as_json:
         print(json.dumps({"version": result.version, "created": result.created,
                           "reevaluated": summary.to_dict() if summary else None}, indent=2))
@@ -107,13 +98,6 @@ def apply(
                   f"{summary.unchanged} unchanged, {summary.approved} approved, {summary.rejected} rejected "
                   f"({summary.alerts} alerts sent), {summary.claimed} skipped (claimed by a reviewer)",
                   highlight=False, soft_wrap=True)  # one line, whatever the terminal width: scripts grep it
-
-
-def _reevaluate(new: policy_mod.ThresholdPolicy, author: str):
-    from moderation.policy.reevaluate import reevaluate
-    from moderation.bootstrap import get_runtime
-
-    return reevaluate(get_runtime(), new, author)
 
 
 @app.command("history")
@@ -136,15 +120,11 @@ def history(limit: int = typer.Option(20, min=1, max=1000), as_json: bool = type
 @app.command("diff")
 def diff(v1: str = typer.Argument(..., help="Version or file"), v2: str = typer.Argument(..., help="Version or file")):
     """Rule changes from V1 to V2: per label, min_confidence, default, provider profiles."""
-    a, b = _resolve(v1), _resolve(v2)
+    a, b = resolve(v1), resolve(v2)
     lines = policy_store.diff(a, b)
     out.print(f"{a.version} -> {b.version}", highlight=False)
     for line in lines or ["no changes"]:
         out.print(f"  {line}", highlight=False, markup=False)
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%"
 
 
 @app.command("simulate")
@@ -154,13 +134,11 @@ def simulate(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Re-decide stored analyses with a candidate policy (no provider calls) and compare."""
-    from moderation.policy import replay, queries as replay_db
-
     cand = _load_file(candidate)
     try:
         window = replay_db.parse_since(since)
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     started = time.perf_counter()
     report = replay.simulate(replay_db.rows(get_settings().database_url, datetime.now(UTC) - window), cand)
     elapsed = time.perf_counter() - started
@@ -168,7 +146,7 @@ def simulate(
         print(json.dumps({**report.to_dict(), "since": since, "seconds": round(elapsed, 3)}, indent=2))
         return
     for warning in report.warnings:
-        _warn(warning)
+        warn(warning)
     out.print(f"candidate {cand.version}: {report.total} decided items since {since}, "
               f"{report.changed} would change ({elapsed:.2f} s)", highlight=False)
     matrix = Table("current \\ candidate", *policy_mod.VERDICTS, title="verdicts")
@@ -177,7 +155,7 @@ def simulate(
     out.print(matrix)
     rates = Table("", "flag rate", "reject rate")
     for which in ("current", "candidate"):
-        rates.add_row(which, _pct(report.rate(which, "flagged")), _pct(report.rate(which, "rejected")))
+        rates.add_row(which, pct(report.rate(which, "flagged")), pct(report.rate(which, "rejected")))
     out.print(rates)
     if report.drivers:
         drivers = Table("label (candidate's top reason)", "items changed", title="what drives the change")
@@ -196,9 +174,6 @@ def simulate(
             continue  # only true negatives: nothing to measure
         for which in ("current", "candidate"):
             q = report.confusion(which, c)
-            quality.add_row(c, which, _pct(q.precision), _pct(q.recall), _pct(q.f1), f"{q.tp}/{q.fp}/{q.fn}")
+            quality.add_row(c, which, pct(q.precision), pct(q.recall), pct(q.f1), f"{q.tp}/{q.fp}/{q.fn}")
     out.print(quality)
 
-
-# `recommend` lives in its own module (this one is the version-control half); importing it registers it on `app`.
-from moderation.cli import policy_tune as cli_policy_tune  # noqa: E402,F401

@@ -12,14 +12,15 @@ import json
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from moderation.domain.errors import ModqError
+from moderation.cli.common import err, fail, out, runtime
+from moderation.domain.errors import BadInput, ModqError
+from moderation.items.queries import item_id_for
+from moderation.review import services as review, views
+from moderation.review.queries import QueueFilter
 
 app = typer.Typer(help="Review flagged items from the terminal.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
 Reviewer = typer.Option(None, "--reviewer", help="Your name in leases and the audit trail (default: $USER)")
 Admin = typer.Option(False, "--admin", help="Review without holding the lease (overrides someone else's claim)")
 
@@ -28,16 +29,9 @@ def _who(reviewer: Optional[str]) -> str:
     return reviewer or getpass.getuser()
 
 
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _filter(verdict: str, label: Optional[str], media_type: Optional[str]):
-    from moderation.review.queries import QueueFilter
-
+def _filter(verdict: str, label: Optional[str], media_type: Optional[str]) -> QueueFilter:
     if verdict not in ("flagged", "rejected"):
-        _fail("--verdict must be flagged or rejected", 2)
+        fail("--verdict must be flagged or rejected")
     return QueueFilter(verdict=verdict, label=label, media_type=media_type)
 
 
@@ -46,10 +40,7 @@ def list_(verdict: str = typer.Option("flagged", help="flagged | rejected"), lab
           media_type: Optional[str] = None, limit: int = typer.Option(50, min=1, max=1000),
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Items awaiting review, oldest first."""
-    from moderation.review import views
-    from moderation.bootstrap import get_runtime
-
-    rows = views.review_queue(get_runtime(), _filter(verdict, label, media_type), limit=limit)
+    rows = views.review_queue(runtime(), _filter(verdict, label, media_type), limit=limit)
     if as_json:
         print(json.dumps(rows, indent=2))
         return
@@ -71,15 +62,11 @@ def next_(reviewer: Optional[str] = Reviewer, verdict: str = typer.Option("flagg
 
     A lease you already hold is shown again (renewed) instead of a second item.
     """
-    from moderation.review import services as review, views
-    from moderation.domain.errors import BadInput
-    from moderation.bootstrap import get_runtime
-
-    rt = get_runtime()
+    rt = runtime()
     try:
         lease = review.claim(rt, _who(reviewer), _filter(verdict, label, media_type), lease_seconds=lease_seconds)
     except BadInput as exc:
-        _fail(str(exc), 2)
+        fail(str(exc))
     if lease is None:
         err.print("nothing to review")
         raise typer.Exit(3)
@@ -95,27 +82,15 @@ def next_(reviewer: Optional[str] = Reviewer, verdict: str = typer.Option("flagg
     out.print(f"then: modq review approve {view['id'][:8]} --reason ... | reject ... | release ...", highlight=False)
 
 
-def _item_id(rt, ref: str) -> str | None:
-    from moderation.infra.db import transaction
-    from moderation.items.queries import find_item
-
-    with transaction(rt.settings.database_url) as s:
-        item = find_item(s, ref)
-        return item.id if item else None
-
-
 def _decide(ref: str, verdict: str, reason: str, reviewer: Optional[str], admin: bool) -> None:
-    from moderation.review import services as review
-    from moderation.bootstrap import get_runtime
-
-    rt = get_runtime()
-    item_id = _item_id(rt, ref)
+    rt = runtime()
+    item_id = item_id_for(rt.settings.database_url, ref)
     if item_id is None:
-        _fail(f"no item {ref!r}")
+        fail(f"no item {ref!r}", 1)
     try:
         review.review(rt, item_id, _who(reviewer), verdict, reason, admin=admin)
     except ModqError as exc:
-        _fail(str(exc))
+        fail(str(exc), 1)
     out.print(f"{item_id} {verdict}")
 
 
@@ -138,12 +113,9 @@ def reject(ref: str = typer.Argument(..., help="Item id, id prefix or external i
 @app.command("release")
 def release(ref: str = typer.Argument(...), reviewer: Optional[str] = Reviewer, admin: bool = Admin) -> None:
     """Give a claimed item back to the queue."""
-    from moderation.review import services as review
-    from moderation.bootstrap import get_runtime
-
-    rt = get_runtime()
+    rt = runtime()
     try:
-        review.release(rt, _item_id(rt, ref) or ref, _who(reviewer), admin=admin)
+        review.release(rt, item_id_for(rt.settings.database_url, ref) or ref, _who(reviewer), admin=admin)
     except ModqError as exc:
-        _fail(str(exc))
+        fail(str(exc), 1)
     out.print(f"{ref} released")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
@@ -30,10 +31,12 @@ from moderation.ingest import s3_events
 from moderation.items import services as service
 from moderation.infra.aws import error_code
 from moderation.domain.errors import RefusedSubmission
-from moderation.bootstrap import Runtime, get_runtime
 from moderation.ingest.s3_events import BadRecord, Ignored, ObjectCreated
 from moderation.infra.db import transaction
 from moderation.ingest.models import IngestReject
+
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.ingest")
 SOURCE = "s3-events"
@@ -65,9 +68,8 @@ class _Later(Exception):
     """Leave the message on the queue: it is worth another try once the cause has passed."""
 
 
-def drain(rt: Runtime | None = None, max_messages: int | None = None, wait_seconds: int | None = None) -> Counts:
+def drain(rt: Runtime, max_messages: int | None = None, wait_seconds: int | None = None) -> Counts:
     """Read what the queue holds now (up to ``max_messages``); counts of what became of it."""
-    rt = rt or get_runtime()
     s, counts = rt.settings, Counts()
     if not s.s3_events_queue_url:
         return counts

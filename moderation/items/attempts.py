@@ -28,16 +28,18 @@ they end the delivery, so Celery's retry count and ``items.attempts`` agree.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import structlog
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from moderation.domain.errors import Deferred, ModqError, TransientFault
-from moderation.bootstrap import Runtime
 from moderation.items import models as m
 from moderation.infra.db import transaction
 from moderation.items.queries import lock_item
+
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.attempts")
 

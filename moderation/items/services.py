@@ -8,7 +8,7 @@ for a provider call, ``pay_once`` looks for a bank entry or a reusable analysis.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import select
@@ -16,16 +16,19 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.items import animation, attempts, outcomes, pay_once
 from moderation.banks import services as banks
-from moderation.media import frames, imaging, uris as media
+from moderation.media import frames, imaging, local, uris as media
 from moderation.infra import lease
 from moderation.providers import usage
 from moderation.domain.errors import BadInput, DeploymentFault, RefusedSubmission
 from moderation.domain.policy import Decision, decide
-from moderation.bootstrap import Runtime, get_runtime
 from moderation.items import models as m
+from moderation.infra.schema import new_id
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, lock_item
 from moderation.providers.models import BANKED, REUSED
+
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.service")
 
@@ -39,13 +42,12 @@ class Submitted:
 
 
 def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, Any] | None = None,
-           media_type: str | None = None, rt: Runtime | None = None) -> Submitted:
+           media_type: str | None = None, *, rt: Runtime) -> Submitted:
     """Record an item as ``queued``, commit, then send its task.
 
     Raises ``RefusedSubmission`` (nothing stored) for a URI that is malformed,
     outside the media root, not allow-listed, or missing.
     """
-    rt = rt or get_runtime()
     if external_id is not None and not 1 <= len(external_id) <= 255:
         raise RefusedSubmission("external_id must be 1-255 characters")
     existing = _by_external_id(rt, external_id)
@@ -89,7 +91,7 @@ def _dispatch(rt: Runtime, item_id: str, kind: str) -> bool:
         return False
 
 
-def process_image(item_id: str, rt: Runtime | None = None, owner: str | None = None) -> str:
+def process_image(item_id: str, rt: Runtime, owner: str | None = None) -> str:
     """Moderate one image item; return its status afterwards.
 
     ``BadInput``/``DeploymentFault`` end the item as ``failed`` here;
@@ -98,10 +100,9 @@ def process_image(item_id: str, rt: Runtime | None = None, owner: str | None = N
     names this delivery (the task id) in the item's lease: another delivery
     arriving meanwhile gets ``LeaseBusy`` and looks again later.
     """
-    rt = rt or get_runtime()
 
     def leased() -> str:
-        with lease.held(rt.leases, item_id, owner or m.new_id(), rt.settings.processing_lease_seconds):
+        with lease.held(rt.leases, item_id, owner or new_id(), rt.settings.processing_lease_seconds):
             return _process_image(rt, item_id)
 
     # MODQ_MAX_ATTEMPTS is enforced from items.attempts, across worker deaths too (``attempts``).
@@ -202,7 +203,7 @@ def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage | fram
 
         data = fetch_s3_object(rt.s3(), ref.bucket, ref.key, ref.version, rt.settings.max_image_bytes)
     else:
-        data = media.read_local(ref, rt.settings.max_image_bytes)
+        data = local.read_file(ref.path, rt.settings.max_image_bytes)
     sequence = frames.probe(data, frames.Limits.of(rt.settings))  # a still JPEG is not looked at again
     if sequence is not None:
         usage.note_media_type("animation")  # its calls are frames: `modq stats` counts them apart

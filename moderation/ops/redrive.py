@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import select
 
-from moderation.bootstrap import Runtime
 from moderation.items import models as m
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, find_item, lock_item
+
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.redrive")
 

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import select
 
 from moderation.video import jobs as video_jobs
-from moderation.bootstrap import Runtime, get_runtime
 from moderation.items import models as m
 from moderation.video import models as vm
 from moderation.infra.db import transaction
+
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.video")
 RECHECK_AFTER_S = 30  # a message for a job whose start is not committed yet comes back after this
@@ -48,9 +51,8 @@ def parse(body: str) -> Completion | None:
     return Completion(doc["JobId"], str(doc.get("Status", "")), tag if isinstance(tag, str) else None)
 
 
-def drain(rt: Runtime | None = None, max_messages: int = 500) -> int:
+def drain(rt: Runtime, max_messages: int = 500) -> int:
     """Read what the completion queue holds now; return how many items were advanced."""
-    rt = rt or get_runtime()
     url = rt.settings.video_completion_queue_url
     if not url:
         return 0

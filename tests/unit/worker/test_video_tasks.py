@@ -25,27 +25,29 @@ def test_drain_is_scheduled_only_when_a_queue_is_configured():
     assert "drain-video-completions" not in app.conf.beat_schedule  # the test environment sets none
 
 
-class Recorder:
+class RecordingApp:
+    """Stands in for the Celery app: what the dispatcher sends, by task name."""
+
     def __init__(self):
-        self.calls = []
+        self.sent = []
 
-    def __call__(self, args, **options):
-        self.calls.append((args, options))
+    def send_task(self, name, args, **options):
+        self.sent.append((name, args, options))
 
 
-def test_dispatcher_sends_videos_to_the_video_task(monkeypatch):
-    sent = {name: Recorder() for name in ("moderate_image", "start_video", "poll_video")}
-    for name, recorder in sent.items():
-        monkeypatch.setattr(getattr(tasks, name), "apply_async", recorder)
-    d = dispatch.CeleryDispatcher()
+def test_dispatcher_sends_videos_to_the_video_task():
+    recording = RecordingApp()
+    d = dispatch.CeleryDispatcher(recording)
     d.moderate("vid-1", "video")
     d.moderate("img-1", "image")
     d.poll_video("vid-1", 12.5)
     d.poll_video("vid-1", 0)
-    assert sent["start_video"].calls == [(("vid-1",), {"queue": "videos"})]
-    assert sent["moderate_image"].calls == [(("img-1",), {"queue": "images"})]
-    assert sent["poll_video"].calls == [(("vid-1",), {"queue": "videos", "countdown": 12.5}),
-                                        (("vid-1",), {"queue": "videos", "countdown": None})]
+    assert recording.sent == [("modq.start_video", ("vid-1",), {}), ("modq.moderate_image", ("img-1",), {}),
+                              ("modq.poll_video", ("vid-1",), {"countdown": 12.5}),
+                              ("modq.poll_video", ("vid-1",), {"countdown": None})]
+    # Sent by name, they reach the queue the app routes each name to.
+    queues = [app.amqp.router.route({}, name)["queue"].name for name, _, _ in recording.sent]
+    assert queues == ["videos", "images", "videos", "videos"]
 
 
 def test_giving_up_on_a_video_fails_it_and_frees_its_slot(vrt, stub):

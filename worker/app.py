@@ -8,6 +8,7 @@ so a slow item never holds others hostage.
 
 from __future__ import annotations
 
+import structlog
 from celery import Celery, signals
 from kombu import Queue
 
@@ -114,8 +115,6 @@ def _validate_policy(**_kwargs):
         runtime()
     except ConfigError as exc:
         logs.configure(settings.log_format, settings.log_level)
-        import structlog
-
         structlog.get_logger("modq.worker").error("invalid_configuration", error=str(exc))
         raise SystemExit(f"modq worker: {exc}") from None
 

@@ -8,64 +8,47 @@ key the worker recorded for it), or a content key as ``modq items show`` prints 
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import re
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from config.settings import get_settings
 from moderation.banks import services as banks
+from moderation.cli.common import fail, operator, out_line as out
 from moderation.domain.errors import BadInput, ModqError
+from moderation.infra.aws import client, fetch_s3_object
+from moderation.items.queries import stored_item
+from moderation.media import imaging, local, uris as media
 
 app = typer.Typer(help="Hash banks: known-bad (rejected) and known-good (approved) content.", no_args_is_help=True)
-out = Console(soft_wrap=True)  # keys and reasons stay on one line, for grep
-err = Console(stderr=True, soft_wrap=True)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _operator() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def identify(source: str, settings) -> tuple[str, str | None]:
     """(content key, PDQ hex or None) for what ``bank add`` was given."""
-    from moderation.items import models as m
-    from moderation.infra.db import transaction
-
     text = source.strip()
     if _SHA256.match(text.lower()):
         return text.lower(), None
     if text.startswith("s3:") and not text.startswith("s3://") and "@" in text:
         return text, None
-    with transaction(settings.database_url) as s:
-        item = s.get(m.Item, text) if len(text) == 36 else None
-        if item is not None:
-            if not item.content_key:
-                raise BadInput(f"item {text} has no content key yet (status {item.status}): bank it once decided")
-            return item.content_key, None
+    item = stored_item(settings.database_url, text) if len(text) == 36 else None
+    if item is not None:
+        if not item.content_key:
+            raise BadInput(f"item {text} has no content key yet (status {item.status}): bank it once decided")
+        return item.content_key, None
     return _hash_media(text, settings)
 
 
 def _hash_media(uri: str, settings) -> tuple[str, str | None]:
-    from moderation.media import imaging, uris as media
-    from moderation.infra.aws import client, fetch_s3_object
-
     ref = media.parse(uri, settings.media_root, settings.s3_bucket_allowlist)
     if ref.scheme == "s3":
         s3 = client("s3", settings.aws_max_attempts, settings.aws_timeout_seconds)
         data = fetch_s3_object(s3, ref.bucket, ref.key, ref.version, settings.max_image_bytes)
     else:
-        data = media.read_local(ref, settings.max_image_bytes)
+        data = local.read_file(ref.path, settings.max_image_bytes)
     try:
         pdq = banks.pdq_hex(imaging.prepare(data).pil())
     except BadInput:  # not an image we can decode (a video, say): exact matches only
@@ -80,43 +63,33 @@ def add(
     note: str = typer.Option("", "--note", help="Why: becomes the reason of every decision it makes"),
 ) -> None:
     """Bank a piece of content: items with it are decided at once, with no provider call."""
-    from moderation.infra.db import transaction
-
     settings = get_settings()
     try:
         key, pdq = identify(source, settings)
-        with transaction(settings.database_url) as s:
-            entry, created = banks.add(s, key, verdict, note=note, source="cli", added_by=_operator(), pdq=pdq)
-            entry_id = entry.id
+        entry, created = banks.bank(settings.database_url, key, verdict, note=note, source="cli",
+                                    added_by=operator(), pdq=pdq)
     except ModqError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     state = "added" if created else "already banked"
     near = " (with a PDQ hash for near-duplicates)" if pdq else ""
-    out.print(f"bank entry #{entry_id} {state}: {key} -> {verdict}{near}", highlight=False, markup=False)
+    out.print(f"bank entry #{entry['id']} {state}: {key} -> {verdict}{near}", highlight=False, markup=False)
 
 
 @app.command("remove")
 def remove(entry_id: int = typer.Argument(..., help="Entry number (modq bank list)")) -> None:
     """Stop deciding from an entry (kept, marked removed, so old decisions stay traceable)."""
-    from moderation.infra.db import transaction
-
     try:
-        with transaction(get_settings().database_url) as s:
-            entry = banks.remove(s, entry_id, _operator())
-            key = entry.content_key
+        entry = banks.unbank(get_settings().database_url, entry_id, operator())
     except ModqError as exc:
-        _fail(str(exc), 1)
-    out.print(f"bank entry #{entry_id} removed: {key}", highlight=False, markup=False)
+        fail(str(exc), 1)
+    out.print(f"bank entry #{entry_id} removed: {entry['content_key']}", highlight=False, markup=False)
 
 
 @app.command("list")
 def list_(include_removed: bool = typer.Option(False, "--all", help="Include removed entries"),
           limit: int = typer.Option(100, min=1, max=100_000), as_json: bool = typer.Option(False, "--json")) -> None:
     """Bank entries, newest first."""
-    from moderation.infra.db import transaction
-
-    with transaction(get_settings().database_url) as s:
-        rows = [banks.describe(e) for e in banks.entries(s, include_removed, limit)]
+    rows = banks.listing(get_settings().database_url, include_removed, limit)
     if as_json:
         print(json.dumps(rows, indent=2, default=lambda t: t.isoformat()))
         return

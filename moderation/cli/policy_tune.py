@@ -1,7 +1,7 @@
 """``modq policy recommend``: per-category flag thresholds from reviewer verdicts, written as a
 candidate thresholds file (evidence as comments) for ``simulate`` and ``apply``.
 
-Registered on ``cli_policy.app`` (imported at the bottom of cli_policy.py).
+Registered on the ``policy`` group by ``cli/main.py`` (``cli/policy.py`` is the version-control half).
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from pathlib import Path
 import typer
 
 from config.settings import get_settings
+from moderation.cli.common import fail, out, pct
+from moderation.cli.policy import resolve
 from moderation.domain import policy as policy_mod
-from moderation.policy import recommend as rec_mod
-from moderation.cli.policy import _fail, _pct, _resolve, app, out
 from moderation.domain.errors import ConfigError
+from moderation.policy import queries as replay_db, recommend as rec_mod
 
 _PLAIN_KEY = re.compile(r"[A-Za-z][A-Za-z0-9 &\-]*")
 
@@ -38,18 +39,18 @@ def _key(name: str) -> str:
 def evidence_text(ev: rec_mod.Evidence, target: float, min_support: int) -> list[str]:
     """Comment lines (without '#') explaining one category's outcome."""
     q, was = ev.quality, f"flag {_num(ev.previous.flag)}" + (" (default)" if ev.previous_source == "default" else "")
-    measured = (f"precision {_pct(q.precision)} ({q.tp}/{q.tp + q.fp}), recall {_pct(q.recall)} "
+    measured = (f"precision {pct(q.precision)} ({q.tp}/{q.tp + q.fp}), recall {pct(q.recall)} "
                 f"({q.tp} of {q.tp + q.fn}), {ev.support} reviewed items")
     lines = {
         rec_mod.CHANGED: [f"{ev.category}: {was} -> {_num(ev.threshold)}: {measured}"],
-        rec_mod.SAME: [f"{ev.category}: {was} already the best at {_pct(target)}: {measured}"],
+        rec_mod.SAME: [f"{ev.category}: {was} already the best at {pct(target)}: {measured}"],
         rec_mod.OFF: [f"{ev.category}: kept ({was}: never flagging is a policy decision; set a number to tune it)"],
         rec_mod.LOW_SUPPORT: [f"{ev.category}: kept ({was}): only {ev.support} reviewed items "
                               f"(--min-support {min_support})"],
-        rec_mod.UNREACHABLE: [f"{ev.category}: kept ({was}): no threshold reaches precision {_pct(target)}"
+        rec_mod.UNREACHABLE: [f"{ev.category}: kept ({was}): no threshold reaches precision {pct(target)}"
                               + (f" (best: flag {_num(ev.threshold)}: {measured})" if ev.threshold is not None
                                  else " (more specific rules judge all of its reviewed items' labels)")],
-        rec_mod.CONFLICT: [f"{ev.category}: kept ({was}): precision {_pct(target)} needs flag "
+        rec_mod.CONFLICT: [f"{ev.category}: kept ({was}): precision {pct(target)} needs flag "
                            f"{_num(ev.threshold)}, above this rule's reject {_num(ev.previous.reject)} "
                            f"(items from it are rejected anyway); change reject by hand if intended",
                            f"  at flag {_num(ev.threshold)}: {measured}"],
@@ -103,7 +104,6 @@ def _labels(rules: dict[str, policy_mod.Rule], evidence: dict, rec, min_support:
     return lines
 
 
-@app.command("recommend")
 def recommend(
     target_precision: float = typer.Option(..., "--target-precision", help="0 < P <= 1, e.g. 0.9"),
     since: str = typer.Option("30d", help="Reviewed items decided in this window (e.g. 30d, 12h)"),
@@ -114,15 +114,13 @@ def recommend(
 ) -> None:
     """Propose per-category flag thresholds reaching a precision on reviewed items, with the
     highest recall; writes a candidate file to `simulate` and `apply`."""
-    from moderation.policy import queries as replay_db
-
     if not 0 < target_precision <= 1:
-        _fail(f"--target-precision {target_precision:g}: must be above 0 and at most 1 (0.9 means 90%)")
+        fail(f"--target-precision {target_precision:g}: must be above 0 and at most 1 (0.9 means 90%)")
     try:
         window = replay_db.parse_since(since)
     except ConfigError as exc:
-        _fail(str(exc))
-    current = _resolve(None)
+        fail(str(exc))
+    current = resolve(None)
     reviewed = [r for r in replay_db.rows(get_settings().database_url, datetime.now(UTC) - window) if r.truth]
     if provider is None:
         provider = Counter(r.provider for r in reviewed).most_common(1)[0][0] if reviewed else "rekognition"
@@ -131,7 +129,7 @@ def recommend(
               f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC), starting from version {current.version}, on "
               f"{rec.reviewed} reviewer-decided {provider} items since {since}.",
               "Per top-level category: the flag threshold whose flags reviewers rejected at least "
-              f"{_pct(target_precision)} of the time,",
+              f"{pct(target_precision)} of the time,",
               "with the highest recall. Comments are evidence only (they don't change the version).",
               f"Next: modq policy simulate {out_path}; modq policy apply {out_path}", ""]
     text = candidate_yaml(current, rec, header, min_support)
@@ -143,7 +141,7 @@ def recommend(
                           "out": str(out_path), "categories": [e.to_dict() for e in rec.categories]}, indent=2))
         return
     out.print(f"{rec.reviewed} reviewed {provider} items since {since}; target precision "
-              f"{_pct(target_precision)}", highlight=False, soft_wrap=True)
+              f"{pct(target_precision)}", highlight=False, soft_wrap=True)
     for ev in rec.categories:
         for line in evidence_text(ev, target_precision, min_support):
             out.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)

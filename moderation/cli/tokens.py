@@ -6,23 +6,17 @@ first admin token is made here.
 
 from __future__ import annotations
 
-import getpass
 import json
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from config.settings import get_settings
+from moderation.cli.common import err, fail, operator, out
 from moderation.domain.errors import ModqError
+from moderation.review import tokens
 
 app = typer.Typer(help="API and console tokens (roles: ingest, reviewer, admin).", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
-
-
-def _operator() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 @app.command("create")
@@ -30,13 +24,10 @@ def create(role: str = typer.Option(..., help="ingest | reviewer | admin"),
            name: str = typer.Option(..., help="Who or what uses it ('alice', 'forum-backend'); shown in the audit"),
            ) -> None:
     """Create a token and print it once; only its hash is stored."""
-    from moderation.review import tokens
-
     try:
-        token_id, token = tokens.create(get_settings().database_url, name, role, created_by=_operator())
+        token_id, token = tokens.create(get_settings().database_url, name, role, created_by=operator())
     except ModqError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     print(token)  # stdout holds the token alone, for `TOKEN=$(modq tokens create ...)`
     err.print(f"token {token_id} ({role}, {name!r}) created. Store it now: it cannot be shown again.", highlight=False)
 
@@ -44,20 +35,15 @@ def create(role: str = typer.Option(..., help="ingest | reviewer | admin"),
 @app.command("revoke")
 def revoke(ref: str = typer.Argument(..., help="Token id, or a name (revokes every active token with it)")) -> None:
     """Revoke a token; its console sessions end at once."""
-    from moderation.review import tokens
-
-    ids = tokens.revoke(get_settings().database_url, ref, actor=_operator())
+    ids = tokens.revoke(get_settings().database_url, ref, actor=operator())
     if not ids:
-        err.print(f"[red]error:[/red] no active token {ref!r}", highlight=False)
-        raise typer.Exit(1)
+        fail(f"no active token {ref!r}", 1)
     out.print(f"revoked token(s) {', '.join(map(str, ids))}", highlight=False)
 
 
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """Tokens (never their values)."""
-    from moderation.review import tokens
-
     rows = tokens.list_tokens(get_settings().database_url)
     if as_json:
         print(json.dumps(rows, indent=2))

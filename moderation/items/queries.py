@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from moderation.infra.clock import aware
 from moderation.infra.db import transaction
 from moderation.items import models as m
 
@@ -30,6 +31,12 @@ def stored_item(database_url: str, item_id: str) -> m.Item | None:
         return s.get(m.Item, item_id)
 
 
+def statuses(database_url: str, ids: list[str]) -> dict[str, str]:
+    """Item id -> status, for those of ``ids`` that exist."""
+    with transaction(database_url) as s:
+        return dict(s.execute(select(m.Item.id, m.Item.status).where(m.Item.id.in_(ids))).all())
+
+
 def find_item(s: Session, ref: str) -> m.Item | None:
     """By id, external id, or a unique id prefix of 8+ characters."""
     item = s.get(m.Item, ref) or s.scalar(select(m.Item).where(m.Item.external_id == ref))
@@ -37,6 +44,13 @@ def find_item(s: Session, ref: str) -> m.Item | None:
         matches = s.scalars(select(m.Item).where(m.Item.id.startswith(ref)).limit(2)).all()
         item = matches[0] if len(matches) == 1 else None
     return item
+
+
+def item_id_for(database_url: str, ref: str) -> str | None:
+    """The id of the item ``ref`` names (``find_item``), or None."""
+    with transaction(database_url) as s:
+        item = find_item(s, ref)
+        return item.id if item else None
 
 
 def list_items(s: Session, status: str | None = None, verdict: str | None = None,
@@ -51,17 +65,10 @@ def list_items(s: Session, status: str | None = None, verdict: str | None = None
     return list(s.scalars(query.limit(limit).offset(offset)))
 
 
-def pending_alerts(s: Session, limit: int = 100) -> list[m.Alert]:
-    query = select(m.Alert).where(m.Alert.published_at.is_(None)).order_by(m.Alert.id).limit(limit)
-    return list(s.scalars(query))
-
-
 def decision_for(s: Session, item_id: str) -> m.Decision | None:
     return s.scalar(select(m.Decision).where(m.Decision.item_id == item_id))
 
 
 def iso(value: datetime | None) -> str | None:
     """ISO 8601 in UTC; SQLite hands datetimes back without their zone."""
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    return None if value is None else aware(value).isoformat()

@@ -15,14 +15,21 @@ from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Iterator
 
 import structlog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from moderation.infra.db import transaction
-from moderation.providers.models import ProviderCall
+from moderation.providers.models import AVOIDED, BANKED, REUSED, ProviderCall
 
 log = structlog.get_logger("modq.usage")
+PAID_PROVIDER = "rekognition"
+IMAGE_OPERATION = "DetectModerationLabels"
+ANIMATION = "animation"  # an image item with several frames: one call per frame analysed (``note_media_type``)
+IMAGE_MEDIA = ("image", ANIMATION)
 
 
 @dataclass
@@ -100,3 +107,43 @@ def _write(database_url: str, rows: list[ProviderCall]) -> None:
             s.add_all(rows)
     except Exception as exc:  # accounting must never fail the item; the metrics still counted the calls
         log.error("usage_not_recorded", calls=sum(r.calls for r in rows), error=str(exc))
+
+
+@dataclass
+class Summary:
+    """The calls recorded in a window, as ``modq stats`` reports them."""
+
+    made: dict[str, int] = field(default_factory=dict)  # "provider operation outcome" -> calls
+    avoided: dict[str, int] = field(default_factory=lambda: {REUSED: 0, BANKED: 0})  # how -> calls not made
+    images: int = 0  # image calls answered; each analysed frame of an animation is one
+    paid_images: int = 0
+    saved_images: int = 0  # paid calls that dedupe or a bank made unnecessary
+    frames: int = 0
+    video_seconds: float = 0.0
+    paid_video_seconds: float = 0.0
+
+    def add(self, provider: str, operation: str, outcome: str, media: str | None, n: int, seconds: float) -> None:
+        paid = provider == PAID_PROVIDER
+        if outcome in AVOIDED:
+            self.avoided[outcome] += n
+            self.saved_images += n if paid else 0
+        elif n:
+            key = f"{provider} {operation} {outcome}"
+            self.made[key] = self.made.get(key, 0) + n
+        if outcome == "ok" and operation == IMAGE_OPERATION and media in IMAGE_MEDIA:
+            self.images += n
+            self.paid_images += n if paid else 0
+            self.frames += n if media == ANIMATION else 0
+        self.video_seconds += seconds
+        self.paid_video_seconds += seconds if paid else 0.0
+
+
+def summary(s: Session, since: datetime) -> Summary:
+    """What was called and avoided since ``since``, summed per provider, operation, outcome and media type."""
+    c = ProviderCall
+    result = Summary()
+    for provider, operation, outcome, media, n, seconds in s.execute(
+            select(c.provider, c.operation, c.outcome, c.media_type, func.sum(c.calls), func.sum(c.video_seconds))
+            .where(c.at >= since).group_by(c.provider, c.operation, c.outcome, c.media_type)):
+        result.add(provider, operation, outcome, media, n or 0, seconds or 0.0)
+    return result

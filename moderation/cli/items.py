@@ -1,0 +1,56 @@
+"""`modq items list|show`: what happened to items, from the item read model (``retry``: items_retry.py).
+
+Registered on the ``items`` group by ``cli/main.py``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from config.settings import get_settings
+from moderation.cli.common import fail, out
+from moderation.review.views import item_outcome, item_outcomes
+
+
+def list_(
+    status: str | None = typer.Option(None), verdict: str | None = typer.Option(None),
+    limit: int = typer.Option(50, min=1, max=1000), as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Recent items, newest first."""
+    views = item_outcomes(get_settings().database_url, status=status, verdict=verdict, limit=limit)
+    if as_json:
+        print(json.dumps(views, indent=2))
+        return
+    out.print(items_table(views))
+
+
+def items_table(views: list[dict]) -> Table:
+    table = Table("id", "media", "status", "top label", "reason")
+    for v in views:
+        top = max(v["labels"], key=lambda lab: lab["Confidence"], default=None)
+        label = f"{top['Name']} {top['Confidence']:.1f}%" if top else "-"
+        reason = v["failure_reason"] or "; ".join(v["reasons"])
+        table.add_row(v["id"][:8], v["media_uri"].rsplit("/", 1)[-1], v["status"], label, reason)
+    return table
+
+
+def show(ref: str = typer.Argument(..., help="Item id, id prefix or external id"),
+         as_json: bool = typer.Option(False, "--json")) -> None:
+    """Everything about one item: status, verdict, labels, reasons, policy version."""
+    view = item_outcome(get_settings().database_url, ref)
+    if view is None:
+        fail(f"no item {ref!r}", 1)
+    if as_json:
+        print(json.dumps(view, indent=2))
+        return
+    for key in ("id", "external_id", "media_uri", "status", "verdict", "failure_reason", "provider",
+                "model_version", "policy_version", "attempts", "created_at", "decided_at"):
+        out.print(f"[bold]{key}[/bold]: {view[key]}", highlight=False)
+    for reason in view["reasons"]:
+        out.print(f"  reason: {reason}", highlight=False)
+    for lab in view["labels"]:
+        out.print(f"  label: {lab['Name']} (L{lab['TaxonomyLevel']}, parent {lab['ParentName'] or '-'}) "
+                  f"{lab['Confidence']:.1f}%", highlight=False)

@@ -12,7 +12,7 @@ import structlog
 from fastapi import HTTPException
 from fastapi.responses import Response
 
-from moderation.media import frames, uris as media
+from moderation.media import frames, local, uris as media
 from moderation.api.media import HEADERS
 from moderation.domain.errors import BadInput, ModqError
 from moderation.review.services import NotFound
@@ -45,4 +45,4 @@ def _read(rt: Runtime, item: m.Item) -> bytes:
         from moderation.infra.aws import fetch_s3_object
 
         return fetch_s3_object(rt.s3(), ref.bucket, ref.key, ref.version, s.max_image_bytes)
-    return media.read_local(ref, s.max_image_bytes)
+    return local.read_file(ref.path, s.max_image_bytes)

@@ -19,7 +19,7 @@ from botocore.config import Config
 from fastapi import HTTPException
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from moderation.media import uris as media
+from moderation.media import local, uris as media
 from moderation.domain.errors import BadInput, ModqError
 from moderation.review.services import NotFound
 from moderation.bootstrap import Runtime
@@ -35,7 +35,7 @@ HEADERS = {"Cache-Control": "private, no-store", "Content-Security-Policy": "def
 def media_response(rt: Runtime, item: m.Item) -> Response:
     try:
         ref = media.parse(item.media_uri, rt.settings.media_root, rt.settings.s3_bucket_allowlist)
-    except media.UnusablePath as exc:  # there, but the OS will not read it (a symlink loop, ...): say why
+    except local.UnusablePath as exc:  # there, but the OS will not read it (a symlink loop, ...): say why
         log.warning("media_unusable", item_id=item.id, error=str(exc))
         raise BadInput(f"this item's media cannot be served: {exc.reason}") from None
     except ModqError as exc:
@@ -50,7 +50,7 @@ def media_response(rt: Runtime, item: m.Item) -> Response:
         raise NotFound("this item's media is no longer available") from None
     except OSError as exc:
         log.warning("media_unusable", item_id=item.id, error=str(exc))
-        raise BadInput(f"this item's media cannot be served: {media.os_reason(exc)}") from None
+        raise BadInput(f"this item's media cannot be served: {local.os_reason(exc)}") from None
     content_type = CONTENT_TYPES.get(kind or "", "application/octet-stream")
     disposition = "inline" if kind else "attachment"
     return FileResponse(ref.path, media_type=content_type, content_disposition_type=disposition,

@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from moderation.media import imaging
+from moderation.media import budget, imaging
 from moderation.domain.errors import BadInput
 from moderation.media.frame_headers import gif_frame_count, png_is_animated
 from moderation.domain.frame_selection import PAGE_WEIGHT, Frame, display_ms
@@ -139,7 +139,7 @@ def _decoded(seq: Sequence, indexes: Iterable[int], limits: Limits) -> Iterator[
         for index in indexes:
             with _reading(seq.format, f"{'page' if seq.pages else 'frame'} {index}"):
                 img.seek(index)  # GIF, APNG and WebP draw the frames before it first: they build on them
-                imaging.check_decode_budget(img, limits.max_decode_bytes, f"frame {index} of the {seq.what}")
+                budget.check_decode_budget(img, limits.max_decode_bytes, f"frame {index} of the {seq.what}")
                 img.load()
             yield index, img
 

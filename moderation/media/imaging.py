@@ -9,25 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import structlog
-from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from moderation.domain.errors import BadInput
+from moderation.media import budget
 from moderation.media.uris import sniff
 
 MIN_SIDE = 80
 MAX_SIDE = 10_000
 REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
-DEFAULT_MAX_DECODE_BYTES = 256 * 1024**2  # MODQ_MAX_DECODE_BYTES
-MIB = 1024**2
 _NATIVE = {"jpeg", "png"}
-
-log = structlog.get_logger("modq.imaging")
 
 # A decompression bomb is bad input, not a warning.
 Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
@@ -54,7 +49,7 @@ class PreparedImage:
     # The pixels ``prepare`` decoded to validate ``data``, kept when asked (``keep_decoded``)
     # so that a provider that needs pixels does not decode the same bytes a second time.
     decoded: Image.Image | None = field(default=None, compare=False, repr=False)
-    max_decode_bytes: int = field(default=DEFAULT_MAX_DECODE_BYTES, compare=False, repr=False)
+    max_decode_bytes: int = field(default=budget.DEFAULT_MAX_DECODE_BYTES, compare=False, repr=False)
 
     def pil(self) -> Image.Image:
         """Decoded RGB image with EXIF orientation applied (phone photos upright). Do not modify it."""
@@ -69,8 +64,8 @@ class PreparedImage:
         assert self.data is not None, "an S3-only image has no bytes to decode"
         # ``prepare`` validated these bytes (or made them): Pillow's errors are left to the caller.
         img = Image.open(io.BytesIO(self.data))
-        _draft(img, self.max_decode_bytes, _TO_FIT)
-        check_decode_budget(img, self.max_decode_bytes)
+        budget.draft(img, self.max_decode_bytes, budget.TO_FIT)
+        budget.check_decode_budget(img, self.max_decode_bytes)
         img.load()
         return _upright(eight_bit(img))
 
@@ -104,14 +99,15 @@ def from_s3(bucket: str, key: str, version: str = "") -> PreparedImage:
     return PreparedImage(s3=S3Object(bucket, key, request_version), sha256=f"s3:{bucket}/{key}@{version}")
 
 
-def prepare(data: bytes, keep_decoded: bool = False, max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES) -> PreparedImage:
+def prepare(data: bytes, keep_decoded: bool = False,
+            max_decode_bytes: int = budget.DEFAULT_MAX_DECODE_BYTES) -> PreparedImage:
     """Validate image bytes and make them acceptable to Rekognition.
 
     Raises ``BadInput`` with a specific reason for empty, non-image, corrupt,
     too small or too large images, and for images whose decoded pixels would
     exceed ``max_decode_bytes`` (MODQ_MAX_DECODE_BYTES): sides and cost are read
     from the header, before any pixel is decoded. A JPEG over the budget is
-    decoded at a reduced size instead (``_draft``), the largest that fits.
+    decoded at a reduced size instead (``budget.draft``), the largest that fits.
     ``keep_decoded``: keep the validating decode for ``upright()`` (the offline
     model); a provider that sends bytes should not hold the pixels in memory
     while it waits for an answer (and its validating decode may be reduced).
@@ -125,7 +121,7 @@ def prepare(data: bytes, keep_decoded: bool = False, max_decode_bytes: int = DEF
         raise BadInput(f"content is a {fmt} video, not an image")
     sent_as_is = fmt in _NATIVE and len(data) <= REKOGNITION_MAX_BYTES
     # Pixels only validated and dropped may be decoded at any size; pixels a provider sees are reduced only to fit.
-    reduce = _TO_FIT if keep_decoded and sent_as_is else _SMALLEST
+    reduce = budget.TO_FIT if keep_decoded and sent_as_is else budget.SMALLEST
     decoded, (width, height) = _decode_fully(data, fmt, max_decode_bytes, reduce)
     if not (keep_decoded and sent_as_is):
         decoded = None  # freed now, not held through the rest (or a re-encode)
@@ -138,17 +134,14 @@ def prepare(data: bytes, keep_decoded: bool = False, max_decode_bytes: int = DEF
                          max_decode_bytes=max_decode_bytes)
 
 
-_TO_FIT, _SMALLEST = "to fit", "smallest"  # how far ``_draft`` reduces a JPEG
-
-
-def _decode_fully(data: bytes, fmt: str, budget: int, reduce: str) -> tuple[Image.Image, tuple[int, int]]:
+def _decode_fully(data: bytes, fmt: str, limit: int, reduce: str) -> tuple[Image.Image, tuple[int, int]]:
     """The decoded image and the size its header declares; sides and budget are checked before decoding."""
     try:
         img = Image.open(io.BytesIO(data))
         size = img.size
         check_sides(*size)
-        _draft(img, budget, reduce)
-        check_decode_budget(img, budget)
+        budget.draft(img, limit, reduce)
+        budget.check_decode_budget(img, limit)
         img.load()  # a truncated file only fails when pixels are read (and the file is closed after it)
         return img, size
     except Image.DecompressionBombWarning:
@@ -161,45 +154,21 @@ def _decode_fully(data: bytes, fmt: str, budget: int, reduce: str) -> tuple[Imag
         raise BadInput(f"corrupt or truncated {fmt} image: {exc}") from None
 
 
-def _draft(img: Image.Image, budget: int, reduce: str) -> None:
-    """Decode a JPEG at 1/2, 1/4 or 1/8 of its size (libjpeg's DCT scaling, Pillow's ``draft``).
-
-    ``_SMALLEST``: the pixels are only validated (every coefficient is still entropy-decoded, so a
-    corrupt or truncated file fails as it would at full size). ``_TO_FIT``: the least reduction that
-    brings the decode within ``budget``, and none when it fits already: a reduced decode is not what
-    the full one is (at 4x the offline model's input it moved NudeNet's face scores by up to 0.13,
-    against 0.05 for re-encoding the same photo), so it is used only where the choice is reducing
-    or refusing. Other formats cannot decode at a reduced size.
-    """
-    if img.format != "JPEG":
-        return
-    bands, sample_bytes = sample_layout(img)
-    for scale in (1, 2, 4, 8):
-        width, height = -(-img.width // scale), -(-img.height // scale)
-        if reduce == _TO_FIT and width * height * bands * sample_bytes <= budget:
-            break
-    if scale == 1:
-        return
-    if reduce == _TO_FIT:  # what the provider sees is reduced: say so
-        log.info("jpeg_decoded_reduced", size=f"{img.width}x{img.height}", scale=f"1/{scale}")
-    img.draft(img.mode, (img.width // scale, img.height // scale))
-
-
-def _reencode_to_fit(data: bytes, budget: int) -> bytes:
+def _reencode_to_fit(data: bytes, limit: int) -> bytes:
     """A JPEG under Rekognition's 5 MiB byte limit, downscaling only if needed.
 
-    The 8-bit copy the encoder needs is made in strips and kept within ``budget`` too (reduced by a
+    The 8-bit copy the encoder needs is made in strips and kept within ``limit`` too (reduced by a
     box filter when the whole would not fit: Pillow holds RGB as 4 bytes a pixel).
     """
     img = Image.open(io.BytesIO(data))  # not closed in a ``with``: closing frees pixels ``frame`` may share
-    _draft(img, budget, _TO_FIT)
+    budget.draft(img, limit, budget.TO_FIT)
     img.load()
-    frame = _upright(_jpeg_ready(img, budget))
+    frame = _upright(_jpeg_ready(img, limit))
     del img  # when ``frame`` is a copy, the decode is not held through the encoding
     # Huffman optimisation keeps every DCT coefficient (2 bytes a sample) and Pillow adds a
     # width x height output buffer: ~4 bytes a pixel, more than the decode, to save a few
     # percent of bytes. Only images for which that is at most a quarter of the budget get it.
-    optimize = 4 * frame.width * frame.height <= budget // 4
+    optimize = 4 * frame.width * frame.height <= limit // 4
     scale = 1.0
     while True:
         size = (max(MIN_SIDE, int(frame.width * scale)), max(MIN_SIDE, int(frame.height * scale)))
@@ -211,12 +180,12 @@ def _reencode_to_fit(data: bytes, budget: int) -> bytes:
         scale *= 0.75
 
 
-def _jpeg_ready(img: Image.Image, budget: int) -> Image.Image:
-    """``img`` as 8-bit greyscale or RGB, built strip by strip, box-reduced by the least factor that fits ``budget``."""
+def _jpeg_ready(img: Image.Image, limit: int) -> Image.Image:
+    """``img`` as 8-bit greyscale or RGB, built strip by strip, box-reduced by the least factor that fits ``limit``."""
     mode = "L" if img.mode in _GREY else "RGB"
     per_pixel = 1 if mode == "L" else 4
     factor = 1
-    while -(-img.width // factor) * -(-img.height // factor) * per_pixel > budget:
+    while -(-img.width // factor) * -(-img.height // factor) * per_pixel > limit:
         factor += 1
     if mode == img.mode and factor == 1:
         return img
@@ -238,45 +207,6 @@ def check_sides(width: int, height: int, what: str = "image") -> None:
         raise BadInput(f"{what} is {width}x{height} px; each side must be at least {MIN_SIDE} px")
     if max(width, height) > MAX_SIDE:
         raise BadInput(f"{what} is {width}x{height} px; each side must be at most {MAX_SIDE:,} px")
-
-
-def check_decode_budget(img: Image.Image, budget: int, what: str = "image") -> None:
-    """Refuse an opened, not yet loaded image whose pixels would take more than ``budget`` bytes.
-
-    Reads only what ``Image.open`` read from the header (size, mode, declared sample depth), so a
-    few hundred KB of compressed zeros cannot make the worker allocate gigabytes first. Call it on
-    each frame or page that will be decoded (``img.seek(n)`` first), after any ``draft``.
-    """
-    bands, sample_bytes = sample_layout(img)
-    cost = img.width * img.height * bands * sample_bytes
-    if cost > budget:
-        raise BadInput(f"{what} is {img.width}x{img.height} px with {bands} x {8 * sample_bytes}-bit samples: "
-                       f"decoding it needs {format_mib(cost)}, over the decode budget of {format_mib(budget)} "
-                       f"(MODQ_MAX_DECODE_BYTES)")
-
-
-def sample_layout(img: Image.Image) -> tuple[int, int]:
-    """(bands, bytes per sample) of ``img``'s pixels: the bands Pillow decodes into, and the deeper of
-    the sample size the file declares (16-bit TIFF/PNG samples) and the one Pillow stores."""
-    mode = ImageMode.getmode(img.mode)
-    stored = int(mode.typestr[-1])  # "|u1" -> 1, "<u2" -> 2, "<i4"/"<f4" -> 4
-    return len(mode.bands), max(stored, _declared_sample_bytes(img))
-
-
-def _declared_sample_bytes(img: Image.Image) -> int:
-    tags = getattr(img, "tag_v2", None)  # TIFF: BitsPerSample (258), one value per sample
-    if tags is not None and 258 in tags:
-        bits = tags[258]
-        return -(-max(bits if isinstance(bits, tuple) else (bits,)) // 8)
-    # Other formats: the raw layout Pillow chose from the header, e.g. PNG's "RGB;16B".
-    args = img.tile[0].args if img.tile else None
-    rawmode = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""
-    depth = re.search(r";(16|32|64)", rawmode) if isinstance(rawmode, str) else None
-    return int(depth.group(1)) // 8 if depth else 1
-
-
-def format_mib(n: int) -> str:
-    return f"{n // MIB:,} MiB" if n % MIB == 0 else f"{n / MIB:,.1f} MiB"
 
 
 def _describe(head: bytes) -> str:

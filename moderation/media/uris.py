@@ -3,7 +3,7 @@
 A ``MediaRef`` is parsed once at submit time; anything that could let a caller
 read outside the media root or an unapproved bucket is refused there, before a
 row exists. Content checks (decoding, dimensions) happen in the worker, see
-``moderation.media.imaging``.
+``moderation.media.imaging``; local files are confined and read by ``moderation.media.local``.
 
 What was submitted is what is moderated: nothing in a URI is silently dropped.
 A ``#`` (fragment), a ``?`` other than an S3 ``?versionId=``, and an empty S3 key
@@ -14,17 +14,17 @@ what ``s3_uri`` does for keys that S3 events deliver.
 
 from __future__ import annotations
 
-import errno
 import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from config.validators import bucket_name_problem
 from moderation.domain.errors import BadInput, RefusedSubmission
+from moderation.infra.redact import Scrubber
+from moderation.media import local
 
 if TYPE_CHECKING:  # the type only: what reparse reads of the settings
     from config.settings import Settings
@@ -36,26 +36,6 @@ _IMAGE_EXT = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".gif": "gif", ".w
 _VIDEO_EXT = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
 _QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
-# What an OS error about a local path means to the person who named it; other errors keep the OS's words.
-_OS_REASONS = {
-    errno.ELOOP: "it is a symlink loop (too many levels of symbolic links)",
-    errno.ENOTDIR: "a part of it that should be a directory is a file",
-    errno.EACCES: "permission denied: modq cannot read it",
-    errno.EPERM: "permission denied: modq cannot read it",
-}
-
-
-class UnusablePath(RefusedSubmission):
-    """A local path inside the media root that the OS will not read as a file: a symlink loop, a name too long,
-    a path through a file, no permission, a directory. Bad input, never a server error."""
-
-    def __init__(self, raw_path: str, reason: str):
-        super().__init__(f"path {raw_path[:200]!r} is not usable: {reason}")
-        self.reason = reason  # without the path: what the API may tell a reviewer about a stored item
-
-
-def os_reason(exc: OSError) -> str:
-    return _OS_REASONS.get(exc.errno, exc.strerror or str(exc))
 
 
 @dataclass(frozen=True)
@@ -139,8 +119,6 @@ def _refuse_delimiters(uri: str, what: str, chars: str) -> None:
 
 def _shown(uri: str) -> str:
     """The URI as an error message may quote it: a presigned URL's signature is a credential."""
-    from moderation.infra.redact import Scrubber
-
     return Scrubber(secrets=[]).text(uri)
 
 
@@ -193,50 +171,8 @@ def s3_uri(bucket: str, key: str, version: str = "") -> str:
 
 def _parse_local(raw_path: str, media_root: Path) -> MediaRef:
     _refuse_control_chars(raw_path)
-    root = Path(os.path.realpath(media_root))
-    candidate = Path(raw_path)
-    if ".." in candidate.parts:
-        raise RefusedSubmission(f"path {raw_path!r} contains '..'; give a path inside the media root")
-    if not candidate.is_absolute():
-        candidate = root / candidate
-    # os.path.realpath, not Path.resolve: on Python 3.11-3.12 Path.resolve raises RuntimeError for a symlink
-    # loop. realpath follows every link it can (so a link out of the root is caught below) and leaves a loop
-    # unresolved, for the stat in _check_readable_file to report as ELOOP.
-    try:
-        resolved = Path(os.path.realpath(candidate))
-    except OSError as exc:  # a link changed while being read
-        raise UnusablePath(raw_path, os_reason(exc)) from None
-    if resolved != root and root not in resolved.parents:
-        raise RefusedSubmission(f"path {raw_path!r} is outside the media root {str(root)!r} (MODQ_MEDIA_ROOT)")
-    _check_readable_file(resolved, raw_path)
-    return MediaRef(uri=resolved.as_uri(), scheme="file", path=resolved)
-
-
-def _check_readable_file(path: Path, raw_path: str) -> None:
-    """A regular file modq may read, or ``RefusedSubmission`` saying what the OS found instead."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise RefusedSubmission(f"no such file under the media root: {raw_path!r}") from None
-    except OSError as exc:  # ELOOP, ENAMETOOLONG, ENOTDIR, EACCES, ...
-        raise UnusablePath(raw_path, os_reason(exc)) from None
-    if stat.S_ISDIR(mode):
-        raise UnusablePath(raw_path, "it is a directory, not a file")
-    if not stat.S_ISREG(mode):  # a FIFO would block the reader, a device would never end
-        raise UnusablePath(raw_path, "it is not a regular file")
-    if not os.access(path, os.R_OK):  # the open that reads it still maps its own errors (open_local)
-        raise UnusablePath(raw_path, _OS_REASONS[errno.EACCES])
-
-
-def open_local(ref: MediaRef) -> BinaryIO:
-    """Open a local media file; ``BadInput`` naming the reason if it went away or became unreadable."""
-    assert ref.path is not None
-    try:
-        return open(ref.path, "rb")
-    except FileNotFoundError:
-        raise BadInput(f"file no longer exists: {ref.path}") from None
-    except OSError as exc:
-        raise BadInput(f"file {ref.path} cannot be read: {os_reason(exc)}") from None
+    path = local.confine(raw_path, media_root)
+    return MediaRef(uri=path.as_uri(), scheme="file", path=path)
 
 
 def sniff(head: bytes) -> str | None:
@@ -273,24 +209,10 @@ def kind_of(fmt: str | None) -> str | None:
 def media_kind(ref: MediaRef) -> str:
     """"image" or "video": by content for local files, by extension for S3."""
     if ref.scheme == "file" and ref.path is not None:
-        with open_local(ref) as fh:
+        with local.open_file(ref.path) as fh:
             kind = kind_of(sniff(fh.read(32)))
         if kind:
             return kind
     # Unknown content defaults to the image path, where the worker fails it
     # with a precise reason instead of refusing it here without one.
     return ref.extension_kind or "image"
-
-
-def read_local(ref: MediaRef, max_bytes: int) -> bytes:
-    """Bytes of a local file with the size limit applied before reading it all."""
-    with open_local(ref) as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size == 0:
-            raise BadInput("file is empty (0 bytes)")
-        if size > max_bytes:
-            raise BadInput(f"file is {size:,} bytes, over the limit of {max_bytes:,} (MODQ_MAX_IMAGE_BYTES)")
-        try:
-            return fh.read()
-        except OSError as exc:  # EIO, or a directory swapped in on some filesystems
-            raise BadInput(f"file {ref.path} cannot be read: {os_reason(exc)}") from None

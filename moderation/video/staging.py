@@ -20,7 +20,7 @@ from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from moderation.infra import aws
-from moderation.media import uris as media
+from moderation.media import local, uris as media
 from moderation.domain.errors import BadInput, DeploymentFault, TransientFault
 from moderation.media.imaging import S3Object
 
@@ -31,7 +31,7 @@ REKOGNITION_MAX_BYTES = 10 * 1024**3
 
 def check_local_video(ref: media.MediaRef, max_bytes: int) -> int:
     """Size of a local video file after the checks worth doing before any upload or decode."""
-    with media.open_local(ref) as fh:  # BadInput if it went away or cannot be read
+    with local.open_file(ref.path) as fh:  # BadInput if it went away or cannot be read
         size = os.fstat(fh.fileno()).st_size
         head = fh.read(32)
     if size == 0:

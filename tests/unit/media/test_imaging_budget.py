@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from moderation.media import imaging
+from moderation.media import budget, imaging
 from moderation.domain.errors import BadInput
 from tests import crafted_media
 from tests.conftest import REPO
@@ -30,14 +30,14 @@ def opened(data: bytes) -> Image.Image:
 ])
 def test_sample_layout_is_read_from_the_header(data, layout):
     img = opened(data)
-    assert imaging.sample_layout(img) == layout
+    assert budget.sample_layout(img) == layout
     assert img._im is None  # Pillow allocates the pixels (``_im``) only on load: nothing was decoded
 
 
 def test_an_image_over_the_budget_is_refused_naming_the_setting():
     img = opened(crafted_media.tiff(10_000, 10_000, bits=16, samples=3))
     with pytest.raises(BadInput) as info:
-        imaging.check_decode_budget(img, 256 * MIB)
+        budget.check_decode_budget(img, 256 * MIB)
     assert str(info.value) == ("image is 10000x10000 px with 3 x 16-bit samples: decoding it needs 572.2 MiB, "
                                "over the decode budget of 256 MiB (MODQ_MAX_DECODE_BYTES)")
     assert img._im is None
@@ -45,14 +45,14 @@ def test_an_image_over_the_budget_is_refused_naming_the_setting():
 
 def test_an_image_at_the_budget_passes_and_one_byte_less_refuses():
     img = opened(crafted_media.png(1000, 500))  # 1,500,000 bytes decoded
-    imaging.check_decode_budget(img, 1_500_000)
+    budget.check_decode_budget(img, 1_500_000)
     with pytest.raises(BadInput, match="needs 1.4 MiB, over the decode budget of 1.4 MiB"):
-        imaging.check_decode_budget(img, 1_499_999)
+        budget.check_decode_budget(img, 1_499_999)
 
 
 def test_what_names_a_frame():
     with pytest.raises(BadInput, match=r"^frame 3 is 300x200 px"):
-        imaging.check_decode_budget(opened(crafted_media.png(300, 200)), 1000, what="frame 3")
+        budget.check_decode_budget(opened(crafted_media.png(300, 200)), 1000, what="frame 3")
 
 
 @pytest.mark.parametrize("size, message", [

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from config.validators import bucket_name_problem, valid_bucket_name
-from moderation.media import uris as media
+from moderation.media import local, uris as media
 from moderation.domain.errors import BadInput, RefusedSubmission
 
 REPO = Path(__file__).resolve().parents[3]
@@ -95,13 +95,13 @@ def test_media_kind_by_content_not_extension(media_root):
     assert media.media_kind(media.parse("clip.jpg", media_root)) == "video"
 
 
-def test_read_local_limits(media_root):
+def test_read_file_limits(media_root):
     (media_root / "empty.jpg").write_bytes(b"")
     (media_root / "big.jpg").write_bytes(b"\xff\xd8\xff" + b"0" * 2000)
     with pytest.raises(BadInput, match="empty"):
-        media.read_local(media.parse("empty.jpg", media_root), 1000)
+        local.read_file(media.parse("empty.jpg", media_root).path, 1000)
     with pytest.raises(BadInput, match="over the limit of 1,000"):
-        media.read_local(media.parse("big.jpg", media_root), 1000)
+        local.read_file(media.parse("big.jpg", media_root).path, 1000)
 
 
 @pytest.mark.parametrize(
@@ -253,10 +253,10 @@ def test_paths_the_os_will_not_read_are_refused_with_the_reason(media_root, phot
     os.symlink("loopdir", media_root / "loopdir")
     (media_root / "sub").mkdir()
     os.mkfifo(media_root / "pipe.jpg")
-    with pytest.raises(media.UnusablePath) as info:
+    with pytest.raises(local.UnusablePath) as info:
         media.parse(name, media_root)
     assert str(info.value) == f"path {name[:200]!r} is not usable: {reason}" and info.value.reason == reason
-    with pytest.raises(media.UnusablePath, match="is not usable"):  # the same as a file URI
+    with pytest.raises(local.UnusablePath, match="is not usable"):  # the same as a file URI
         media.parse((media_root / name).as_uri(), media_root)
 
 
@@ -311,8 +311,8 @@ def test_a_file_swapped_after_parse_fails_the_read_with_the_reason(media_root, p
     photo.unlink()
     photo.mkdir()  # swapped between the parse (submit) and the read (worker)
     with pytest.raises(BadInput) as info:
-        media.read_local(ref, 1000)
+        local.read_file(ref.path, 1000)
     assert str(info.value) == f"file {photo} cannot be read: Is a directory"
     photo.rmdir()
     with pytest.raises(BadInput, match="file no longer exists"):
-        media.read_local(ref, 1000)
+        local.read_file(ref.path, 1000)

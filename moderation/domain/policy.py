@@ -80,7 +80,7 @@ class ThresholdPolicy:
 
 def decide(labels: Iterable[ModerationLabel], policy: ThresholdPolicy) -> Decision:
     considered = [lab for lab in labels if lab.confidence >= policy.min_confidence]
-    specific = _most_specific(considered)
+    specific = most_specific(considered)
     fired = [r for r in (_judge(lab, policy) for lab in specific) if r is not None]
     if not fired:
         return Decision("approved", [_approval_reason(considered)], policy.version)
@@ -93,7 +93,7 @@ def severity(verdict: str) -> int:
     return _SEVERITY.get(verdict, -1)
 
 
-def _most_specific(labels: list[ModerationLabel]) -> list[ModerationLabel]:
+def most_specific(labels: list[ModerationLabel]) -> list[ModerationLabel]:
     """Drop ancestors that are only roll-ups of a detected, at-least-as-confident child."""
     best_child: dict[str, float] = {}
     for lab in labels:

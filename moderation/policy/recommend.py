@@ -96,7 +96,7 @@ def _score(row: Row, cat: str, p: policy.ThresholdPolicy) -> tuple[float | None,
     """
     considered = [lab for lab in row.labels if lab.confidence >= p.min_confidence]
     score, anyway = None, False
-    for lab in policy._most_specific(considered):  # exactly the labels decide() judges
+    for lab in policy.most_specific(considered):  # exactly the labels decide() judges
         name, rule = p.rule_for(lab.name)
         if taxonomy.top_level(lab.name) == cat and name in (cat, "default"):
             score = lab.confidence if score is None else max(score, lab.confidence)

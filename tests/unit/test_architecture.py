@@ -1,6 +1,6 @@
 """The house rules import-linter cannot see (issue 13, rules 3 and 5, module size), read from the AST.
 
-Each ALLOWED_* list is a baseline of today's exceptions, to burn down: fixing one makes its entry
+Each ALLOWED_* list is a baseline of the exceptions left, to burn down: fixing one makes its entry
 stale and the matching *_is_current test fails until the entry is removed, so the lists only shrink.
 """
 
@@ -19,9 +19,6 @@ MAX_MODULE_LINES = 250
 HEAVY_OPTIONAL = {"nudenet", "onnxruntime", "av", "pdqhash"}
 HEAVY_COMMENT = "heavy"
 
-# "user -> owner:_name": a private name used outside the module that owns it.
-ALLOWED_PRIVATE_USES = {
-}
 # "module:function -> imported": function-local imports that defer no heavy dependency.
 ALLOWED_LOCAL_IMPORTS = {
     "config.settings:Settings._check_metrics_host -> ipaddress",
@@ -124,11 +121,8 @@ def _all_private_uses() -> set[str]:
 
 
 def test_no_private_name_crosses_a_module_boundary():
-    assert _all_private_uses() - ALLOWED_PRIVATE_USES == set(), "use a public name; a private one stays home (rule 3)"
-
-
-def test_private_use_allow_list_is_current():
-    assert ALLOWED_PRIVATE_USES - _all_private_uses() == set(), "fixed: remove these from ALLOWED_PRIVATE_USES"
+    """Each "user -> owner:_name" found: a private name used outside the module that owns it."""
+    assert _all_private_uses() == set(), "use a public name; a private one stays home (rule 3)"
 
 
 def _local_imports(tree: ast.AST, function: str = "", prefix: str = ""):

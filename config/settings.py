@@ -6,6 +6,8 @@ AWS access deliberately has no settings here: boto3's standard chain
 
 from __future__ import annotations
 
+import importlib.util
+import ipaddress
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -132,8 +134,6 @@ class Settings(BaseSettings):
     @classmethod
     def _check_metrics_host(cls, value: str) -> str:
         # An address literal, not a name: what the exporter listens on should not depend on DNS at start-up.
-        import ipaddress
-
         try:
             ipaddress.ip_address(value)
         except ValueError:
@@ -167,8 +167,6 @@ class Settings(BaseSettings):
     @field_validator("bank_pdq_distance")
     @classmethod
     def _check_pdq_installed(cls, value: int) -> int:
-        import importlib.util
-
         if value and importlib.util.find_spec("pdqhash") is None:
             raise ValueError("near-duplicate matching needs the pdqhash package: pip install 'modq[pdq]'")
         return value

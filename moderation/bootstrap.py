@@ -151,7 +151,7 @@ def _bare_provider(settings: Settings) -> ModerationProvider:
             timeout=settings.aws_timeout_seconds,
             pool=max(10, settings.worker_concurrency),
         )
-    from moderation.providers.local import LocalProvider
+    from moderation.providers.local import LocalProvider  # heavy: onnxruntime and the NudeNet model, local only
 
     return LocalProvider(threads=settings.local_threads)
 

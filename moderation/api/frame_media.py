@@ -12,6 +12,7 @@ import structlog
 from fastapi import HTTPException
 from fastapi.responses import Response
 
+from moderation.infra.aws import fetch_s3_object
 from moderation.media import frames, local, uris as media
 from moderation.api.media import HEADERS
 from moderation.domain.errors import BadInput, ModqError
@@ -42,7 +43,5 @@ def _read(rt: Runtime, item: m.Item) -> bytes:
     except ModqError as exc:
         raise BadInput(str(exc)) from None
     if ref.scheme == "s3":
-        from moderation.infra.aws import fetch_s3_object
-
         return fetch_s3_object(rt.s3(), ref.bucket, ref.key, ref.version, s.max_image_bytes)
     return local.read_file(ref.path, s.max_image_bytes)

@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.items import animation, attempts, outcomes, pay_once
 from moderation.banks import services as banks
-from moderation.media import frames, imaging, local, uris as media
+from moderation.media import frames, imaging, local, s3_peek, uris as media
 from moderation.infra import lease
+from moderation.infra.aws import fetch_s3_object
 from moderation.providers import usage
 from moderation.domain.errors import BadInput, DeploymentFault, RefusedSubmission
 from moderation.domain.policy import Decision, decide
@@ -187,8 +188,6 @@ def begin(rt: Runtime, item_id: str, provider: str) -> str | None:
 def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage | frames.Sequence:
     ref = media.reparse(uri, rt.settings)
     if ref.scheme == "s3" and provider.reads_s3_directly:
-        from moderation.media import s3_peek
-
         # One ranged GET of the object's first bytes: its header says whether Rekognition may read it in
         # place or it may have several frames and is read here (``s3_peek``); its version (or ETag) identifies
         # the content, so an earlier analysis is reused only for the very same object (MODQ_DEDUPE off: no reuse,
@@ -199,8 +198,6 @@ def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage | fram
         data = s3_peek.fetch(rt.s3(), ref.bucket, ref.key, ref.version or peeked.version,
                              rt.settings.max_image_bytes)
     elif ref.scheme == "s3":
-        from moderation.infra.aws import fetch_s3_object
-
         data = fetch_s3_object(rt.s3(), ref.bucket, ref.key, ref.version, rt.settings.max_image_bytes)
     else:
         data = local.read_file(ref.path, rt.settings.max_image_bytes)

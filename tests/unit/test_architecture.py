@@ -21,21 +21,15 @@ HEAVY_COMMENT = "heavy"
 
 # "module:function -> imported": function-local imports that defer no heavy dependency.
 ALLOWED_LOCAL_IMPORTS = {
-    "config.settings:Settings._check_metrics_host -> ipaddress",
-    "config.settings:Settings._check_pdq_installed -> importlib.util",
-    "moderation.api.frame_media:_read -> moderation.infra.aws",
     "moderation.api.policy:put_policy -> moderation.policy.reevaluate",
     "moderation.bootstrap:Runtime.active_policy -> moderation.policy.versions",
     "moderation.bootstrap:Runtime.leases -> moderation.infra.coordination",
     "moderation.bootstrap:Runtime.video -> moderation.providers.rekognition_video",
     "moderation.bootstrap:Runtime.video_slots -> moderation.infra.coordination",
     "moderation.bootstrap:Runtime.video_slots -> moderation.infra.semaphore",
-    "moderation.bootstrap:_bare_provider -> moderation.providers.local",
     "moderation.bootstrap:_bare_provider -> moderation.providers.rekognition",
     "moderation.cli.common:celery_dispatcher -> worker.app",
     "moderation.cli.main:worker -> worker.app",
-    "moderation.items.services:_load_image -> moderation.infra.aws",
-    "moderation.items.services:_load_image -> moderation.media.s3_peek",
     "worker.tasks:ingest_s3_events -> moderation.ingest.services",
 }
 # Modules over MAX_MODULE_LINES.

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from moderation.alerts.models import Alert
 from moderation.infra.clock import aware, utcnow
 from moderation.items import models as m
 
@@ -75,7 +76,7 @@ def database_state(database_url: str) -> dict[str, float]:
     """Outbox backlog and its oldest row's age, and video jobs running at the provider."""
     with _state_engine(database_url).connect() as conn:
         backlog, oldest = conn.execute(
-            select(func.count(), func.min(m.Alert.created_at)).where(m.Alert.published_at.is_(None))
+            select(func.count(), func.min(Alert.created_at)).where(Alert.published_at.is_(None))
         ).one()
         in_flight = conn.execute(
             select(func.count()).select_from(m.Item).where(m.Item.status == m.SUBMITTED)
@@ -101,31 +102,37 @@ class StateCollector:
 
     def collect(self):
         up = GaugeMetricFamily("modq_state_up", "1 if the last scrape could read this source.", labels=["source"])
+        yield from self._broker(up)
+        yield from self._database(up)
+        yield up
+
+    def _broker(self, up: GaugeMetricFamily):
         try:
             depths, unacked = queue_depths(self.broker_url, self.queues, prefix=self.prefix)
         except Exception as exc:  # a scrape must answer even when Redis is down
             log.warning("metrics_state_failed", source="redis", error=str(exc))
             up.add_metric(["redis"], 0)
-        else:
-            up.add_metric(["redis"], 1)
-            depth = GaugeMetricFamily("modq_queue_depth", "Messages waiting in the broker, by queue.", labels=["queue"])
-            for queue, count in depths.items():
-                depth.add_metric([queue], count)
-            yield depth
-            yield GaugeMetricFamily("modq_broker_unacked", "Messages delivered to workers and not yet acknowledged "
-                                    "(running, prefetched or waiting for a retry countdown).", value=unacked)
+            return
+        up.add_metric(["redis"], 1)
+        depth = GaugeMetricFamily("modq_queue_depth", "Messages waiting in the broker, by queue.", labels=["queue"])
+        for queue, count in depths.items():
+            depth.add_metric([queue], count)
+        yield depth
+        yield GaugeMetricFamily("modq_broker_unacked", "Messages delivered to workers and not yet acknowledged "
+                                "(running, prefetched or waiting for a retry countdown).", value=unacked)
+
+    def _database(self, up: GaugeMetricFamily):
         try:
             state = database_state(self.database_url)
         except Exception as exc:
             log.warning("metrics_state_failed", source="database", error=str(exc))
             up.add_metric(["database"], 0)
-        else:
-            up.add_metric(["database"], 1)
-            yield GaugeMetricFamily("modq_outbox_backlog", "Alerts written and not yet published.",
-                                    value=state["outbox_backlog"])
-            yield GaugeMetricFamily("modq_outbox_oldest_age_seconds", "Age of the oldest unpublished alert (0: none).",
-                                    value=state["outbox_oldest_age_seconds"])
-            yield GaugeMetricFamily("modq_video_jobs_in_flight",
-                                    "Video items whose provider job is running (status submitted).",
-                                    value=state["video_jobs_in_flight"])
-        yield up
+            return
+        up.add_metric(["database"], 1)
+        yield GaugeMetricFamily("modq_outbox_backlog", "Alerts written and not yet published.",
+                                value=state["outbox_backlog"])
+        yield GaugeMetricFamily("modq_outbox_oldest_age_seconds", "Age of the oldest unpublished alert (0: none).",
+                                value=state["outbox_oldest_age_seconds"])
+        yield GaugeMetricFamily("modq_video_jobs_in_flight",
+                                "Video items whose provider job is running (status submitted).",
+                                value=state["video_jobs_in_flight"])

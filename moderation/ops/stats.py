@@ -11,7 +11,7 @@ MODQ_PRICE_PER_VIDEO_MINUTE per minute of stored video); the offline model costs
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from sqlalchemy import func, select
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from moderation.alerts.models import Alert
-from moderation.infra.clock import aware
+from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.ops import collectors
@@ -175,7 +175,7 @@ SECTIONS: list[Callable[[StatsContext], Section]] = [queues, items, recent, late
 def collect(settings: Settings, window: timedelta, sections=None) -> list[Section]:
     """Every section, each in its own read transaction: one that fails does not abort the others."""
     results = []
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     for build in sections or SECTIONS:
         try:
             with transaction(settings.database_url) as session:

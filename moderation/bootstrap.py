@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings, get_settings
-from moderation.infra import aws
+from moderation.infra import aws, db
 from moderation.domain import policy
 from moderation.alerts.services import AlertPublisher, LogPublisher, SnsPublisher
 from moderation.providers.base import ModerationProvider
@@ -190,3 +190,9 @@ def set_runtime(runtime: Runtime | None) -> None:
     global _runtime
     with _lock:
         _runtime = runtime
+
+
+def after_fork() -> None:
+    """A forked worker process must not share its parent's pooled database connections or AWS clients."""
+    db.dispose_all()
+    aws.reset_clients()

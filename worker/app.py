@@ -13,13 +13,12 @@ from celery import Celery, signals
 from kombu import Queue
 
 from config.settings import get_settings
-from moderation.bootstrap import Runtime, get_runtime
+from moderation.bootstrap import Runtime, after_fork, get_runtime
 from moderation.domain.errors import ConfigError
 # Imported here, before any pool process forks: it chooses the metrics multiprocess
 # directory that every process of this worker shares (moderation/infra/metrics.py).
 from moderation.infra import metrics
-from moderation.infra import aws, logs
-from moderation.infra.db import dispose_all
+from moderation.infra import logs
 from moderation.ops.collectors import StateCollector
 from worker.dispatch import CeleryDispatcher
 
@@ -103,9 +102,7 @@ def _setup_logging(**_kwargs):
 
 @signals.worker_process_init.connect
 def _after_fork(**_kwargs):
-    # Connections and clients must not be shared across a fork.
-    dispose_all()
-    aws.reset_clients()
+    after_fork()
 
 
 @signals.worker_init.connect

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import OperationalError
 
 from moderation.alerts import services as alerts
 from moderation.items import attempts, services as service
@@ -33,7 +32,7 @@ def moderate_image(self, item_id: str) -> str:
 
 
 @app.task(base=ModqTask, name="modq.publish_alert", acks_late=True,
-          autoretry_for=(alerts.PublishError, OperationalError), max_retries=settings.max_attempts - 1, **RETRY)
+          autoretry_for=alerts.RETRYABLE, max_retries=settings.max_attempts - 1, **RETRY)
 def publish_alert(alert_id: int) -> bool:
     rt = runtime()
     return alerts.deliver(alert_id, rt.settings.database_url, rt.publisher)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
+from sqlalchemy.exc import OperationalError
 
 from moderation.alerts.models import Alert
 from moderation.alerts.queries import pending_alerts
@@ -74,6 +75,10 @@ class SnsPublisher:
 
 class PublishError(Exception):
     pass
+
+
+# What a delivery retries: the topic refused or was unreachable, or the database went away meanwhile.
+RETRYABLE: tuple[type[Exception], ...] = (PublishError, OperationalError)
 
 
 def decision_alert(item, verdict: str, reasons: list[dict], labels: list[dict], policy_version: str,

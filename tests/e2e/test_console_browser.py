@@ -7,9 +7,7 @@ Debian's ``chromium`` driven by Playwright (never ``playwright install``).
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -23,25 +21,12 @@ from moderation.infra.db import transaction
 from moderation.review.models import Review
 from tests.animated_media import BLUE, RED, animated
 from tests.conftest import REPO
+from tests.e2e.conftest import sign_in, watched_page
 from tests.live_server import serve
 from tests.review_items import decided_item
 
-sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = REPO / "test-artifacts"
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -66,16 +51,11 @@ def test_sign_in_and_review_with_the_keyboard(rt, queue, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     with serve(create_app(rt, health_checks={})) as base_url:
         context = browser.new_context(viewport={"width": 1280, "height": 860})
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page, errors = watched_page(context)
 
         page.goto(base_url + "/")
         page.wait_for_url("**/login")
-        page.fill("#token", token)
-        page.click("#login-form button[type=submit]")
-        page.wait_for_url(base_url + "/")
+        sign_in(page, base_url, token)
         assert page.locator("table.queue tbody tr").count() == 2
         page.screenshot(path=str(ARTIFACTS / "console-queue.png"), full_page=True)
         session = next(c for c in context.cookies() if c["name"] == "modq_session")
@@ -135,14 +115,9 @@ def test_an_animation_shows_the_frame_a_rule_fired_on(rt, media_root, fake_provi
     ARTIFACTS.mkdir(exist_ok=True)
     with serve(create_app(rt, health_checks={})) as base_url:
         context = browser.new_context(viewport={"width": 1280, "height": 860})
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page, errors = watched_page(context)
         page.goto(base_url + "/login")
-        page.fill("#token", token)
-        page.click("#login-form button[type=submit]")
-        page.wait_for_url(base_url + "/")
+        sign_in(page, base_url, token)
 
         page.goto(f"{base_url}/items/{item_id}")
         page.click("#reveal")

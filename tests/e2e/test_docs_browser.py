@@ -13,14 +13,14 @@ import pytest
 
 from moderation.review import tokens
 from moderation.api.app import create_app
-from tests.e2e.test_console_browser import browser  # noqa: F401  (fixture)
+from tests.e2e.conftest import sign_in, watched_page
 from tests.live_server import serve
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
 
 
-def test_docs_render_every_operation_with_the_network_blocked(rt, browser):  # noqa: F811
+def test_docs_render_every_operation_with_the_network_blocked(rt, browser):
     token = tokens.create(rt.settings.database_url, "alice", "reviewer", created_by="test")[1]
     app = create_app(rt, health_checks={})
     operations = {op["operationId"] for path in app.openapi()["paths"].values() for op in path.values()}
@@ -35,15 +35,10 @@ def test_docs_render_every_operation_with_the_network_blocked(rt, browser):  # n
             return route.abort("blockedbyclient")
 
         context.route("**/*", only_this_server)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("pageerror", lambda exc: problems.append(str(exc)))
-        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+        page, problems = watched_page(context)
 
         page.goto(base_url + "/login")
-        page.fill("#token", token)
-        page.click("#login-form button[type=submit]")
-        page.wait_for_url(base_url + "/")
+        sign_in(page, base_url, token)
         response = page.goto(base_url + "/docs")
         try:
             page.wait_for_selector(".opblock", timeout=20_000)

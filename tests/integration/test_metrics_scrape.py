@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 import urllib.request
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -39,18 +41,25 @@ def sample(samples, name: str, **labels) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-@pytest.fixture
-def metrics_worker(worker_env, tmp_path):
-    """A prefork worker (2 processes) on its own queue, exporting metrics on a free port."""
-    queue, port = f"metrics-{uuid.uuid4().hex[:8]}", free_port()
-    env = dict(worker_env, MODQ_METRICS_PORT=str(port), MODQ_METRICS_HOST="127.0.0.1",
-               MODQ_PRICE_PER_IMAGE=str(PRICE))
-    proc = WorkerProcess(env, tmp_path / "worker.log", queues=queue, pool="prefork", concurrency=2)
+@contextmanager
+def exporting_worker(env: dict[str, str], log_path: Path, name: str):
+    """A prefork worker (2 processes) on a queue of its own, exporting metrics on a free port:
+    (process, queue, port) once the exporter answers."""
+    queue, port = f"{name}-{uuid.uuid4().hex[:8]}", free_port()
+    proc = WorkerProcess(dict(env, MODQ_METRICS_PORT=str(port)), log_path, queues=queue, pool="prefork",
+                         concurrency=2)
     try:
         wait_for(lambda: _answers(port), 30, message="the metrics exporter")
         yield proc, queue, port
     finally:
         proc.stop()
+
+
+@pytest.fixture
+def metrics_worker(worker_env, tmp_path):
+    env = dict(worker_env, MODQ_METRICS_HOST="127.0.0.1", MODQ_PRICE_PER_IMAGE=str(PRICE))
+    with exporting_worker(env, tmp_path / "worker.log", "metrics") as worker:
+        yield worker
 
 
 def _answers(port: int) -> bool:

@@ -19,8 +19,8 @@ from moderation.domain import policy
 from moderation.items import services as service
 from moderation.bootstrap import InMemoryDispatcher, Runtime, build_publisher
 from tests.fakes.providers import labels_for
-from tests.integration.conftest import WorkerProcess, wait_for, wait_terminal
-from tests.integration.test_metrics_scrape import free_port, sample, scrape
+from tests.integration.conftest import wait_terminal
+from tests.integration.test_metrics_scrape import exporting_worker, sample, scrape
 
 pytestmark = pytest.mark.integration
 BUCKET = "ugc-metrics-flower"
@@ -38,23 +38,9 @@ def worker_with_flower_installed(worker_env, tmp_path):
     No PROMETHEUS_MULTIPROC_DIR and no MODQ_METRICS_HOST: modq chooses both.
     """
     assert flower_is_a_celery_plugin(), "flower (requirements-dev.txt) must be installed for this test to mean anything"
-    queue, port = f"metrics-flower-{uuid.uuid4().hex[:8]}", free_port()
     env = {k: v for k, v in worker_env.items() if k.upper() != "PROMETHEUS_MULTIPROC_DIR"}
-    env["MODQ_METRICS_PORT"] = str(port)
-    proc = WorkerProcess(env, tmp_path / "worker.log", queues=queue, pool="prefork", concurrency=2)
-    try:
-        wait_for(lambda: _answers(port), 30, message="the metrics exporter")
-        yield proc, queue, port
-    finally:
-        proc.stop()
-
-
-def _answers(port: int) -> bool:
-    try:
-        scrape(port)
-        return True
-    except OSError:
-        return False
+    with exporting_worker(env, tmp_path / "worker.log", "metrics-flower") as worker:
+        yield worker
 
 
 def test_pool_process_counters_are_exported_with_flower_installed(worker_with_flower_installed, rekognition,

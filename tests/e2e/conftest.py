@@ -1,0 +1,38 @@
+"""The browser the console tests drive (Debian's Chromium through Playwright; never `playwright install`),
+and what every such test does first: a page that records its errors, and signing in."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def watched_page(context):
+    """A new page and the list its script errors and console errors are appended to."""
+    page, errors = context.new_page(), []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return page, errors
+
+
+def sign_in(page, base_url: str, token: str) -> None:
+    page.fill("#token", token)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(base_url + "/")

@@ -43,46 +43,57 @@ def transport_options(s) -> dict:
     return options
 
 
-settings = get_settings()
-app = Celery("modq", include=["worker.tasks"])
-app.conf.update(
-    broker_url=settings.broker_url,
-    broker_connection_retry_on_startup=True,
-    broker_transport_options=transport_options(settings),
-    task_queues=[Queue(name) for name in QUEUES],
-    task_default_queue=QUEUES[0],
-    task_routes={task: {"queue": queue} for task, queue in ROUTES.items()},
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
-    task_ignore_result=True,
-    task_serializer="json",
-    accept_content=["json"],
-    worker_prefetch_multiplier=1,
-    worker_send_task_events=True,  # Flower works unchanged
-    # No "task-sent" event from producers: Flower does not need it, and it costs every
-    # submit and every alert ~0.45 ms CPU, 40% of a publish (bench/RESULTS.md, benchmark 1).
-    task_send_sent_event=False,
-    worker_hijack_root_logger=False,
-    beat_schedule={
-        "flush-outbox": {"task": "modq.flush_outbox", "schedule": settings.outbox_interval_seconds,
-                         "options": {"expires": settings.outbox_interval_seconds}},
+def configuration() -> dict:
+    """Celery's configuration from modq's settings, read when the app is first configured (a task sent, a
+    worker started), not when this module is imported: ``modq`` imports it with every command and validates
+    the settings first, so a bad variable is one line, not a traceback."""
+    s = get_settings()
+    conf = dict(
+        broker_url=s.broker_url,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options=transport_options(s),
+        task_queues=[Queue(name) for name in QUEUES],
+        task_default_queue=QUEUES[0],
+        task_routes={task: {"queue": queue} for task, queue in ROUTES.items()},
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_prefetch_multiplier=1,
+        worker_send_task_events=True,  # Flower works unchanged
+        # No "task-sent" event from producers: Flower does not need it, and it costs every
+        # submit and every alert ~0.45 ms CPU, 40% of a publish (bench/RESULTS.md, benchmark 1).
+        task_send_sent_event=False,
+        worker_hijack_root_logger=False,
+        beat_schedule=beat_schedule(s),
+    )
+    if s.worker_max_memory_per_child_mb:
+        # A prefork pool process still above this after a task (a large image's buffers not given back to the
+        # OS) is replaced by a fresh one once the task is done. Celery counts KiB. `modq worker` runs this app.
+        conf["worker_max_memory_per_child"] = s.worker_max_memory_per_child_mb * 1024
+    return conf
+
+
+def beat_schedule(s) -> dict:
+    def every(task: str, seconds: float) -> dict:
+        return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+    schedule = {
+        "flush-outbox": every("modq.flush_outbox", s.outbox_interval_seconds),
         # The database is the source of truth: re-send items whose task was lost (moderation/ops/reaper.py).
-        "reap-stuck-items": {"task": "modq.reap_stuck", "schedule": settings.reaper_interval_seconds,
-                             "options": {"expires": settings.reaper_interval_seconds}},
-    },
-)
-if settings.worker_max_memory_per_child_mb:
-    # A prefork pool process still above this after a task (a large image's buffers not given back to the
-    # OS) is replaced by a fresh one once the task is done. Celery counts KiB. `modq worker` runs this app.
-    app.conf.worker_max_memory_per_child = settings.worker_max_memory_per_child_mb * 1024
-if settings.video_completion_queue_url:  # Rekognition completion notifications, via SQS
-    app.conf.beat_schedule["drain-video-completions"] = {
-        "task": "modq.drain_video_completions", "schedule": settings.video_completion_interval_seconds,
-        "options": {"expires": settings.video_completion_interval_seconds}}
-if settings.s3_events_queue_url:  # S3 upload events, via SQS (moderation/ingest/services.py)
-    app.conf.beat_schedule["ingest-s3-events"] = {
-        "task": "modq.ingest_s3_events", "schedule": settings.s3_events_interval_seconds,
-        "options": {"expires": settings.s3_events_interval_seconds}}
+        "reap-stuck-items": every("modq.reap_stuck", s.reaper_interval_seconds),
+    }
+    if s.video_completion_queue_url:  # Rekognition completion notifications, via SQS
+        schedule["drain-video-completions"] = every("modq.drain_video_completions",
+                                                    s.video_completion_interval_seconds)
+    if s.s3_events_queue_url:  # S3 upload events, via SQS (moderation/ingest/services.py)
+        schedule["ingest-s3-events"] = every("modq.ingest_s3_events", s.s3_events_interval_seconds)
+    return schedule
+
+
+app = Celery("modq", include=["worker.tasks"])
+app.add_defaults(configuration)  # a promise: Celery calls it when the configuration is first needed
 
 
 def dispatcher() -> CeleryDispatcher:
@@ -97,6 +108,7 @@ def runtime() -> Runtime:
 
 @signals.setup_logging.connect
 def _setup_logging(**_kwargs):
+    settings = get_settings()
     logs.configure(settings.log_format, settings.log_level)
 
 
@@ -111,6 +123,7 @@ def _validate_policy(**_kwargs):
     try:
         runtime()
     except ConfigError as exc:
+        settings = get_settings()
         logs.configure(settings.log_format, settings.log_level)
         structlog.get_logger("modq.worker").error("invalid_configuration", error=str(exc))
         raise SystemExit(f"modq worker: {exc}") from None
@@ -119,11 +132,12 @@ def _validate_policy(**_kwargs):
 @signals.worker_ready.connect
 def _serve_metrics(**_kwargs):
     """Prometheus exporter on MODQ_METRICS_PORT, in the main process: prefork pool processes write to shared files."""
+    settings = get_settings()
     if settings.metrics_port is not None:
-        metrics.serve(settings, collectors=[StateCollector.of(settings)])
+        metrics.serve(settings, collectors=[StateCollector.of(settings, QUEUES)])
 
 
 @signals.worker_process_shutdown.connect
 def _pool_process_exit(pid=None, **_kwargs):
-    if settings.metrics_port is not None and pid:
+    if get_settings().metrics_port is not None and pid:
         metrics.process_exited(pid)

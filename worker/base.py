@@ -12,7 +12,8 @@ from moderation.items import attempts, outcomes
 from moderation.infra import logs
 from moderation.video import services as video
 from moderation.domain.errors import ModqError
-from worker.app import runtime, settings
+from config.settings import get_settings
+from worker.app import runtime
 
 log = structlog.get_logger("modq.worker")
 
@@ -60,7 +61,7 @@ class ModqTask(Task):
         """
         headers = dict(self.request.headers or {})
         deferrals = int(headers.get("modq_deferrals", 0)) + 1
-        delay = defer_delay(getattr(exc, "retry_after", None), deferrals, settings.retry_backoff_max)
+        delay = defer_delay(getattr(exc, "retry_after", None), deferrals, get_settings().retry_backoff_max)
         sig = self.signature_from_request(countdown=delay, retries=self.request.retries,
                                           headers={**headers, "modq_deferrals": deferrals})
         try:
@@ -73,7 +74,7 @@ class ModqTask(Task):
     def before_start(self, task_id, args, kwargs):
         logs.clear()
         subject = "alert_id" if self.name == "modq.publish_alert" else "item_id"
-        logs.bind(task_id=task_id, task=self.name, provider=settings.provider, **{subject: args[0] if args else None})
+        logs.bind(task_id=task_id, task=self.name, provider=get_settings().provider, **{subject: args[0] if args else None})
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         if self.name in ITEM_TASKS and args:

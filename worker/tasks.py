@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-
 from moderation.alerts import services as alerts
+from moderation.ingest import services as ingest_s3
 from moderation.items import attempts, services as service
 from moderation.ops import reaper
 from moderation.video import services as video, completions as video_completions
 from moderation.domain.errors import Deferred, TransientFault
-from worker.app import app, runtime, settings
+from config.settings import get_settings
+from worker.app import app, runtime
 from worker.base import ModqTask
 
+settings = get_settings()  # the worker validated them at start; the retry policy is fixed per process
 RETRY = dict(
     retry_backoff=2,  # 2, 4, 8, ... seconds
     retry_backoff_max=settings.retry_backoff_max,
@@ -74,6 +76,4 @@ def drain_video_completions() -> int:
 # S3 upload events (README "Ingest from S3 uploads"): beat drains the queue the buckets notify.
 @app.task(base=ModqTask, name="modq.ingest_s3_events", acks_late=True)
 def ingest_s3_events() -> dict:
-    from moderation.ingest import services as ingest_s3
-
     return ingest_s3.drain(runtime()).as_dict()

@@ -18,11 +18,12 @@ from fastapi import APIRouter, Request, Response
 from moderation.infra import metrics
 from moderation.ops.collectors import StateCollector
 from moderation.api.auth import Reader
+from worker.app import QUEUES
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/metrics", include_in_schema=False)
 def prometheus_metrics(request: Request, _: Reader) -> Response:
-    body, content_type = metrics.render_latest(StateCollector.of(request.app.state.rt.settings))
+    body, content_type = metrics.render_latest(StateCollector.of(request.app.state.rt.settings, QUEUES))
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from moderation.bootstrap import Dispatcher, Runtime, get_runtime
+from worker.app import dispatcher
 
 out = Console()
 err = Console(stderr=True)
@@ -41,10 +42,6 @@ def runtime() -> Runtime:
 
 
 def celery_dispatcher() -> Dispatcher:
-    # Imported when a runtime is built, not with the CLI: importing ``worker`` builds the Celery app from
-    # the settings, which ``main`` validates first (a bad variable is one line, not a traceback).
-    from worker.app import dispatcher
-
     return dispatcher()
 
 

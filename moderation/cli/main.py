@@ -25,6 +25,7 @@ from moderation.cli.common import err, error, fail, out, runtime
 from moderation.domain.errors import ModqError
 from moderation.infra import logs, migrate
 from moderation.items import services as service
+from worker.app import QUEUES, app as celery_app
 
 app = typer.Typer(help="modq: content moderation queue worker.", no_args_is_help=True, add_completion=False)
 items_app = typer.Typer(help="Inspect and re-drive items.", no_args_is_help=True)
@@ -85,16 +86,12 @@ def db_upgrade() -> None:
 
 @app.command()
 def worker(
-    queues: str = typer.Option("images,videos,alerts,maintenance", help="Comma-separated queues to consume"),
+    queues: str = typer.Option(",".join(QUEUES), help="Comma-separated queues to consume"),
     pool: str | None = typer.Option(None, help="prefork | threads | solo (default MODQ_WORKER_POOL)"),
     concurrency: int | None = typer.Option(None, help="default MODQ_WORKER_CONCURRENCY"),
     beat: bool = typer.Option(False, help="Also run the periodic scheduler (one per deployment)"),
 ) -> None:
     """Run a Celery worker on every modq queue (same as celery -A worker worker)."""
-    # Imported when the command runs: importing ``worker`` builds the Celery app from the settings, which
-    # ``main`` validates first.
-    from worker import app as celery_app
-
     settings = get_settings()
     argv = ["worker", "-Q", queues, "--pool", pool or settings.worker_pool,
             "--concurrency", str(concurrency or settings.worker_concurrency), "--without-gossip", "--without-mingle"]

@@ -15,6 +15,7 @@ from moderation.cli.common import fail, out
 from moderation.domain.errors import ConfigError
 from moderation.ops.stats import Section, collect
 from moderation.policy.queries import parse_since
+from worker.app import QUEUES
 
 
 def render(sections: list[Section], console: Console = out) -> None:
@@ -46,7 +47,7 @@ def stats(
         except ConfigError as exc:
             fail(str(exc))
     while True:
-        sections = collect(settings, span)
+        sections = collect(settings, span, QUEUES)
         if as_json:
             print(json.dumps({s.key: ({"error": s.error} if s.error else s.data) for s in sections}, default=str))
         else:

@@ -25,15 +25,15 @@ from moderation.items import models as m
 
 log = structlog.get_logger("modq.metrics")
 
-QUEUES = ("images", "videos", "alerts", "maintenance")
 _KOMBU_PRIORITY_SEP = "\x06\x16"  # kombu's Redis transport: queue, queue\x06\x163, ...\x166, ...\x169
 _KOMBU_PRIORITY_STEPS = (0, 3, 6, 9)
 
 
-def queue_depths(broker_url: str, queues: tuple[str, ...] = QUEUES, timeout: float = 2.0,
+def queue_depths(broker_url: str, queues: tuple[str, ...], timeout: float = 2.0,
                  prefix: str = "") -> tuple[dict[str, int], int]:
     """Messages waiting per queue (all priority lists) and messages delivered but not yet acked.
 
+    ``queues``: the worker's queue names (``worker.app.QUEUES``, handed in by the entry point).
     ``prefix``: the broker's ``global_keyprefix`` (MODQ_BROKER_KEY_PREFIX).
     """
     client = redis.Redis.from_url(broker_url, socket_timeout=timeout, socket_connect_timeout=timeout)
@@ -89,13 +89,14 @@ def database_state(database_url: str) -> dict[str, float]:
 class StateCollector:
     """Gauges computed on scrape from Redis (queues) and the database (outbox, video jobs)."""
 
-    def __init__(self, database_url: str, broker_url: str, queues: tuple[str, ...] = QUEUES, prefix: str = ""):
+    def __init__(self, database_url: str, broker_url: str, queues: tuple[str, ...], prefix: str = ""):
         self.database_url, self.broker_url, self.queues, self.prefix = database_url, broker_url, queues, prefix
 
     @classmethod
-    def of(cls, settings) -> "StateCollector":
-        """The deployment's broker and database, as ``settings`` names them."""
-        return cls(settings.database_url, settings.broker_url, prefix=getattr(settings, "broker_key_prefix", "") or "")
+    def of(cls, settings, queues: tuple[str, ...]) -> "StateCollector":
+        """The deployment's broker and database, as ``settings`` names them; ``queues`` as the worker names them."""
+        return cls(settings.database_url, settings.broker_url, queues,
+                   prefix=getattr(settings, "broker_key_prefix", "") or "")
 
     def describe(self):  # no scrape at registration time
         return []

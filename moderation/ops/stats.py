@@ -33,6 +33,7 @@ class StatsContext:
     session: Session
     now: datetime
     window: timedelta
+    queues: tuple[str, ...]  # the worker's queue names, handed in by the entry point
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Section:
 def queues(ctx: StatsContext) -> Section:
     section = Section("queues", "Queues (broker)")
     try:
-        depths, unacked = collectors.queue_depths(ctx.settings.broker_url,
+        depths, unacked = collectors.queue_depths(ctx.settings.broker_url, ctx.queues,
                                                   prefix=getattr(ctx.settings, "broker_key_prefix", "") or "")
     except Exception as exc:  # Redis down: the rest of the report still helps
         section.error = f"cannot read the broker: {exc}"
@@ -172,14 +173,14 @@ def cost(ctx: StatsContext) -> Section:
 SECTIONS: list[Callable[[StatsContext], Section]] = [queues, items, recent, latency, outbox, video, calls, cost]
 
 
-def collect(settings: Settings, window: timedelta, sections=None) -> list[Section]:
+def collect(settings: Settings, window: timedelta, queues: tuple[str, ...], sections=None) -> list[Section]:
     """Every section, each in its own read transaction: one that fails does not abort the others."""
     results = []
     now = utcnow()
     for build in sections or SECTIONS:
         try:
             with transaction(settings.database_url) as session:
-                results.append(build(StatsContext(settings, session, now, window)))
+                results.append(build(StatsContext(settings, session, now, window, queues)))
         except Exception as exc:  # one broken section must not hide the others
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             results.append(Section(build.__name__, build.__name__, error=f"{type(exc).__name__}: {first_line}"))

@@ -28,9 +28,6 @@ ALLOWED_LOCAL_IMPORTS = {
     "moderation.bootstrap:Runtime.video_slots -> moderation.infra.coordination",
     "moderation.bootstrap:Runtime.video_slots -> moderation.infra.semaphore",
     "moderation.bootstrap:_bare_provider -> moderation.providers.rekognition",
-    "moderation.cli.common:celery_dispatcher -> worker.app",
-    "moderation.cli.main:worker -> worker.app",
-    "worker.tasks:ingest_s3_events -> moderation.ingest.services",
 }
 # Modules over MAX_MODULE_LINES.
 ALLOWED_LONG_MODULES = {

@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from config.settings import load_settings
 from moderation.infra import metrics
 from moderation.ops.collectors import StateCollector
+from worker.app import QUEUES
 from moderation.providers import instrumented
 from moderation.items import outcomes, services as service
 from moderation.domain.errors import BadInput, DeploymentFault, TransientFault
@@ -166,7 +167,7 @@ def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
                    Alert(item_id=image.id, kind="decision", dedup_id="d3", subject="s",
                            published_at=datetime.now(timezone.utc))])
 
-    body, content_type = metrics.render_latest(StateCollector.of(rt.settings))
+    body, content_type = metrics.render_latest(StateCollector.of(rt.settings, QUEUES))
     assert content_type.startswith("text/plain")
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for fam in text_string_to_metric_families(body.decode()) for s in fam.samples}
@@ -183,7 +184,7 @@ def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
 
 def test_state_collector_answers_when_sources_are_down(make_settings):
     settings = make_settings(broker_url="redis://127.0.0.1:1/0", database_url="postgresql://nobody@127.0.0.1:1/none")
-    body, _ = metrics.render_latest(StateCollector.of(settings))
+    body, _ = metrics.render_latest(StateCollector.of(settings, QUEUES))
     text = body.decode()
     assert 'modq_state_up{source="redis"} 0.0' in text and 'modq_state_up{source="database"} 0.0' in text
     assert "modq_queue_depth{" not in text and "modq_outbox_backlog " not in text

@@ -14,6 +14,7 @@ from moderation.items import models as m
 from moderation.infra.db import transaction
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import labels_for
+from worker.app import QUEUES
 
 
 @pytest.fixture
@@ -42,8 +43,8 @@ def activity(rt, media_root, fake_provider):
 
 
 def test_collect_reports_every_section(rt, broker, activity):
-    sections = {s.key: s for s in stats.collect(rt.settings, timedelta(minutes=15))}
-    assert [s.key for s in stats.collect(rt.settings, timedelta(minutes=15))] == \
+    sections = {s.key: s for s in stats.collect(rt.settings, timedelta(minutes=15), QUEUES)}
+    assert [s.key for s in stats.collect(rt.settings, timedelta(minutes=15), QUEUES)] == \
         ["queues", "items", "recent", "latency", "outbox", "video", "calls", "cost"]
     assert all(s.error is None for s in sections.values()), {k: s.error for k, s in sections.items()}
     assert sections["queues"].data == {"waiting": {"images": 2, "videos": 1, "alerts": 0, "maintenance": 0},
@@ -59,7 +60,7 @@ def test_collect_reports_every_section(rt, broker, activity):
 
 def test_broker_down_is_reported_not_raised(rt, activity):
     settings = rt.settings.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
-    sections = {s.key: s for s in stats.collect(settings, timedelta(minutes=15))}
+    sections = {s.key: s for s in stats.collect(settings, timedelta(minutes=15), QUEUES)}
     assert "cannot read the broker" in sections["queues"].error
     assert sections["items"].error is None and sections["items"].data["by_status"]["approved"] == 2
 
@@ -68,7 +69,7 @@ def test_a_failing_section_does_not_abort_the_others(rt, broker, activity):
     def broken(ctx):
         ctx.session.execute(__import__("sqlalchemy").text("SELECT * FROM no_such_table"))
 
-    sections = stats.collect(rt.settings, timedelta(minutes=15), [broken, stats.items, stats.outbox])
+    sections = stats.collect(rt.settings, timedelta(minutes=15), QUEUES, [broken, stats.items, stats.outbox])
     assert sections[0].error.startswith("OperationalError") or sections[0].error.startswith("ProgrammingError")
     assert sections[1].error is None and sections[1].data["by_status"]["approved"] == 2
     assert sections[2].error is None

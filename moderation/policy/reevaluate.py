@@ -22,11 +22,18 @@ Choices, and why:
 
 Batches of ``batch`` items, each item locked (``lock_item``) and re-checked in
 the batch's transaction, so a concurrent reviewer's verdict or claim wins.
+
+Progress: ``on_progress(done, total)`` after each batch (items walked, of the
+flagged and unreviewed items there were when the pass began; the last call
+has ``done == total``). A pass walks items in id order and ``Summary.after``
+says where it stands, so a pass that stopped (a worker restart, see
+``policy.reevaluations``) continues from there when handed its ``Summary``.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import structlog
@@ -60,30 +67,62 @@ class Summary:
     rejected: int = 0
     claimed: int = 0  # skipped: a reviewer holds a lease on it right now
     alerts: int = 0
+    # Where the pass stands (not part of the result): items walked, and the last id of the last batch.
+    done: int = field(default=0, repr=False)
+    after: str = field(default="", repr=False)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k not in ("done", "after")}
 
 
-def reevaluate(rt: Runtime, new: policy.ThresholdPolicy, actor: str, batch: int = 200) -> Summary:
-    """Re-decide every unreviewed flagged item under ``new``; see the module docstring."""
-    summary = Summary(new.version)
-    after = ""
+OnProgress = Callable[[int, int], None]
+
+
+def _awaiting(after: str):
+    """Flagged items no person has reviewed, after ``after`` in id order: what a pass walks."""
+    return (m.Item.status == m.FLAGGED, m.Item.id > after, ~exists().where(Review.item_id == m.Item.id))
+
+
+def reevaluate(rt: Runtime, new: policy.ThresholdPolicy, actor: str, batch: int = 200,
+               on_progress: OnProgress | None = None, summary: Summary | None = None) -> Summary:
+    """Re-decide every unreviewed flagged item under ``new``; see the module docstring.
+
+    ``on_progress(done, total)``: called after each batch; ``summary``: a stopped pass to continue."""
+    summary = summary or Summary(new.version)
+    with transaction(rt.settings.database_url) as s:
+        total = summary.done + s.scalar(select(func.count()).select_from(m.Item).where(*_awaiting(summary.after)))
+    report = _reporter(on_progress)
+    report(summary.done, total)
     while True:
         with transaction(rt.settings.database_url) as s:
-            ids = list(s.scalars(select(m.Item.id).where(m.Item.status == m.FLAGGED, m.Item.id > after,
-                                                         ~exists().where(Review.item_id == m.Item.id))
-                                 .order_by(m.Item.id).limit(batch)))
+            ids = list(s.scalars(select(m.Item.id).where(*_awaiting(summary.after)).order_by(m.Item.id).limit(batch)))
             alert_ids = [a for a in (_one(s, item_id, new, actor, summary) for item_id in ids) if a is not None]
             s.flush()
             alert_ids = [a.id for a in alert_ids]
         summary.alerts += len(alert_ids)
         outcomes.send_alerts(rt, alert_ids)  # after the commit, like a worker's decision
-        if len(ids) < batch:
+        summary.done += len(ids)
+        summary.after = ids[-1] if ids else summary.after
+        last = len(ids) < batch
+        # Done, what it walked is the total (reviewers may have taken some); until then items flagged
+        # since the pass began may be walked too, and the total grows with them.
+        report(summary.done, summary.done if last else max(total, summary.done))
+        if last:
             break
-        after = ids[-1]
     log.info("reevaluated", **summary.to_dict(), actor=actor)
     return summary
+
+
+def _reporter(on_progress: OnProgress | None) -> OnProgress:
+    """``on_progress``, called only when (done, total) changed."""
+    last: list[tuple[int, int]] = []
+
+    def report(done: int, total: int) -> None:
+        if on_progress is not None and last[-1:] != [(done, total)]:
+            last[:] = [(done, total)]
+            on_progress(done, total)
+
+    return report
 
 
 def _one(s, item_id: str, new: policy.ThresholdPolicy, actor: str, summary: Summary) -> Alert | None:

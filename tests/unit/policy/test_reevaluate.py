@@ -16,7 +16,7 @@ from moderation.domain import policy
 from moderation.policy import versions as policy_store
 from moderation.review import services as review
 from moderation.cli.main import app
-from moderation.policy.reevaluate import reevaluate
+from moderation.policy.reevaluate import Summary, reevaluate
 from moderation.items import models as m
 from moderation.alerts.models import Alert
 from moderation.video import models as vm
@@ -102,6 +102,37 @@ def test_a_second_run_changes_nothing(rt, items):
         2, 1, 1, 0, 0, 0)
     assert snapshot(rt) == before and rt.dispatcher.alerts == sent
 
+
+
+def test_progress_is_reported_after_each_batch(rt, items):
+    """``on_progress(done, total)`` for a progress bar: from 0 of the flagged unreviewed items to all of them."""
+    calls = []
+    summary = reevaluate(rt, policy.parse(STRICT), "ann", batch=3, on_progress=lambda *a: calls.append(a))
+    assert calls == [(0, 4), (3, 4), (4, 4)] and summary.examined == 4
+    assert "done" not in summary.to_dict() and "after" not in summary.to_dict()
+
+
+class Stop(Exception):
+    pass
+
+
+def test_a_stopped_pass_continues_where_it_stood(rt, items):
+    """Handed its Summary again (as a restarted job is), a pass walks on from its last batch: each item once."""
+    new = policy_store.apply(rt.settings.database_url, STRICT, author="ann").policy
+    summary = Summary(new.version)
+
+    def stop_after_first_batch(done, total):
+        if done:
+            raise Stop
+
+    with pytest.raises(Stop):
+        reevaluate(rt, new, "ann", batch=2, on_progress=stop_after_first_batch, summary=summary)
+    assert summary.done == 2 and summary.after
+    calls = []
+    assert reevaluate(rt, new, "ann", batch=2, on_progress=lambda *a: calls.append(a), summary=summary) is summary
+    assert calls[0] == (2, 4) and calls[-1] == (4, 4)
+    assert summary.to_dict() == {"version": new.version, "examined": 4, "unchanged": 1, "approved": 1,
+                                 "rejected": 1, "claimed": 1, "alerts": 1}
 
 def test_lenient_version_approves_without_alerts(rt, items):
     before = snapshot(rt)

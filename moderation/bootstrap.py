@@ -18,12 +18,16 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings, get_settings
-from moderation.infra import aws, db
+from moderation.infra import aws, coordination, db
+from moderation.infra.semaphore import LeaseSemaphore
 from moderation.domain import policy
 from moderation.alerts.services import AlertPublisher, LogPublisher, SnsPublisher
+from moderation.policy import versions as policy_store
 from moderation.providers.base import ModerationProvider
 from moderation.providers.guard import guard_rekognition_clients
 from moderation.providers.instrumented import instrument
+from moderation.providers.rekognition import RekognitionProvider
+from moderation.providers.rekognition_video import RekognitionVideo
 
 
 class Dispatcher(Protocol):
@@ -36,6 +40,9 @@ class Dispatcher(Protocol):
     def poll_video(self, item_id: str, countdown: float = 0) -> None:
         """Check a running video job after ``countdown`` seconds."""
 
+    def reevaluate_policy(self, job_id: str) -> None:
+        """Run a recorded re-evaluation job (``moderation.policy.reevaluations``)."""
+
 
 @dataclass
 class InMemoryDispatcher:
@@ -44,6 +51,7 @@ class InMemoryDispatcher:
     sent: list[tuple[str, str]] = field(default_factory=list)
     alerts: list[int] = field(default_factory=list)
     scheduled: list[tuple[str, str, float]] = field(default_factory=list)  # (task, item_id, countdown)
+    jobs: list[str] = field(default_factory=list)  # re-evaluation job ids
 
     def moderate(self, item_id: str, media_type: str) -> None:
         self.sent.append((item_id, media_type))
@@ -53,6 +61,9 @@ class InMemoryDispatcher:
 
     def poll_video(self, item_id: str, countdown: float = 0) -> None:
         self.scheduled.append(("poll_video", item_id, countdown))
+
+    def reevaluate_policy(self, job_id: str) -> None:
+        self.jobs.append(job_id)
 
 
 VIDEO_SLOTS_KEY = "modq:video:job-slots"
@@ -83,8 +94,6 @@ class Runtime:
         now = time.monotonic()
         if cached is not None and now - cached[1] < self.settings.policy_refresh_seconds:
             return cached[0]
-        from moderation.policy import versions as policy_store
-
         current = cached[0] if cached else self.policy
         try:
             row = policy_store.active_text(self.settings.database_url)
@@ -102,8 +111,6 @@ class Runtime:
     def leases(self):
         """Which delivery is working on an item (moderation/infra/lease.py), shared through Redis."""
         if self._leases is None:
-            from moderation.infra import coordination
-
             self._leases = coordination.leases(self.settings)
         return self._leases
 
@@ -117,8 +124,6 @@ class Runtime:
     def video(self):
         """Rekognition's stored-video API (Start/GetContentModeration)."""
         if self._video is None:
-            from moderation.providers.rekognition_video import RekognitionVideo
-
             s = self.settings  # counted and timed like the image provider's calls
             self._video = instrument(RekognitionVideo(max_attempts=s.aws_max_attempts, timeout=s.aws_timeout_seconds,
                                                       pool=max(10, s.worker_concurrency)), s)
@@ -128,9 +133,6 @@ class Runtime:
     def video_slots(self):
         """The Redis semaphore that keeps Rekognition video jobs under the account's limit."""
         if self._video_slots is None:
-            from moderation.infra import coordination
-            from moderation.infra.semaphore import LeaseSemaphore
-
             s = self.settings  # the fleet's shared Redis client (pool sized to the worker's concurrency)
             self._video_slots = LeaseSemaphore(coordination.redis_client(s), s.broker_key_prefix + VIDEO_SLOTS_KEY,
                                                s.video_max_concurrent_jobs, s.video_slot_lease_seconds)
@@ -144,8 +146,6 @@ def build_provider(settings: Settings) -> ModerationProvider:
 
 def _bare_provider(settings: Settings) -> ModerationProvider:
     if settings.provider == "rekognition":
-        from moderation.providers.rekognition import RekognitionProvider
-
         return RekognitionProvider(
             max_attempts=settings.aws_max_attempts,
             timeout=settings.aws_timeout_seconds,

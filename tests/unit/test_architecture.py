@@ -22,12 +22,6 @@ HEAVY_COMMENT = "heavy"
 # "module:function -> imported": function-local imports that defer no heavy dependency.
 ALLOWED_LOCAL_IMPORTS = {
     "moderation.api.policy:put_policy -> moderation.policy.reevaluate",
-    "moderation.bootstrap:Runtime.active_policy -> moderation.policy.versions",
-    "moderation.bootstrap:Runtime.leases -> moderation.infra.coordination",
-    "moderation.bootstrap:Runtime.video -> moderation.providers.rekognition_video",
-    "moderation.bootstrap:Runtime.video_slots -> moderation.infra.coordination",
-    "moderation.bootstrap:Runtime.video_slots -> moderation.infra.semaphore",
-    "moderation.bootstrap:_bare_provider -> moderation.providers.rekognition",
 }
 # Modules over MAX_MODULE_LINES.
 ALLOWED_LONG_MODULES = {

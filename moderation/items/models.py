@@ -9,10 +9,11 @@ these tables.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from moderation.infra.clock import aware, utcnow
 from moderation.infra.schema import Base, new_id
@@ -90,6 +91,24 @@ class Decision(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class AuditAction(StrEnum):
+    """Every ``audit_events.action`` modq writes: the one list (docs/api.md "Audit trail" documents each)."""
+
+    SUBMIT = "submit"
+    PROCESSING = "processing"
+    SUBMITTED = "submitted"  # a video's provider job started
+    DECIDE = "decide"
+    FAIL = "fail"
+    RESEND = "resend"  # the reaper re-sent a stuck item's task
+    RETRY = "retry"  # `modq items retry` re-drove a failed item
+    REEVALUATE = "reevaluate"  # re-decided under a newly applied policy
+    CLAIM = "claim"
+    RELEASE = "release"
+    REVIEW = "review"
+    TOKEN_CREATE = "token_create"
+    TOKEN_REVOKE = "token_revoke"
+
+
 class AuditEvent(Base):
     """Append-only history of everything that happened to an item."""
 
@@ -105,4 +124,9 @@ class AuditEvent(Base):
     verdict: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     policy_version: Mapped[str | None] = mapped_column(String(64))
+
+    @validates("action")
+    def _known_action(self, _key: str, value: str) -> str:
+        # Every writer goes through here, so AuditAction stays the complete list of actions.
+        return AuditAction(value).value
 

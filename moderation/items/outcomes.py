@@ -51,7 +51,7 @@ def record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_
         now, labels = utcnow(), row.labels if row is not None else []
         s.add(m.Decision(item_id=item.id, analysis_id=row and row.id, verdict=decision.verdict, reasons=reasons,
                          policy_version=decision.policy_version, decided_at=now))
-        audit(s, item, "decide", item.status, decision.verdict, verdict=decision.verdict,
+        audit(s, item, m.AuditAction.DECIDE, item.status, decision.verdict, verdict=decision.verdict,
               reason="; ".join(r["text"] for r in reasons), policy_version=decision.policy_version)
         item.status, item.verdict, item.decided_at = decision.verdict, decision.verdict, now
         item.analysis_id, item.content_key, item.policy_version = row and row.id, content_key, decision.policy_version
@@ -88,7 +88,7 @@ def fail_item(item_id: str, reason: str, rt: Runtime, alert: bool = False,
         item = lock_item(s, item_id)
         if item is None or item.status in m.TERMINAL:
             return item.status if item else "missing"
-        audit(s, item, "fail", item.status, m.FAILED, reason=reason)
+        audit(s, item, m.AuditAction.FAIL, item.status, m.FAILED, reason=reason)
         item.status, item.failure_reason, item.decided_at = m.FAILED, reason, utcnow()
         if alert:
             row = deployment_alert(item, reason, alert_kind)

@@ -17,7 +17,7 @@ def lock_item(s: Session, item_id: str) -> m.Item | None:
     return s.get(m.Item, item_id, with_for_update=True)
 
 
-def audit(s: Session, item: m.Item, action: str, from_status: str | None, to_status: str | None,
+def audit(s: Session, item: m.Item, action: m.AuditAction, from_status: str | None, to_status: str | None,
           actor: str = "system", verdict: str | None = None, reason: str | None = None,
           policy_version: str | None = None) -> None:
     s.add(m.AuditEvent(item_id=item.id, actor=actor, action=action, from_status=from_status,

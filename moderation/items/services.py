@@ -65,7 +65,7 @@ def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, A
                           item_metadata=metadata or {}, status=m.QUEUED)
             s.add(item)
             s.flush()
-            audit(s, item, "submit", None, m.QUEUED, actor="api")
+            audit(s, item, m.AuditAction.SUBMIT, None, m.QUEUED, actor="api")
             item_id = item.id
     except IntegrityError:  # a concurrent submit of the same external_id won
         existing = _by_external_id(rt, external_id)
@@ -180,7 +180,7 @@ def begin(rt: Runtime, item_id: str, provider: str) -> str | None:
         # earlier deliveries used every attempt without ending (they died), before trying again.
         attempts.charge(item, rt.settings.max_attempts)
         if item.status != m.PROCESSING:
-            audit(s, item, "processing", item.status, m.PROCESSING)
+            audit(s, item, m.AuditAction.PROCESSING, item.status, m.PROCESSING)
         item.status, item.provider = m.PROCESSING, provider
         return item.media_uri
 

@@ -54,7 +54,7 @@ def reap(rt: Runtime, now: datetime | None = None, limit: int = 500) -> list[Res
         picked = []
         for item in s.scalars(query):
             idle = (now - aware(item.updated_at)).total_seconds()
-            audit(s, item, "resend", item.status, item.status, actor="reaper",
+            audit(s, item, m.AuditAction.RESEND, item.status, item.status, actor="reaper",
                   reason=f"no progress for {idle:.0f}s in {item.status}; task re-sent")
             item.updated_at = now
             picked.append((item.id, item.status, item.media_type, idle))

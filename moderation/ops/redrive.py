@@ -57,7 +57,7 @@ def redrive(refs: list[str], rt: Runtime, actor: str = "cli") -> Redriven:
             if item.status != m.FAILED:
                 result.skipped[ref] = f"status is {item.status}; only failed items can be retried"
                 continue
-            audit(s, item, "retry", m.FAILED, m.QUEUED, actor=actor,
+            audit(s, item, m.AuditAction.RETRY, m.FAILED, m.QUEUED, actor=actor,
                   reason=f"re-driven after {item.attempts} attempts; had failed: {item.failure_reason}")
             item.status, item.failure_reason, item.decided_at, item.verdict = m.QUEUED, None, None, None
             item.attempts = 0  # a fresh MODQ_MAX_ATTEMPTS: the count shown is the one that applies now

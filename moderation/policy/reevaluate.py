@@ -146,7 +146,7 @@ def _one(s, item_id: str, new: policy.ThresholdPolicy, actor: str, summary: Summ
     row = decision_for(s, item.id)
     if row is not None:
         row.verdict, row.reasons, row.policy_version = decision.verdict, reasons, decision.policy_version
-    audit(s, item, KIND, item.status, decision.verdict, actor=actor, verdict=decision.verdict,
+    audit(s, item, m.AuditAction.REEVALUATE, item.status, decision.verdict, actor=actor, verdict=decision.verdict,
           reason=f"policy {old_version} -> {decision.policy_version}: was flagged; now "
                  + "; ".join(r["text"] for r in reasons), policy_version=decision.policy_version)
     item.status, item.verdict, item.policy_version = decision.verdict, decision.verdict, decision.policy_version

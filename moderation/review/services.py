@@ -97,7 +97,8 @@ def claim(rt: Runtime, reviewer: str, f: QueueFilter | None = None, lease_second
         if item is None:
             return None
         item.lease_owner, item.lease_expires_at = reviewer, until
-        audit(s, item, "claim", item.status, item.status, actor=reviewer, reason=f"lease until {until.isoformat()}")
+        audit(s, item, m.AuditAction.CLAIM, item.status, item.status, actor=reviewer,
+              reason=f"lease until {until.isoformat()}")
         return Lease(item.id, reviewer, until)
 
 
@@ -130,7 +131,8 @@ def _release(s: Session, item_id: str, reviewer: str, admin: bool = False, missi
             return
         if not (admin and item.lease_owner):
             raise Conflict(f"you do not hold a lease on item {item_id}")
-    audit(s, item, "release", item.status, item.status, actor=reviewer, reason=f"lease of {item.lease_owner}")
+    audit(s, item, m.AuditAction.RELEASE, item.status, item.status, actor=reviewer,
+          reason=f"lease of {item.lease_owner}")
     item.lease_owner = item.lease_expires_at = None
 
 
@@ -166,7 +168,7 @@ def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, 
     row = Review(item_id=item.id, reviewer=reviewer, verdict=verdict, reason=reason, previous_status=previous,
                  policy_version=item.policy_version, reviewed_at=now)
     s.add(row)
-    audit(s, item, "review", previous, verdict, actor=reviewer, verdict=verdict, reason=reason)
+    audit(s, item, m.AuditAction.REVIEW, previous, verdict, actor=reviewer, verdict=verdict, reason=reason)
     item.status = item.verdict = verdict
     item.lease_owner = item.lease_expires_at = None
     alert = _review_alert(s, item, verdict, reason, previous, now)

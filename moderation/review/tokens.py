@@ -19,7 +19,7 @@ from sqlalchemy import delete, or_, select
 from moderation.domain.errors import BadInput
 from moderation.infra.db import transaction
 from moderation.infra.clock import utcnow
-from moderation.items.models import AuditEvent
+from moderation.items.models import AuditAction, AuditEvent
 from moderation.review.models import ADMIN, ROLES, ApiToken, ConsoleSession
 
 PREFIX = "modq_"  # recognisable in secret scanners and config files
@@ -54,7 +54,8 @@ def create(database_url: str, name: str, role: str, created_by: str) -> tuple[in
         row = ApiToken(name=name, role=role, token_hash=digest(token), created_by=created_by)
         s.add(row)
         s.flush()
-        s.add(AuditEvent(actor=created_by, action="token_create", reason=f"token {row.id} {name!r} role {role}"))
+        s.add(AuditEvent(actor=created_by, action=AuditAction.TOKEN_CREATE,
+                         reason=f"token {row.id} {name!r} role {role}"))
         return row.id, token
 
 
@@ -67,7 +68,8 @@ def revoke(database_url: str, ref: str, actor: str) -> list[int]:
         rows = list(s.scalars(select(ApiToken).where(match, ApiToken.revoked_at.is_(None))))
         for row in rows:
             row.revoked_at = utcnow()
-            s.add(AuditEvent(actor=actor, action="token_revoke", reason=f"token {row.id} {row.name!r} role {row.role}"))
+            s.add(AuditEvent(actor=actor, action=AuditAction.TOKEN_REVOKE,
+                             reason=f"token {row.id} {row.name!r} role {row.role}"))
         # Sessions opened with a revoked token end now, not when they expire.
         ids = [row.id for row in rows]
         if ids:

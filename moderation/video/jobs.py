@@ -72,7 +72,7 @@ def mark_submitted(rt: Runtime, item_id: str, job_id: str, source: S3Object) -> 
         if item.status in m.TERMINAL or (item.status == m.SUBMITTED and item.job_id == job_id):
             return False
         at = now()
-        audit(s, item, "submitted", item.status, m.SUBMITTED, reason=f"Rekognition job {job_id}")
+        audit(s, item, m.AuditAction.SUBMITTED, item.status, m.SUBMITTED, reason=f"Rekognition job {job_id}")
         item.status, item.job_id = m.SUBMITTED, job_id
         job.job_id, job.state, job.started_at = job_id, vm.RUNNING, at
         job.deadline_at = at + timedelta(seconds=rt.settings.video_poll_deadline_seconds)

@@ -16,12 +16,13 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config.validators import parse_rates, valid_bucket_name
+from config.http import HttpSettings
+from config.s3_events import S3EventsSettings
+from config.validators import parse_rates
+from config.video import VideoSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_THRESHOLDS = PACKAGE_DIR / "thresholds.yaml"
-_VIDEO_SNS_ARN = re.compile(r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _SNS_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 
 
@@ -29,7 +30,10 @@ class SettingsError(Exception):
     """MODQ_* variables that cannot be used; the message names each one. Entry points print it on one line."""
 
 
-class Settings(BaseSettings):
+class Settings(VideoSettings, S3EventsSettings, HttpSettings, BaseSettings):
+    """Every MODQ_* variable. The video, S3-events and HTTP groups live in their own modules, each with its
+    checks; a check across groups (visibility timeout against video polls) is where both are known."""
+
     model_config = SettingsConfigDict(env_prefix="MODQ_", extra="ignore", frozen=True)
 
     database_url: str = "sqlite:///var/modq.db"
@@ -77,51 +81,8 @@ class Settings(BaseSettings):
     reaper_stuck_after_seconds: float = Field(900.0, gt=0, description="re-send items with no progress for this long")
     reaper_interval_seconds: float = Field(60.0, gt=0, description="how often beat runs the reaper")
 
-    # Video (README "Video"). Countdowns stay under the broker's 3600 s visibility
-    # timeout: a longer one would be redelivered while it waits.
-    video_max_concurrent_jobs: int = Field(20, ge=1, le=1000, description="Rekognition jobs in flight, all workers")
-    video_poll_initial_seconds: float = Field(5.0, gt=0, le=1800, description="first GetContentModeration countdown")
-    video_poll_max_interval_seconds: float = Field(300.0, gt=0, le=1800, description="cap on the growing countdown")
-    video_poll_deadline_seconds: float = Field(6 * 3600.0, gt=0, description="a job still running after this fails")
-    video_start_retry_seconds: float = Field(30.0, gt=0, le=1800, description="wait when no job slot is free")
-    video_completion_queue_url: str | None = Field(None, description="SQS queue subscribed to the completion topic")
-    video_completion_interval_seconds: float = Field(10.0, gt=0, description="how often beat drains that queue")
-    video_sns_topic_arn: str | None = Field(None, description="NotificationChannel topic (with video_role_arn)")
-    video_role_arn: str | None = Field(None, description="role Rekognition assumes to publish to that topic")
-    video_staging_bucket: str | None = Field(None, description="where local videos go for Rekognition")
-    video_sample_fps: float = Field(1.0, gt=0, le=30, description="offline path: frames analysed per second")
-    video_sampling: Literal["auto", "decode", "seek"] = "auto"
-    video_max_seconds: float = Field(3600.0, gt=0, description="offline path: longest video accepted")
-    video_max_bytes: int = Field(2 * 1024**3, ge=1, description="largest video file read or uploaded")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
-
-    # HTTP API and review console (`modq api`)
-    api_host: str = "127.0.0.1"
-    api_port: int = Field(8000, ge=1, le=65535)
-    api_workers: int = Field(1, ge=1, le=64)
-    api_max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
-    # Slow clients (README "What modq guarantees"; moderation/api/server.py): a connection that does not
-    # deliver a whole request in time is closed; past the bound, requests are answered 503 at once.
-    api_read_timeout_seconds: float = Field(10.0, gt=0, le=300, description="time a connection has to send a "
-                                            "whole request (head and body), from opening or from its last response")
-    api_max_connections: int = Field(1000, ge=1, le=100_000, description="open connections per API process; "
-                                     "requests past them are answered 503 at once")
-    api_forwarded_allow_ips: str = Field("127.0.0.1", description="proxies trusted for X-Forwarded-Proto/For")
-    api_cookie_secure: Literal["auto", "true", "false"] = Field(
-        "auto", description="Secure flag on the console cookie; auto: when the request came over https")
-    api_session_hours: float = Field(12.0, gt=0, le=24 * 30, description="console sign-in lifetime")
-    api_media_url_seconds: int = Field(300, ge=10, le=3600, description="lifetime of presigned S3 media URLs")
-    review_lease_seconds: int = Field(300, ge=10, le=24 * 3600, description="how long a claim holds an item")
-    review_max_lease_seconds: int = Field(3600, ge=10, le=24 * 3600,
-                                          description="longest lease a claim may ask for (lease_seconds)")
-
-    @model_validator(mode="after")
-    def _check_review_lease(self) -> "Settings":
-        # The default lease is itself a claim's lease: it must be one a claim may ask for.
-        if self.review_lease_seconds > self.review_max_lease_seconds:
-            raise ValueError("MODQ_REVIEW_LEASE_SECONDS must not be greater than MODQ_REVIEW_MAX_LEASE_SECONDS")
-        return self
 
     # Metrics and cost estimate (README "Observability")
     metrics_port: int | None = Field(None, ge=0, le=65535, description="worker: serve Prometheus /metrics here (0: any free port)")
@@ -171,59 +132,6 @@ class Settings(BaseSettings):
             raise ValueError("near-duplicate matching needs the pdqhash package: pip install 'modq[pdq]'")
         return value
 
-    # S3 upload events (README "Ingest from S3 uploads"; docs/s3-events.md)
-    s3_events_queue_url: str | None = Field(None, description="SQS queue receiving the buckets' ObjectCreated events")
-    s3_events_buckets: str | None = Field(None, description="comma-separated buckets taken from events; "
-                                                            "unset: MODQ_S3_BUCKETS, or any bucket")
-    s3_events_prefixes: str | None = Field(None, description="comma-separated key prefixes; unset: any key")
-    s3_events_suffixes: str | None = Field(None, description="comma-separated key suffixes, any case (.jpg,.mp4)")
-    s3_events_max_object_bytes: int | None = Field(None, ge=1, description="larger objects are skipped, not failed")
-    s3_events_interval_seconds: float = Field(10.0, gt=0, le=3600, description="how often beat drains the queue")
-    s3_events_wait_seconds: int = Field(1, ge=0, le=20, description="SQS long-poll wait of each receive")
-    s3_events_max_messages: int = Field(500, ge=1, le=100_000, description="messages one drain reads at most")
-
-    @field_validator("s3_events_queue_url", "s3_events_buckets", "s3_events_prefixes", "s3_events_suffixes")
-    @classmethod
-    def _s3_events_empty_is_unset(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
-
-    @field_validator("s3_events_queue_url")
-    @classmethod
-    def _check_s3_events_queue(cls, value: str | None) -> str | None:
-        # The usual slip is the queue's ARN or name: ReceiveMessage needs its URL.
-        if value is not None and not re.match(r"^https?://[^/\s]+/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$", value):
-            raise ValueError("not an SQS queue URL (https://sqs.<region>.amazonaws.com/<12-digit account>/<queue>)")
-        return value
-
-    @model_validator(mode="after")
-    def _check_s3_events(self) -> "Settings":
-        buckets = self.csv_entries(self.s3_events_buckets)
-        bad = [b for b in buckets if not valid_bucket_name(b)]
-        if bad:
-            raise ValueError(f"MODQ_S3_EVENTS_BUCKETS: {bad[0]!r} is not an S3 bucket name")
-        outside = sorted(set(buckets) - (self.s3_bucket_allowlist or set(buckets)))
-        if outside:  # submit would refuse every object of these buckets
-            raise ValueError(f"MODQ_S3_EVENTS_BUCKETS names buckets missing from MODQ_S3_BUCKETS: {', '.join(outside)}")
-        return self
-
-    @property
-    def s3_events_bucket_allowlist(self) -> frozenset[str] | None:
-        """Buckets whose events are taken; None: any (submit still applies MODQ_S3_BUCKETS)."""
-        return frozenset(self.csv_entries(self.s3_events_buckets)) or self.s3_bucket_allowlist
-
-    @property
-    def s3_events_prefix_list(self) -> tuple[str, ...]:
-        return tuple(self.csv_entries(self.s3_events_prefixes))
-
-    @property
-    def s3_events_suffix_list(self) -> tuple[str, ...]:
-        return tuple(s.lower() for s in self.csv_entries(self.s3_events_suffixes))
-
-    @staticmethod
-    def csv_entries(value: str | None) -> list[str]:
-        """A comma-separated setting as its non-empty, stripped entries."""
-        return [part.strip() for part in (value or "").split(",") if part.strip()]
-
     @field_validator("sns_topic_arn")
     @classmethod
     def _check_arn(cls, value: str | None) -> str | None:
@@ -232,30 +140,6 @@ class Settings(BaseSettings):
         if not _SNS_ARN.match(value):
             raise ValueError("not an SNS topic ARN (arn:aws:sns:<region>:<12-digit account>:<name>)")
         return value
-
-    @field_validator("video_sns_topic_arn")
-    @classmethod
-    def _check_video_topic(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if not _VIDEO_SNS_ARN.match(value):  # Rekognition's own pattern: aws partition only
-            raise ValueError("not an SNS topic ARN Rekognition accepts "
-                             "(arn:aws:sns:<region>:<12-digit account>:<name>)")
-        return value
-
-    @field_validator("video_role_arn")
-    @classmethod
-    def _check_role(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if not _ROLE_ARN.match(value):
-            raise ValueError("not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)")
-        return value
-
-    @field_validator("video_completion_queue_url", "video_staging_bucket")
-    @classmethod
-    def _empty_is_unset(cls, value: str | None) -> str | None:
-        return value or None
 
     @field_validator("rekognition_operation_tps")
     @classmethod
@@ -272,20 +156,25 @@ class Settings(BaseSettings):
             raise ValueError("MODQ_BROKER_VISIBILITY_TIMEOUT must be greater than MODQ_RETRY_BACKOFF_MAX")
         if self.reaper_stuck_after_seconds <= self.retry_backoff_max:
             raise ValueError("MODQ_REAPER_STUCK_AFTER_SECONDS must be greater than MODQ_RETRY_BACKOFF_MAX")
-        return self
-
-    @model_validator(mode="after")
-    def _check_video(self) -> "Settings":
-        if bool(self.video_sns_topic_arn) != bool(self.video_role_arn):
-            raise ValueError("MODQ_VIDEO_SNS_TOPIC_ARN and MODQ_VIDEO_ROLE_ARN go together: set both or neither")
-        if self.video_poll_initial_seconds > self.video_poll_max_interval_seconds:
-            raise ValueError("MODQ_VIDEO_POLL_INITIAL_SECONDS is above MODQ_VIDEO_POLL_MAX_INTERVAL_SECONDS")
         # A poll countdown past the visibility timeout is redelivered while it waits; one past the
         # reaper's deadline makes every healthy long job look stuck.
         if self.video_poll_max_interval_seconds >= min(self.broker_visibility_timeout, self.reaper_stuck_after_seconds):
             raise ValueError("MODQ_VIDEO_POLL_MAX_INTERVAL_SECONDS must be below MODQ_BROKER_VISIBILITY_TIMEOUT "
                              "and MODQ_REAPER_STUCK_AFTER_SECONDS")
         return self
+
+    @model_validator(mode="after")
+    def _check_s3_events_buckets_allowed(self) -> "Settings":
+        buckets = set(self.csv_entries(self.s3_events_buckets))
+        outside = sorted(buckets - (self.s3_bucket_allowlist or buckets))
+        if outside:  # submit would refuse every object of these buckets
+            raise ValueError(f"MODQ_S3_EVENTS_BUCKETS names buckets missing from MODQ_S3_BUCKETS: {', '.join(outside)}")
+        return self
+
+    @property
+    def s3_events_bucket_allowlist(self) -> frozenset[str] | None:
+        """Buckets whose events are taken; None: any (submit still applies MODQ_S3_BUCKETS)."""
+        return frozenset(self.csv_entries(self.s3_events_buckets)) or self.s3_bucket_allowlist
 
     @field_validator("worker_max_memory_per_child_mb")
     @classmethod
@@ -296,11 +185,6 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} MiB is below what a pool process needs to start (about 110 MiB); "
                              f"use at least 128, or 0 to never replace a process")
         return value
-
-    @property
-    def video_slot_lease_seconds(self) -> float:
-        """How long a job slot survives without a poll renewing it (a crashed worker's slot frees itself)."""
-        return max(600.0, 3 * self.video_poll_max_interval_seconds)
 
     @field_validator("thresholds")
     @classmethod

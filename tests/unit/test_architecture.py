@@ -24,9 +24,7 @@ ALLOWED_LOCAL_IMPORTS = {
     "moderation.api.policy:put_policy -> moderation.policy.reevaluate",
 }
 # Modules over MAX_MODULE_LINES.
-ALLOWED_LONG_MODULES = {
-    "config.settings",
-}
+ALLOWED_LONG_MODULES: set[str] = set()
 # Modules that load a worker module by name.
 ALLOWED_WORKER_LOOKUPS: set[str] = set()
 

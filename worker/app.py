@@ -26,7 +26,8 @@ from worker.dispatch import CeleryDispatcher
 # (worker/dispatch.py) and beat by its schedule; both are routed here.
 ROUTES = {"modq.moderate_image": "images", "modq.start_video": "videos", "modq.poll_video": "videos",
           "modq.publish_alert": "alerts", "modq.flush_outbox": "alerts", "modq.drain_video_completions": "maintenance",
-          "modq.reap_stuck": "maintenance", "modq.ingest_s3_events": "maintenance"}
+          "modq.reap_stuck": "maintenance", "modq.ingest_s3_events": "maintenance",
+          "modq.reevaluate_policy": "maintenance"}
 QUEUES = tuple(dict.fromkeys(ROUTES.values()))  # images, videos, alerts, maintenance
 
 

@@ -73,7 +73,7 @@ class ModqTask(Task):
 
     def before_start(self, task_id, args, kwargs):
         logs.clear()
-        subject = "alert_id" if self.name == "modq.publish_alert" else "item_id"
+        subject = {"modq.publish_alert": "alert_id", "modq.reevaluate_policy": "job_id"}.get(self.name, "item_id")
         logs.bind(task_id=task_id, task=self.name, provider=get_settings().provider, **{subject: args[0] if args else None})
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):

@@ -22,3 +22,6 @@ class CeleryDispatcher:
     def publish_alerts(self, alert_ids: list[int]) -> None:
         for alert_id in alert_ids:
             self.app.send_task("modq.publish_alert", (alert_id,))
+
+    def reevaluate_policy(self, job_id: str) -> None:
+        self.app.send_task("modq.reevaluate_policy", (job_id,))

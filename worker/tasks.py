@@ -6,6 +6,7 @@ from moderation.alerts import services as alerts
 from moderation.ingest import services as ingest_s3
 from moderation.items import attempts, services as service
 from moderation.ops import reaper
+from moderation.policy import reevaluations
 from moderation.video import services as video, completions as video_completions
 from moderation.domain.errors import Deferred, TransientFault
 from config.settings import get_settings
@@ -50,6 +51,13 @@ def flush_outbox() -> int:
 def reap_stuck() -> int:
     """Re-send items with no progress past MODQ_REAPER_STUCK_AFTER_SECONDS (the database is the source of truth)."""
     return len(reaper.reap(runtime()))
+
+
+@app.task(base=ModqTask, name="modq.reevaluate_policy", acks_late=True)
+def reevaluate_policy(job_id: str) -> dict | None:
+    """A re-evaluation job (PUT /v1/policy?reevaluate=true); delivered again after a worker restart, it continues."""
+    summary = reevaluations.run(runtime(), job_id)
+    return summary.to_dict() if summary else None
 
 
 # Video: start_video begins a job (or analyses offline); poll_video checks a

@@ -20,9 +20,7 @@ HEAVY_OPTIONAL = {"nudenet", "onnxruntime", "av", "pdqhash"}
 HEAVY_COMMENT = "heavy"
 
 # "module:function -> imported": function-local imports that defer no heavy dependency.
-ALLOWED_LOCAL_IMPORTS = {
-    "moderation.api.policy:put_policy -> moderation.policy.reevaluate",
-}
+ALLOWED_LOCAL_IMPORTS: set[str] = set()
 # Modules over MAX_MODULE_LINES.
 ALLOWED_LONG_MODULES: set[str] = set()
 # Modules that load a worker module by name.

@@ -9,43 +9,17 @@ import socket
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-import fakeredis
 import pytest
-from prometheus_client import REGISTRY
-from prometheus_client.parser import text_string_to_metric_families
 
 from config.settings import load_settings
 from moderation.infra import metrics
-from moderation.ops.collectors import StateCollector
-from worker.app import QUEUES
-from moderation.providers import instrumented
 from moderation.items import outcomes, services as service
 from moderation.domain.errors import BadInput, DeploymentFault, TransientFault
-from moderation.items import models as m
-from moderation.alerts.models import Alert
-from moderation.infra.db import transaction
 from tests.conftest import REPO, jpeg_bytes
-from tests.fakes.providers import FakeProvider, labels_for
-
-
-def value(name: str, **labels) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-class Snapshot:
-    """Counter values now, to assert on what moved since."""
-
-    def __init__(self, *keys: tuple[str, dict]):
-        self.before = {self._key(n, lab): value(n, **lab) for n, lab in keys}
-
-    @staticmethod
-    def _key(name, labels):
-        return name, tuple(sorted(labels.items()))
-
-    def delta(self, name: str, **labels) -> float:
-        return value(name, **labels) - self.before.get(self._key(name, labels), 0.0)
+from tests.fakes.providers import labels_for
+from tests.metric_samples import Snapshot, value
 
 
 def test_outcomes_name_the_error_class():
@@ -58,51 +32,6 @@ def test_outcomes_name_the_error_class():
     assert metrics.outcome_of(throughput) == "throttled"
     assert metrics.outcome_of(TransientFault("Rekognition unreachable: timeout")) == "transient"
     assert metrics.outcome_of(RuntimeError("bug")) == "error"
-
-
-def test_instrumented_provider_counts_calls_latency_and_cost(make_settings):
-    inner = FakeProvider(name="rekognition", reads_s3_directly=True)
-    inner.errors["bad"] = BadInput("no")
-    provider = instrumented.instrument(inner, make_settings(price_per_image=0.0015))
-    assert instrumented.instrument(provider, make_settings()) is provider  # never wrapped twice
-    assert provider.name == "rekognition" and provider.reads_s3_directly is True
-    assert not hasattr(provider, "analyze_pil")  # absent on the inner provider: absent here too
-    ok = dict(provider="rekognition", operation="DetectModerationLabels", outcome="ok")
-    bad = dict(ok, outcome="bad_input")
-    lat = dict(provider="rekognition", operation="DetectModerationLabels")
-    cost = dict(provider="rekognition", operation="DetectModerationLabels")
-    snap = Snapshot(("modq_provider_calls_total", ok), ("modq_provider_calls_total", bad),
-                    ("modq_provider_latency_seconds_count", lat), ("modq_estimated_cost_usd_total", cost))
-
-    from moderation.media.imaging import PreparedImage
-
-    for _ in range(3):
-        provider.analyze_image(PreparedImage(data=b"x", sha256="good"), 50)
-    with pytest.raises(BadInput):
-        provider.analyze_image(PreparedImage(data=b"x", sha256="bad"), 50)
-
-    assert snap.delta("modq_provider_calls_total", **ok) == 3
-    assert snap.delta("modq_provider_calls_total", **bad) == 1
-    assert snap.delta("modq_provider_latency_seconds_count", **lat) == 4
-    assert snap.delta("modq_estimated_cost_usd_total", **cost) == pytest.approx(3 * 0.0015)
-    assert len(inner.calls) == 4
-
-
-def test_local_provider_is_free(make_settings):
-    provider = instrumented.instrument(FakeProvider(name="local"), make_settings())
-    from moderation.media.imaging import PreparedImage
-
-    before = value("modq_estimated_cost_usd_total", provider="local", operation="DetectModerationLabels")
-    provider.analyze_image(PreparedImage(data=b"x", sha256="k"), 50)
-    assert value("modq_estimated_cost_usd_total", provider="local", operation="DetectModerationLabels") == before
-
-
-def test_build_provider_is_instrumented(make_settings):
-    from moderation.bootstrap import build_provider
-
-    provider = build_provider(make_settings(provider="rekognition"))
-    assert isinstance(provider, instrumented.InstrumentedProvider) and provider.name == "rekognition"
-    assert provider.reads_s3_directly
 
 
 def test_submit_to_decision_accepts_naive_datetimes():
@@ -145,49 +74,6 @@ def test_process_image_counts_each_outcome_once(rt, media_root, fake_provider):
     assert snap.delta("modq_items_decided_total", verdict="failed", **decided) == 1
     assert snap.delta("modq_submit_to_decision_seconds_count", media_type="image", provider="local") == 3
     assert clean  # same bytes twice: two items, two decisions
-
-
-def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
-    server = fakeredis.FakeServer()
-    monkeypatch.setattr("redis.Redis.from_url", lambda *a, **k: fakeredis.FakeRedis(server=server))
-    client = fakeredis.FakeRedis(server=server)
-    client.rpush("images", *[b"m"] * 5)
-    client.rpush("images\x06\x169", b"urgent")
-    client.rpush("alerts", b"a")
-    client.hset("unacked", "tag-1", b"x")
-    url = rt.settings.database_url
-    old = datetime.now(timezone.utc) - timedelta(seconds=120)
-    with transaction(url) as s:
-        video = m.Item(media_uri="s3://b/v.mp4", media_type="video", status=m.SUBMITTED)
-        image = m.Item(media_uri="s3://b/i.jpg", media_type="image", status=m.REJECTED)
-        s.add_all([video, image])
-        s.flush()
-        s.add_all([Alert(item_id=image.id, kind="decision", dedup_id="d1", subject="s", created_at=old),
-                   Alert(item_id=image.id, kind="decision", dedup_id="d2", subject="s"),
-                   Alert(item_id=image.id, kind="decision", dedup_id="d3", subject="s",
-                           published_at=datetime.now(timezone.utc))])
-
-    body, content_type = metrics.render_latest(StateCollector.of(rt.settings, QUEUES))
-    assert content_type.startswith("text/plain")
-    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
-               for fam in text_string_to_metric_families(body.decode()) for s in fam.samples}
-    assert samples[("modq_queue_depth", (("queue", "images"),))] == 6
-    assert samples[("modq_queue_depth", (("queue", "alerts"),))] == 1
-    assert samples[("modq_queue_depth", (("queue", "videos"),))] == 0
-    assert samples[("modq_broker_unacked", ())] == 1
-    assert samples[("modq_outbox_backlog", ())] == 2
-    assert 119 <= samples[("modq_outbox_oldest_age_seconds", ())] < 600
-    assert samples[("modq_video_jobs_in_flight", ())] == 1
-    assert samples[("modq_state_up", (("source", "redis"),))] == 1
-    assert samples[("modq_state_up", (("source", "database"),))] == 1
-
-
-def test_state_collector_answers_when_sources_are_down(make_settings):
-    settings = make_settings(broker_url="redis://127.0.0.1:1/0", database_url="postgresql://nobody@127.0.0.1:1/none")
-    body, _ = metrics.render_latest(StateCollector.of(settings, QUEUES))
-    text = body.decode()
-    assert 'modq_state_up{source="redis"} 0.0' in text and 'modq_state_up{source="database"} 0.0' in text
-    assert "modq_queue_depth{" not in text and "modq_outbox_backlog " not in text
 
 
 MULTIPROCESS_SCRIPT = textwrap.dedent("""

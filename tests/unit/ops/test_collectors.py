@@ -1,0 +1,58 @@
+"""ops.collectors: the gauges read on each scrape from the broker and the database."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import fakeredis
+from prometheus_client.parser import text_string_to_metric_families
+
+from moderation.alerts.models import Alert
+from moderation.infra import metrics
+from moderation.infra.db import transaction
+from moderation.items import models as m
+from moderation.ops.collectors import StateCollector
+from worker.app import QUEUES
+
+
+def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
+    server = fakeredis.FakeServer()
+    monkeypatch.setattr("redis.Redis.from_url", lambda *a, **k: fakeredis.FakeRedis(server=server))
+    client = fakeredis.FakeRedis(server=server)
+    client.rpush("images", *[b"m"] * 5)
+    client.rpush("images\x06\x169", b"urgent")
+    client.rpush("alerts", b"a")
+    client.hset("unacked", "tag-1", b"x")
+    url = rt.settings.database_url
+    old = datetime.now(timezone.utc) - timedelta(seconds=120)
+    with transaction(url) as s:
+        video = m.Item(media_uri="s3://b/v.mp4", media_type="video", status=m.SUBMITTED)
+        image = m.Item(media_uri="s3://b/i.jpg", media_type="image", status=m.REJECTED)
+        s.add_all([video, image])
+        s.flush()
+        s.add_all([Alert(item_id=image.id, kind="decision", dedup_id="d1", subject="s", created_at=old),
+                   Alert(item_id=image.id, kind="decision", dedup_id="d2", subject="s"),
+                   Alert(item_id=image.id, kind="decision", dedup_id="d3", subject="s",
+                           published_at=datetime.now(timezone.utc))])
+
+    body, content_type = metrics.render_latest(StateCollector.of(rt.settings, QUEUES))
+    assert content_type.startswith("text/plain")
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for fam in text_string_to_metric_families(body.decode()) for s in fam.samples}
+    assert samples[("modq_queue_depth", (("queue", "images"),))] == 6
+    assert samples[("modq_queue_depth", (("queue", "alerts"),))] == 1
+    assert samples[("modq_queue_depth", (("queue", "videos"),))] == 0
+    assert samples[("modq_broker_unacked", ())] == 1
+    assert samples[("modq_outbox_backlog", ())] == 2
+    assert 119 <= samples[("modq_outbox_oldest_age_seconds", ())] < 600
+    assert samples[("modq_video_jobs_in_flight", ())] == 1
+    assert samples[("modq_state_up", (("source", "redis"),))] == 1
+    assert samples[("modq_state_up", (("source", "database"),))] == 1
+
+
+def test_state_collector_answers_when_sources_are_down(make_settings):
+    settings = make_settings(broker_url="redis://127.0.0.1:1/0", database_url="postgresql://nobody@127.0.0.1:1/none")
+    body, _ = metrics.render_latest(StateCollector.of(settings, QUEUES))
+    text = body.decode()
+    assert 'modq_state_up{source="redis"} 0.0' in text and 'modq_state_up{source="database"} 0.0' in text
+    assert "modq_queue_depth{" not in text and "modq_outbox_backlog " not in text

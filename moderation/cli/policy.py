@@ -11,10 +11,11 @@ import typer
 from rich.table import Table
 
 from config.settings import get_settings
-from moderation.cli.common import fail, out, pct, runtime, warn
+from moderation.cli import curve_files
+from moderation.cli.common import err, fail, out, pct, runtime, warn
 from moderation.domain import policy as policy_mod
 from moderation.domain.errors import ConfigError
-from moderation.policy import queries as replay_db, replay, versions as policy_store
+from moderation.policy import curves, queries as replay_db, replay, versions as policy_store
 from moderation.policy.reevaluate import reevaluate as reevaluate_flagged
 
 app = typer.Typer(help="Threshold policies: validate, apply (versioned), history, diff, simulate.",
@@ -132,6 +133,8 @@ def simulate(
     candidate: Path = typer.Argument(..., help="Candidate thresholds file"),
     since: str = typer.Option("7d", help="Analyses decided in this window (e.g. 7d, 12h, 30m)"),
     as_json: bool = typer.Option(False, "--json"),
+    plot_dir: Path | None = typer.Option(None, "--plot", metavar="DIR", help=curve_files.PLOT_HELP),
+    curve_file: Path | None = typer.Option(None, "--curve", metavar="FILE.csv", help=curve_files.CURVE_HELP),
 ) -> None:
     """Re-decide stored analyses with a candidate policy (no provider calls) and compare."""
     cand = _load_file(candidate)
@@ -139,6 +142,9 @@ def simulate(
         window = replay_db.parse_since(since)
     except ConfigError as exc:
         fail(str(exc))
+    curve_files.check(plot_dir, curve_file)
+    if plot_dir is not None or curve_file is not None:
+        _curves(cand, datetime.now(UTC) - window, plot_dir, curve_file, err if as_json else out)
     started = time.perf_counter()
     report = replay.simulate(replay_db.rows(get_settings().database_url, datetime.now(UTC) - window), cand)
     elapsed = time.perf_counter() - started
@@ -177,3 +183,12 @@ def simulate(
             quality.add_row(c, which, pct(q.precision), pct(q.recall), pct(q.f1), f"{q.tp}/{q.fp}/{q.fn}")
     out.print(quality)
 
+
+def _curves(cand: policy_mod.ThresholdPolicy, since: datetime, plot_dir: Path | None, curve_file: Path | None,
+            say) -> None:
+    """The candidate's precision/recall curve per category (its other rules judge), its flags and the active
+    policy's marked, for the provider with the most reviewed items."""
+    reviewed = list(replay_db.rows(get_settings().database_url, since, reviewed_only=True))
+    provider = curves.busiest_provider(reviewed)
+    found = curves.curves(reviewed, cand, provider, current=resolve(None), candidate=cand)
+    curve_files.write(found, provider, plot_dir, curve_file, say)

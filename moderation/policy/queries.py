@@ -26,12 +26,14 @@ def parse_since(text: str) -> timedelta:
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
-def rows(database_url: str, since: datetime | None = None, batch: int = 2000) -> Iterator[Row]:
-    """Decided items' analyses, streamed (yield_per) in one read transaction."""
+def rows(database_url: str, since: datetime | None = None, batch: int = 2000,
+         reviewed_only: bool = False) -> Iterator[Row]:
+    """Decided items' analyses (``reviewed_only``: those a reviewer judged), streamed (yield_per) in one read
+    transaction."""
     query = (select(m.Analysis.provider, m.Analysis.labels, m.Analysis.min_confidence, m.Decision.verdict,
                     Review.verdict)
              .join(m.Analysis, m.Analysis.id == m.Decision.analysis_id)
-             .outerjoin(Review, Review.item_id == m.Decision.item_id))
+             .join(Review, Review.item_id == m.Decision.item_id, isouter=not reviewed_only))
     if since is not None:
         query = query.where(m.Decision.decided_at >= since)
     from_dict = ModerationLabel.from_dict

@@ -76,7 +76,9 @@ def exported() -> dict[str, set[str]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(collectors, "queue_depths", lambda *_a, **_k: ({q: 3 for q in QUEUES}, 1))
         patch.setattr(collectors, "database_state", lambda _url: {
-            "outbox_backlog": 2, "outbox_oldest_age_seconds": 5.0, "video_jobs_in_flight": 1})
+            "outbox_backlog": 2, "outbox_oldest_age_seconds": 5.0, "video_jobs_in_flight": 1,
+            "in_flight": {status: collectors.Waiting(1, 5.0) for status in m.IN_FLIGHT},
+            "review": {verdict: collectors.Waiting(1, 5.0) for verdict in (m.FLAGGED, m.REJECTED)}})
         text = generate_latest(metrics.registry(collectors.StateCollector("sqlite://", "redis://", QUEUES))).decode()
     series: dict[str, set[str]] = {}
     for family in text_string_to_metric_families(text):
@@ -153,7 +155,7 @@ def test_every_query_names_only_what_modq_exports(title, expr, exported):
 
 @pytest.mark.parametrize(("expr", "problem"), [
     ("rate(modq_items_decided[5m])", "'modq_items_decided' is not a series modq exports"),  # suffix missing
-    ("modq_review_oldest_waiting_seconds", "'modq_review_oldest_waiting_seconds' is not a series modq exports"),
+    ("modq_review_oldest_wait_seconds", "'modq_review_oldest_wait_seconds' is not a series modq exports"),
     ('modq_provider_calls_total{outcom="throttled"}', "modq_provider_calls_total has no label 'outcom'"),
     ('modq_items_decided_total{verdict="flaged"}', "modq_items_decided_total: verdict='flaged' is never exported"),
     ("sum by (verdit) (modq_items_decided_total)", "sum by/without 'verdit': no series below has it"),

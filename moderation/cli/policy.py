@@ -13,6 +13,7 @@ from rich.table import Table
 from config.settings import get_settings
 from moderation.cli import curve_files
 from moderation.cli.common import err, fail, out, pct, runtime, warn
+from moderation.cli.progress import bar as progress_bar
 from moderation.domain import policy as policy_mod
 from moderation.domain.errors import ConfigError
 from moderation.policy import curves, queries as replay_db, replay, versions as policy_store
@@ -84,7 +85,9 @@ def apply(
     # --reevaluate also when it was already active: that finishes an interrupted run (a repeat changes nothing)
     summary = None
     if reevaluate:
-        summary = reevaluate_flagged(runtime(), result.policy, author or policy_store.default_author())
+        with progress_bar("re-evaluating flagged items") as on_progress:
+            summary = reevaluate_flagged(runtime(), result.policy, author or policy_store.default_author(),
+                                         on_progress=on_progress)
     if as_json:
         print(json.dumps({"version": result.version, "created": result.created,
                           "reevaluated": summary.to_dict() if summary else None}, indent=2))
@@ -146,7 +149,9 @@ def simulate(
     if plot_dir is not None or curve_file is not None:
         _curves(cand, datetime.now(UTC) - window, plot_dir, curve_file, err if as_json else out)
     started = time.perf_counter()
-    report = replay.simulate(replay_db.rows(get_settings().database_url, datetime.now(UTC) - window), cand)
+    url, start = get_settings().database_url, datetime.now(UTC) - window
+    with progress_bar("replaying decisions") as on_progress:
+        report = replay.simulate(replay_db.rows(url, start), cand, on_progress, replay_db.count(url, start))
     elapsed = time.perf_counter() - started
     if as_json:
         print(json.dumps({**report.to_dict(), "since": since, "seconds": round(elapsed, 3)}, indent=2))

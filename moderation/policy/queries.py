@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from moderation.domain.errors import ConfigError
 from moderation.domain.labels import ModerationLabel
@@ -40,3 +40,14 @@ def rows(database_url: str, since: datetime | None = None, batch: int = 2000,
     with transaction(database_url) as s:
         for provider, labels, min_conf, verdict, truth in s.execute(query.execution_options(yield_per=batch)):
             yield Row(provider, [from_dict(d) for d in labels or ()], min_conf or 0.0, verdict, truth)
+
+
+def count(database_url: str, since: datetime | None = None) -> int:
+    """How many rows ``rows(database_url, since)`` streams: the total of ``simulate``'s progress bar."""
+    query = (select(func.count()).select_from(m.Decision)
+             .join(m.Analysis, m.Analysis.id == m.Decision.analysis_id)
+             .outerjoin(Review, Review.item_id == m.Decision.item_id))
+    if since is not None:
+        query = query.where(m.Decision.decided_at >= since)
+    with transaction(database_url) as s:
+        return s.scalar(query)

@@ -26,6 +26,7 @@ from moderation.policy import versions as policy_store
 from moderation.providers.base import ModerationProvider
 from moderation.providers.guard import guard_rekognition_clients
 from moderation.providers.instrumented import instrument
+from moderation.providers.recorded import RecordedProvider
 from moderation.providers.rekognition import RekognitionProvider
 from moderation.providers.rekognition_video import RekognitionVideo
 
@@ -151,6 +152,8 @@ def _bare_provider(settings: Settings) -> ModerationProvider:
             timeout=settings.aws_timeout_seconds,
             pool=max(10, settings.worker_concurrency),
         )
+    if settings.provider == "recorded":  # replays answers from a file; calls nothing
+        return RecordedProvider(settings.recorded_answers)
     from moderation.providers.local import LocalProvider  # heavy: onnxruntime and the NudeNet model, local only
 
     return LocalProvider(threads=settings.local_threads)

@@ -98,10 +98,7 @@ def worker(
     celery_app.worker_main(argv + (["--beat"] if beat else []))
 
 
-@app.command()
-def demo(timeout: float = typer.Option(180, help="Seconds to wait for decisions")) -> None:
-    """Moderate the bundled sample images end to end and print the decisions."""
-    raise typer.Exit(cli_demo.run(out, timeout))
+app.command("demo")(cli_demo.demo)  # the bundled samples end to end; --serve keeps the console up
 
 
 def main() -> None:

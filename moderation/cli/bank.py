@@ -98,7 +98,7 @@ def import_(
     except ModqError as exc:
         fail(str(exc))
     with progress_bar("banking", "files or rows") as on_progress:
-        result = imports.import_rows(settings.database_url, rows, source=f"import:{source.name}",
+        result = imports.import_rows(settings.database_url, rows, source=f"import:{source.resolve().name}",
                                      added_by=operator(), max_image_bytes=settings.max_image_bytes,
                                      dry_run=dry_run, batch=batch, on_progress=on_progress)
     if as_json:

@@ -113,7 +113,7 @@ def test_cases_that_keep_the_current_rule(rows, current, kw, status, kept):
     assert ev.status == status and ev.rule == kept
     text = candidate_yaml(current, recommend.recommend(rows, current, 0.9, "rekognition"), [], 20)
     assert policy.parse(text).rules["Violence"] == kept
-    assert f"# Violence: " in text
+    assert "# Violence: " in text
 
 
 def test_a_category_whose_labels_all_have_their_own_rules():

@@ -25,7 +25,11 @@ WEAPONS_FLAG = 90  # the candidate's change: the camera read as a weapon (74.2%)
 
 
 def outcome_table(views: list[dict], media_root: Path) -> Table:
-    table = Table("media", "outcome", "decided by", "reason", title="modq demo: what happened")
+    table = Table(title="modq demo: what happened")
+    table.add_column("media", no_wrap=True)  # a file name cut short would not be found again
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("decided by", ratio=1)
+    table.add_column("reason", ratio=2)
     for v in views:
         table.add_row(_relative(v["media_uri"], media_root), v["status"], how_decided(v),
                       v["failure_reason"] or "; ".join(v["reasons"]))
@@ -53,18 +57,21 @@ def next_steps(console: Console, settings, exports: dict[str, str], serve_url: s
     console.print("\n[bold]Next steps[/bold] (from this directory, after `. .venv/bin/activate`)", highlight=False)
     for line in env:
         console.print(f"  {line}", highlight=False)
-    console.print(f"  console: {url}/login  sign in with this reviewer token (made for you, "
-                  f"name {REVIEWER!r}):\n    {token}", highlight=False)
+    console.print(f"  {url}/login", highlight=False, soft_wrap=True)
+    console.print(f"      the review console: sign in with this reviewer token, made for you ({REVIEWER!r}):",
+                  highlight=False)
+    console.print(f"      {token}", highlight=False, soft_wrap=True)
     if serve_url is None:
-        console.print("    served by `modq api`, or run `modq demo --serve` to keep the API and a worker "
+        console.print("      served by `modq api`, or by `modq demo --serve`, which keeps the API and a worker "
                       "running after the demo", highlight=False)
     steps = [(f"modq review next --reviewer {REVIEWER}", "claim a flagged item; then `modq review approve|reject`"),
              ("modq stats --since 1h", "items by verdict, provider calls, calls the hash bank saved"),
              (f"modq policy simulate {candidate} --since 1h",
               f"what flagging Weapons only from {WEAPONS_FLAG}% would change, replayed on stored analyses"),
              ("modq items list", "every item; `modq items show ID` for one")]
-    for command, what in steps:
-        console.print(f"  {command:<58} {what}", highlight=False, markup=False)
+    for command, what in steps:  # the command alone on its line: copied whole, whatever the width
+        console.print(f"  {command}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"      {what}", highlight=False, markup=False)
     return token
 
 

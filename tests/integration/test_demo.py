@@ -103,7 +103,7 @@ def test_the_demo_ends_with_all_four_outcomes_each_labelled_with_what_decided_it
 
 def test_the_demo_prints_the_next_steps(demo_run):
     out = demo_run.output
-    for step in (f"console: {demo_run.base}/login", demo_run.token, "modq review next --reviewer demo-reviewer",
+    for step in (f"  {demo_run.base}/login", demo_run.token, "modq review next --reviewer demo-reviewer",
                  "modq stats --since 1h", "modq policy simulate var/demo-candidate.yaml --since 1h",
                  "export MODQ_MEDIA_ROOT="):
         assert step in out, step

@@ -12,6 +12,7 @@ and candidate thresholds, which are marked. Past the rule's ``reject`` a flag ch
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections import Counter
 from collections.abc import Iterable
@@ -61,6 +62,14 @@ def busiest_provider(rows: Iterable[Row], fallback: str = "rekognition") -> str:
     """The provider with the most reviewed items: whose curves to draw when nobody said."""
     counts = Counter(r.provider for r in rows if r.truth)
     return counts.most_common(1)[0][0] if counts else fallback
+
+
+def with_recommendation(current: policy.ThresholdPolicy, rec: recommend.Recommendation) -> policy.ThresholdPolicy:
+    """The policy ``rec.provider``'s items are judged by under ``current``, with the L1 rules ``rec`` changes: the
+    candidate ``recommend`` would write, as far as that provider is concerned."""
+    p = current.for_provider(rec.provider)
+    changed = {ev.category: ev.rule for ev in rec.categories if ev.status == recommend.CHANGED}
+    return dataclasses.replace(p, rules={**p.rules, **changed}, profiles={})
 
 
 def curves(rows: Iterable[Row], judge: policy.ThresholdPolicy, provider: str,

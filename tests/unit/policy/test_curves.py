@@ -49,8 +49,8 @@ EXPECTED = {
 }
 
 
-def violence(rows=LABELLED, **kw) -> curves.Curve:
-    found = curves.curves(rows, CURRENT, "rekognition", candidate=CANDIDATE, **kw)
+def violence(rows=LABELLED, candidate=CANDIDATE) -> curves.Curve:
+    found = curves.curves(rows, CURRENT, "rekognition", candidate=candidate)
     return next(c for c in found if c.category == "Violence")
 
 
@@ -69,6 +69,15 @@ def test_the_curve_agrees_with_what_recommend_finds():
     (ev,) = rec.categories
     point = next(p for p in violence().points if p.threshold == ev.threshold)
     assert (ev.threshold, ev.quality) == (65, point.quality)
+
+
+def test_with_recommendation_marks_the_flag_recommend_proposes():
+    rec = recommend.recommend(LABELLED, CURRENT, 0.75, "rekognition", min_support=1)
+    candidate = curves.with_recommendation(CURRENT, rec)
+    assert candidate.rules["Violence"] == policy.Rule(65, 90) and candidate.rules["Hate Symbols"] == policy.Rule(50)
+    c = violence(candidate=candidate)
+    assert (c.current, c.candidate) == (70, 65)
+    assert [p.threshold for p in c.points if p.candidate] == [65]
 
 
 def test_items_another_rule_flags_are_positive_at_every_threshold():

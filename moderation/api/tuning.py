@@ -58,6 +58,7 @@ class CurveOut(BaseModel):
     support: int = Field(description="Reviewed items of the category")
     current: float | None = Field(description="The active policy's flag threshold (None: never flags)")
     candidate: float | None = Field(description="The recommended flag at ?target (None without a target)")
+    reject: float | None = Field(description="The rule's reject threshold: past it the curve is flat")
     points: list[PointOut] = Field(description="Lowest threshold first")
 
 

@@ -47,10 +47,12 @@ class Curve:
     current: float | None  # flag threshold (None: never flags)
     candidate: float | None
     points: list[Point]  # lowest threshold first
+    reject: float | None = None  # the judging rule's: past it, the curve is flat (those items are rejected)
 
     def to_dict(self) -> dict:
         return {"provider": self.provider, "category": self.category, "support": self.support,
-                "current": self.current, "candidate": self.candidate, "points": [p.to_dict() for p in self.points]}
+                "current": self.current, "candidate": self.candidate, "reject": self.reject,
+                "points": [p.to_dict() for p in self.points]}
 
 
 def flag(p: policy.ThresholdPolicy | None, provider: str, category: str) -> float | None:
@@ -82,7 +84,8 @@ def curves(rows: Iterable[Row], judge: policy.ThresholdPolicy, provider: str,
     out = []
     for cat, items in sorted(by_cat.items()):
         marks = (flag(current or judge, provider, cat), flag(candidate, provider, cat))
-        out.append(Curve(provider, cat, len(items), *marks, _points(items, p.rule_for(cat)[1], floor, marks)))
+        rule = p.rule_for(cat)[1]
+        out.append(Curve(provider, cat, len(items), *marks, _points(items, rule, floor, marks), rule.reject))
     return out
 
 

@@ -44,6 +44,9 @@ def png(curve: Curve) -> bytes:
         at = [p for p in curve.points if p.threshold == threshold]
         for p in at:
             ax.plot([threshold] * 2, [_nan(p.quality.precision), _nan(p.quality.recall)], "o", color="#444444")
+    if curve.reject is not None and curve.points and curve.reject < curve.points[-1].threshold:
+        ax.axvline(curve.reject, color="#b42318", linestyle=":", linewidth=1.2,
+                   label=f"reject {curve.reject:g}: flat past it (rejected anyway)")
     ax.set_xlabel("flag threshold (label confidence, %)")
     ax.set_ylabel("precision / recall")
     ax.set_ylim(-0.02, 1.05)

@@ -76,6 +76,7 @@ def test_tuning_page_draws_a_chart_per_category(rt, browser):
     assert errors == [], errors  # no JavaScript error, no CSP violation
     assert figures == ["Hate Symbols", "Violence"] and status_hidden
     assert "5 reviewed items" in caption and "current flag 70" in caption and "recommended flag 65" in caption
+    assert "reject 90 (flat past it" in caption
     assert "precision" in legend and "recall" in legend  # uPlot's legend, as the series are named
     assert painted > 2000
     assert f"{base_url}/static/uPlot-1.6.32.iife.min.js" in scripts and f"{base_url}/static/tuning.js" in scripts

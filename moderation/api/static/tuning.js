@@ -5,7 +5,7 @@
   const root = document.getElementById("curves");
   const status = document.getElementById("curves-status");
   if (!root || !status) return;
-  const PRECISION = "#1f6feb", RECALL = "#d97706", MARK = "#444444"; // as `modq policy ... --plot` draws them
+  const PRECISION = "#1f6feb", RECALL = "#d97706", MARK = "#444444", REJECT = "#b42318"; // as --plot draws them
   const pct = (v) => (v == null ? "–" : `${(100 * v).toFixed(1)}%`);
 
   function marks(curve) {
@@ -13,6 +13,11 @@
     if (curve.current != null) found.push({ x: curve.current, dash: [], name: "current flag" });
     if (curve.candidate != null && curve.candidate !== curve.current) {
       found.push({ x: curve.candidate, dash: [6, 4], name: "recommended flag" });
+    }
+    const last = curve.points.length ? curve.points[curve.points.length - 1].threshold : null;
+    if (curve.reject != null && last != null && curve.reject < last) {
+      found.push({ x: curve.reject, dash: [2, 3], name: "reject", colour: REJECT,
+        note: " (flat past it: rejected anyway)" });
     }
     return found;
   }
@@ -24,9 +29,9 @@
         draw: [(u) => {
           const { ctx, bbox } = u;
           ctx.save();
-          ctx.strokeStyle = MARK;
           ctx.lineWidth = 1.5 * uPlot.pxRatio;
           for (const line of lines) {
+            ctx.strokeStyle = line.colour || MARK;
             const x = Math.round(u.valToPos(line.x, "x", true));
             ctx.setLineDash(line.dash.map((d) => d * uPlot.pxRatio));
             ctx.beginPath();
@@ -52,7 +57,7 @@
     const caption = document.createElement("figcaption");
     const lines = marks(curve);
     caption.textContent = `${curve.category}: ${curve.support} reviewed items`
-      + lines.map((m) => ` · ${m.name} ${m.x}${atThreshold(curve, m.x)}`).join("")
+      + lines.map((m) => ` · ${m.name} ${m.x}${m.note || atThreshold(curve, m.x)}`).join("")
       + (curve.current == null ? " · never flagged by the active policy" : "");
     figure.append(caption);
     root.append(figure);

@@ -29,8 +29,8 @@ def test_curves_shape_and_values(client, auth, labelled):
         "version": policy.parse(CURRENT_YAML).version, "provider": "rekognition", "since": "30d", "reviewed": 5,
         "target": None, "min_support": 20}
     (curve,) = body["curves"]
-    assert {k: curve[k] for k in ("category", "support", "current", "candidate")} == {
-        "category": "Violence", "support": 5, "current": 70, "candidate": None}
+    assert {k: curve[k] for k in ("category", "support", "current", "candidate", "reject")} == {
+        "category": "Violence", "support": 5, "current": 70, "candidate": None, "reject": 90}
     assert [p["threshold"] for p in curve["points"]] == sorted(set(EXPECTED) - {60})  # no candidate, no 60
     for p in curve["points"]:
         tp, fp, fn, tn, precision, recall, _, _ = EXPECTED[p["threshold"]]

@@ -56,7 +56,7 @@ def violence(rows=LABELLED, candidate=CANDIDATE) -> curves.Curve:
 
 def test_points_counted_by_hand():
     c = violence()
-    assert (c.provider, c.support, c.current, c.candidate) == ("rekognition", 5, 70, 60)
+    assert (c.provider, c.support, c.current, c.candidate, c.reject) == ("rekognition", 5, 70, 60, 90)
     got = {p.threshold: (p.quality.tp, p.quality.fp, p.quality.fn, p.quality.tn, p.quality.precision,
                          p.quality.recall, p.current, p.candidate) for p in c.points}
     assert got == EXPECTED  # the same divisions: exact

@@ -31,6 +31,7 @@ def test_png_draws_precision_recall_and_the_marks():
     assert _pixels_near(image, plot.PRECISION) > 200  # both lines are drawn
     assert _pixels_near(image, plot.RECALL) > 200
     assert _pixels_near(image, "#444444", 10) > 300  # the two threshold lines and their dots
+    assert _pixels_near(image, "#b42318", 50) > 100  # reject 90, dotted (so antialiased): flat past it
 
 
 def test_a_curve_with_nothing_flagged_anywhere_still_draws():
@@ -40,5 +41,5 @@ def test_a_curve_with_nothing_flagged_anywhere_still_draws():
 
 def test_file_names_are_plain():
     assert plot.file_name(_violence()) == "violence.png"
-    drugs = curves.Curve("rekognition", "Drugs & Tobacco", 0, None, None, [])
-    assert plot.file_name(drugs) == "drugs-tobacco.png"
+    drugs = curves.Curve("rekognition", "Drugs & Tobacco", 0, None, None, [])  # no point, no reject: no line
+    assert plot.file_name(drugs) == "drugs-tobacco.png" and plot.png(drugs).startswith(PNG_SIGNATURE)

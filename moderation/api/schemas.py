@@ -11,7 +11,7 @@ import math
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import unquote
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 8
@@ -20,6 +20,14 @@ Status = Literal["queued", "processing", "submitted", "approved", "flagged", "re
 Verdict = Literal["approved", "flagged", "rejected"]
 QueueVerdict = Literal["flagged", "rejected"]
 Row = TypeVar("Row")
+
+
+def blank_is(default):
+    """An empty field means the default: the console's forms send every field, "any" as an empty value."""
+    return BeforeValidator(lambda value: default if value == "" else value)
+
+
+AnyMediaType = Annotated[MediaType | None, blank_is(None)]
 
 
 def storable(value: str) -> str:

@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 
+from moderation.api import schemas
 from moderation.api.auth import ConsoleUser, allow, runtime
 from moderation.api.errors import problem
 from moderation.api.pages import page
@@ -24,20 +25,15 @@ from moderation.review.models import ADMIN
 from moderation.review.tokens import Principal
 
 
-def _blank_is(default):
-    """An empty field (the console's form sends every field) means the default."""
-    return BeforeValidator(lambda value: default if value == "" else value)
-
-
 router = APIRouter(tags=["policy"])
 Admin = Annotated[Principal, Depends(allow(ADMIN))]
 Since = Annotated[str, Query(pattern=r"^[0-9]{1,4}[mhdw]$", description="Reviewed items decided in this window")]
-Provider = Annotated[Literal["rekognition", "local"] | None, _blank_is(None),
+Provider = Annotated[Literal["rekognition", "local"] | None, schemas.blank_is(None),
                      Query(description="Whose analyses (default: the one with most reviews)")]
-Target = Annotated[Annotated[float, Field(gt=0, le=1)] | None, _blank_is(None),
+Target = Annotated[Annotated[float, Field(gt=0, le=1)] | None, schemas.blank_is(None),
                    Query(description="Also mark the flag `modq policy recommend` would propose for this precision, "
                                      "e.g. 0.9")]
-MinSupport = Annotated[int, _blank_is(20), Query(ge=1, le=1_000_000, description="With ?target: reviewed items a "
+MinSupport = Annotated[int, schemas.blank_is(20), Query(ge=1, le=1_000_000, description="With ?target: reviewed items a "
                                                  "category needs for a recommendation (as --min-support)")]
 FORBIDDEN = "the Tuning page is for admins (needs an admin token)"
 

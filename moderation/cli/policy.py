@@ -12,20 +12,24 @@ from rich.table import Table
 
 from config.settings import get_settings
 from moderation.cli import curve_files
-from moderation.cli.common import err, fail, out, pct, runtime, warn
+from moderation.cli.common import err, error, fail, out, pct, runtime, warn
 from moderation.cli.progress import bar as progress_bar
 from moderation.domain import policy as policy_mod
-from moderation.domain.errors import ConfigError
+from moderation.domain.errors import ConfigError, InvalidPolicy
 from moderation.policy import curves, queries as replay_db, replay, versions as policy_store
 from moderation.policy.reevaluate import reevaluate as reevaluate_flagged
 
-app = typer.Typer(help="Threshold policies: validate, apply (versioned), history, diff, simulate.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Threshold policies: validate, show, apply (versioned), history, diff; simulate and "
+                       "recommend thresholds.", no_args_is_help=True)
 
 
 def _load_file(path: Path) -> policy_mod.ThresholdPolicy:
     try:
         return policy_mod.load(path)
+    except InvalidPolicy as exc:  # every problem, one line each
+        for problem in exc.problems[:-1]:
+            error(problem)
+        fail(exc.problems[-1])
     except ConfigError as exc:
         fail(str(exc))
 
@@ -46,7 +50,7 @@ def resolve(ref: str | None) -> policy_mod.ThresholdPolicy:
 
 @app.command("validate")
 def validate(path: Path | None = typer.Argument(None, help="Thresholds file (default MODQ_THRESHOLDS)")) -> None:
-    """Check a thresholds file; exit 2 with the bad key named."""
+    """Check a thresholds file; exit 2 with every problem, each naming its key."""
     target = path or get_settings().thresholds
     loaded = _load_file(target)
     for warning in loaded.warnings:
@@ -69,8 +73,9 @@ def apply(
                                     help="Then re-decide unreviewed flagged items under it (alerts only if stricter)"),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome (and --reevaluate summary) as JSON"),
 ) -> None:
-    """Validate a thresholds file and make it the active version; workers pick it up within
-    MODQ_POLICY_REFRESH_SECONDS."""
+    """Validate a thresholds file and make it the active version.
+
+    Workers pick it up within MODQ_POLICY_REFRESH_SECONDS, without a restart."""
     settings = get_settings()
     target = path or settings.thresholds
     try:

@@ -110,14 +110,19 @@ def recommend(
     min_support: int = typer.Option(20, "--min-support", min=1, help="Reviewed items a category needs"),
     provider: str | None = typer.Option(None, help="Whose analyses (default: the one with most reviews)"),
     out_path: Path = typer.Option(Path("candidate.yaml"), "--out", help="Candidate thresholds file to write"),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it exists"),
     as_json: bool = typer.Option(False, "--json"),
     plot_dir: Path | None = typer.Option(None, "--plot", metavar="DIR", help=curve_files.PLOT_HELP),
     curve_file: Path | None = typer.Option(None, "--curve", metavar="FILE.csv", help=curve_files.CURVE_HELP),
 ) -> None:
-    """Propose per-category flag thresholds reaching a precision on reviewed items, with the
-    highest recall; writes a candidate file to `simulate` and `apply`."""
+    """Propose flag thresholds from reviewer verdicts; write them to a candidate file (not over one).
+
+    Per category, the threshold whose flags reach the target precision on reviewed items with the highest
+    recall. The file is ready for `modq policy simulate` and `modq policy apply`."""
     if not 0 < target_precision <= 1:
         fail(f"--target-precision {target_precision:g}: must be above 0 and at most 1 (0.9 means 90%)")
+    if out_path.exists() and not force:  # it may be a candidate written by hand
+        fail(f"{out_path} exists: give --force to replace it, or --out another file")
     try:
         window = replay_db.parse_since(since)
     except ConfigError as exc:

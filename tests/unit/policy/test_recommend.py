@@ -205,7 +205,7 @@ def test_cli_writes_a_candidate_that_simulate_validate_and_apply_accept(cli_env,
     assert runner.invoke(app, ["policy", "validate", str(out)]).exit_code == 0
     applied = runner.invoke(app, ["policy", "apply", str(out)])
     assert applied.exit_code == 0 and f"version {doc['candidate_version']} is now active" in applied.stdout
-    text = runner.invoke(app, ["policy", "recommend", "--target-precision", "0.9", "--out", str(out)])
+    text = runner.invoke(app, ["policy", "recommend", "--target-precision", "0.9", "--out", str(out), "--force"])
     assert text.exit_code == 0 and "Violence: flag 72 already the best" in text.stdout, text.output
 
 

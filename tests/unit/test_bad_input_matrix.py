@@ -39,7 +39,7 @@ SUBMIT = [
     (["/etc/passwd"], f"path '/etc/passwd' is outside the media root '{ROOT}' (MODQ_MEDIA_ROOT)"),
     (["file:///etc/passwd"], f"path '/etc/passwd' is outside the media root '{ROOT}' (MODQ_MEDIA_ROOT)"),
     (["escape.jpg"], f"path 'escape.jpg' is outside the media root '{ROOT}' (MODQ_MEDIA_ROOT)"),  # symlink out
-    (["missing.jpg"], "no such file under the media root: 'missing.jpg'"),
+    (["missing.jpg"], f"no such file under the media root '{ROOT}' (MODQ_MEDIA_ROOT): 'missing.jpg'"),
     (["file://evil.example/etc/passwd"], "file URI names a host ('evil.example'); only local files are accepted"),
     (["gopher://x/y.jpg"], "unsupported URI scheme 'gopher' in 'gopher://x/y.jpg': use s3://bucket/key, "
                            "file:///path or a path under the media root"),

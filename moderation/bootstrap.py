@@ -36,6 +36,10 @@ class Dispatcher(Protocol):
 
     def moderate(self, item_id: str, media_type: str) -> None: ...
 
+    def moderate_many(self, items: list[tuple[str, str]]) -> None:
+        """Send the tasks of several (item_id, media_type) at once, in one broker round trip (a batch
+        submit); raises if the batch may not have gone out (its items are then the reaper's)."""
+
     def publish_alerts(self, alert_ids: list[int]) -> None: ...
 
     def poll_video(self, item_id: str, countdown: float = 0) -> None:
@@ -53,9 +57,14 @@ class InMemoryDispatcher:
     alerts: list[int] = field(default_factory=list)
     scheduled: list[tuple[str, str, float]] = field(default_factory=list)  # (task, item_id, countdown)
     jobs: list[str] = field(default_factory=list)  # re-evaluation job ids
+    batches: list[int] = field(default_factory=list)  # the size of each moderate_many call
 
     def moderate(self, item_id: str, media_type: str) -> None:
         self.sent.append((item_id, media_type))
+
+    def moderate_many(self, items: list[tuple[str, str]]) -> None:
+        self.sent.extend(items)
+        self.batches.append(len(items))
 
     def publish_alerts(self, alert_ids: list[int]) -> None:
         self.alerts.extend(alert_ids)

@@ -7,7 +7,6 @@ for a provider call, ``pay_once`` looks for a bank entry or a reusable analysis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -20,26 +19,20 @@ from moderation.media import frames, imaging, local, s3_peek, uris as media
 from moderation.infra import lease
 from moderation.infra.aws import fetch_s3_object
 from moderation.providers import usage
-from moderation.domain.errors import BadInput, DeploymentFault, RefusedSubmission
+from moderation.domain.errors import BadInput, DeploymentFault
 from moderation.domain.policy import Decision, decide
 from moderation.items import models as m
 from moderation.infra.schema import new_id
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, lock_item
+# Many at once (submit_many) and what submit accepts: ``submission``; re-exported for Python callers.
+from moderation.items.submission import Entry, Submitted, accept, check_external_id, submit_many  # noqa: F401
 from moderation.providers.models import BANKED, REUSED
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
     from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.service")
-
-
-@dataclass(frozen=True)
-class Submitted:
-    item_id: str
-    status: str
-    created: bool  # False: the external_id was known; nothing was sent
-    dispatched: bool
 
 
 def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, Any] | None = None,
@@ -49,19 +42,14 @@ def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, A
     Raises ``RefusedSubmission`` (nothing stored) for a URI that is malformed,
     outside the media root, not allow-listed, or missing.
     """
-    if external_id is not None and not 1 <= len(external_id) <= 255:
-        raise RefusedSubmission("external_id must be 1-255 characters")
+    check_external_id(external_id)
     existing = _by_external_id(rt, external_id)
     if existing:
         return existing
-    ref = media.parse(media_uri, rt.settings.media_root, rt.settings.s3_bucket_allowlist)
-    kind = media_type or media.media_kind(ref)
-    if kind not in ("image", "video"):
-        raise RefusedSubmission(f"media type {kind!r} is not supported: submit images (JPEG, PNG, GIF, WebP, BMP, "
-                                f"TIFF) or videos (MP4, MOV)")
+    uri, kind = accept(media_uri, media_type, rt)
     try:
         with transaction(rt.settings.database_url) as s:
-            item = m.Item(external_id=external_id, media_uri=ref.uri, media_type=kind,
+            item = m.Item(external_id=external_id, media_uri=uri, media_type=kind,
                           item_metadata=metadata or {}, status=m.QUEUED)
             s.add(item)
             s.flush()

@@ -1,0 +1,167 @@
+"""Submitting items: what is accepted, and many at once (``submit_many``).
+
+``services.submit`` takes one item; ``submit_many`` takes a batch with the
+same rules and messages per item, in one transaction and one broker round
+trip. Either way the row is committed before its task is sent: a broker
+that is down leaves the rows ``queued`` and the reaper re-sends them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+import structlog
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from moderation.domain.errors import RefusedSubmission
+from moderation.infra.clock import utcnow
+from moderation.infra.db import transaction
+from moderation.infra.schema import new_id
+from moderation.items import models as m
+from moderation.media import uris as media
+
+if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
+    from moderation.bootstrap import Runtime
+
+log = structlog.get_logger("modq.service")
+LOOKUP_CHUNK = 500  # external ids per IN (...): under SQLite's bound on query parameters
+INSERT_ATTEMPTS = 3  # a concurrent submit of one of the batch's external ids makes the insert start over
+
+
+@dataclass(frozen=True)
+class Submitted:
+    item_id: str
+    status: str
+    created: bool  # False: the external_id was known; nothing was sent
+    dispatched: bool
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a batch: what ``services.submit`` takes."""
+
+    media_uri: str
+    external_id: str | None = None
+    metadata: dict[str, Any] | None = None
+    media_type: str | None = None
+
+
+def check_external_id(external_id: str | None) -> None:
+    if external_id is not None and not 1 <= len(external_id) <= 255:
+        raise RefusedSubmission("external_id must be 1-255 characters")
+
+
+def accept(media_uri: str, media_type: str | None, rt: Runtime) -> tuple[str, str]:
+    """The confined URI and the media kind of an item to store, or ``RefusedSubmission`` saying why not."""
+    ref = media.parse(media_uri, rt.settings.media_root, rt.settings.s3_bucket_allowlist)
+    kind = media_type or media.media_kind(ref)
+    if kind not in ("image", "video"):
+        raise RefusedSubmission(f"media type {kind!r} is not supported: submit images (JPEG, PNG, GIF, WebP, BMP, "
+                                f"TIFF) or videos (MP4, MOV)")
+    return ref.uri, kind
+
+
+def submit_many(entries: Sequence[Entry], *, rt: Runtime) -> list[Submitted | RefusedSubmission]:
+    """One result per entry, in order: its ``Submitted`` (created, or the item its external_id already names),
+    or the ``RefusedSubmission`` that ``services.submit`` would raise for it (nothing stored for that entry;
+    the others are not affected).
+
+    Idempotent per external_id, within the batch too: a repeat gets the item of the first occurrence that
+    was accepted, ``created`` False. The new rows and their audit events are one transaction; their tasks
+    then go out in one broker round trip (``Dispatcher.moderate_many``). If that fails the rows stay
+    ``queued`` (``dispatched`` False) and the reaper re-sends them.
+    """
+    results: list[Submitted | RefusedSubmission | None] = [None] * len(entries)
+    for i, entry in enumerate(entries):
+        try:
+            check_external_id(entry.external_id)
+        except RefusedSubmission as exc:
+            results[i] = exc
+    known = known_items(rt, [e.external_id for e, r in zip(entries, results) if r is None and e.external_id])
+    rows: dict[int, dict[str, Any]] = {}  # entry index -> its new item row
+    for _ in range(INSERT_ATTEMPTS):
+        rows = _new_rows(entries, results, known, rt)
+        try:
+            _insert(rt, rows.values())
+            break
+        except IntegrityError:  # a concurrent submit took one of these external ids: those are known now
+            known.update(known_items(rt, [r["external_id"] for r in rows.values() if r["external_id"]]))
+    else:
+        raise RuntimeError(f"the batch's external ids kept colliding with concurrent submits "
+                           f"({INSERT_ATTEMPTS} attempts)")
+    dispatched = _dispatch(rt, [(row["id"], row["media_type"]) for row in rows.values()])
+    first: dict[str, Submitted] = {}  # external id -> the item this batch created for it
+    for i, row in rows.items():
+        results[i] = Submitted(row["id"], m.QUEUED, True, dispatched)
+        if row["external_id"]:
+            first[row["external_id"]] = Submitted(row["id"], m.QUEUED, False, False)
+    for i, entry in enumerate(entries):
+        if results[i] is None:  # known before, or a repeat of an earlier entry of this batch
+            results[i] = known.get(entry.external_id) or first[entry.external_id]
+    return results  # type: ignore[return-value]  # every slot is filled above
+
+
+def known_items(rt: Runtime, external_ids: list[str]) -> dict[str, Submitted]:
+    """The stored items of these external ids, as a repeat submit answers them (``created`` False)."""
+    found: dict[str, Submitted] = {}
+    wanted = list(dict.fromkeys(external_ids))
+    if not wanted:
+        return found
+    with transaction(rt.settings.database_url) as s:
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            query = select(m.Item.external_id, m.Item.id, m.Item.status).where(
+                m.Item.external_id.in_(wanted[start:start + LOOKUP_CHUNK]))
+            for external_id, item_id, status in s.execute(query):
+                found[external_id] = Submitted(item_id, status, False, False)
+    return found
+
+
+def _new_rows(entries: Sequence[Entry], results: list, known: dict[str, Submitted],
+              rt: Runtime) -> dict[int, dict[str, Any]]:
+    """The rows to insert, by entry index; a refused entry's result is set to its ``RefusedSubmission``."""
+    rows: dict[int, dict[str, Any]] = {}
+    taken: set[str] = set(known)  # external ids that already have (or are about to have) an item
+    now = utcnow()
+    for i, entry in enumerate(entries):
+        if isinstance(results[i], RefusedSubmission) or entry.external_id in taken:
+            continue
+        try:
+            uri, kind = accept(entry.media_uri, entry.media_type, rt)
+        except RefusedSubmission as exc:
+            results[i] = exc
+            continue
+        except (ValueError, OSError) as exc:  # media.parse maps OS errors itself; this is the net under it
+            results[i] = RefusedSubmission(f"media_uri cannot be used: {exc}")
+            continue
+        if entry.external_id:
+            taken.add(entry.external_id)
+        rows[i] = {"id": new_id(), "external_id": entry.external_id, "media_uri": uri, "media_type": kind,
+                   "item_metadata": entry.metadata or {}, "status": m.QUEUED, "attempts": 0,
+                   "created_at": now, "updated_at": now}
+    return rows
+
+
+def _insert(rt: Runtime, rows) -> None:
+    """Every row and its submit audit event, one transaction (multi-row INSERTs, no ORM objects)."""
+    rows = list(rows)
+    if not rows:
+        return
+    events = [{"item_id": row["id"], "at": row["created_at"], "actor": "api", "action": m.AuditAction.SUBMIT.value,
+               "from_status": None, "to_status": m.QUEUED, "verdict": None, "reason": None, "policy_version": None}
+              for row in rows]
+    with transaction(rt.settings.database_url) as s:
+        s.execute(insert(m.Item), rows)
+        s.execute(insert(m.AuditEvent), events)
+
+
+def _dispatch(rt: Runtime, tasks: list[tuple[str, str]]) -> bool:
+    if not tasks:
+        return False
+    try:
+        rt.dispatcher.moderate_many(tasks)
+        return True
+    except Exception as exc:  # the rows are committed; the reaper re-sends queued items
+        log.error("dispatch_failed", items=len(tasks), item_ids=[t[0] for t in tasks][:20], error=str(exc))
+        return False

@@ -64,20 +64,20 @@ def _hash_media(uri: str, settings) -> tuple[str, str | None]:
 @app.command("add")
 def add(
     source: str = typer.Argument(..., help="Media path or s3:// URI, an item id, or a content key"),
-    verdict: str = typer.Option(..., "--verdict", help="rejected (known-bad) | approved (known-good)"),
+    verdict: Verdict = typer.Option(..., "--verdict", help="rejected (known-bad) or approved (known-good)"),
     note: str = typer.Option("", "--note", help="Why: becomes the reason of every decision it makes"),
 ) -> None:
     """Bank a piece of content: items with it are decided at once, with no provider call."""
     settings = get_settings()
     try:
         key, pdq = identify(source, settings)
-        entry, created = banks.bank(settings.database_url, key, verdict, note=note, source="cli",
+        entry, created = banks.bank(settings.database_url, key, verdict.value, note=note, source="cli",
                                     added_by=operator(), pdq=pdq)
     except ModqError as exc:
         fail(str(exc))
     state = "added" if created else "already banked"
     near = " (with a PDQ hash for near-duplicates)" if pdq else ""
-    out.print(f"bank entry #{entry['id']} {state}: {key} -> {verdict}{near}", highlight=False, markup=False)
+    out.print(f"bank entry #{entry['id']} {state}: {key} -> {verdict.value}{near}", highlight=False, markup=False)
 
 
 @app.command("import")

@@ -104,6 +104,9 @@ def worker(
     beat: bool = typer.Option(False, help="Also run the periodic scheduler (one per deployment)"),
 ) -> None:
     """Run a Celery worker on every modq queue (same as celery -A worker worker)."""
+    unknown = [q for q in queues.split(",") if q not in QUEUES]
+    if unknown:  # Celery would consume a queue nothing is ever sent to, without a word
+        fail(f"--queues: no queue {', '.join(map(repr, unknown))}; modq's queues are {', '.join(QUEUES)}")
     settings = get_settings()
     migrate.require_current(settings.database_url)  # one line now, not a failed task per item later
     try:

@@ -100,7 +100,7 @@ SUBMIT = [
 
 CONFIG = [
     # (environment, exact message)
-    ({"MODQ_PROVIDER": "azure"}, "MODQ_PROVIDER: Input should be 'local' or 'rekognition'"),
+    ({"MODQ_PROVIDER": "azure"}, "MODQ_PROVIDER: Input should be 'local', 'rekognition' or 'recorded'"),
     ({"MODQ_MAX_ATTEMPTS": "0"}, "MODQ_MAX_ATTEMPTS: Input should be greater than or equal to 1"),
     ({"MODQ_MAX_ATTEMPTS": "many"},
      "MODQ_MAX_ATTEMPTS: Input should be a valid integer, unable to parse string as an integer"),

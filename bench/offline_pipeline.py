@@ -25,8 +25,10 @@ with NudeNet's own detections of the same photo mapped the way modq maps them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -85,6 +87,7 @@ def _model_child(paths, counter, barrier, results):
         detector.detect(Path(path).read_bytes())
     barrier.wait()
     start, cpu, found = time.perf_counter(), time.process_time(), {}
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     while True:
         with counter.get_lock():
             index = counter.value
@@ -92,7 +95,8 @@ def _model_child(paths, counter, barrier, results):
         if index >= len(paths):
             break
         found[index] = detector.detect(Path(paths[index]).read_bytes())
-    results.put((start, time.perf_counter(), time.process_time() - cpu, found))
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    results.put((start, time.perf_counter(), time.process_time() - cpu, found, faults))
 
 
 def run_model(paths: list[Path], processes: int) -> dict:
@@ -108,7 +112,7 @@ def run_model(paths: list[Path], processes: int) -> dict:
     wall = max(p[1] for p in parts) - min(p[0] for p in parts)
     detections = {i: d for part in parts for i, d in part[3].items()}
     return {"rate": len(paths) / wall, "cpu_ms": 1000 * sum(p[2] for p in parts) / len(paths),
-            "detections": detections}
+            "faults": sum(p[4] for p in parts) / len(paths), "detections": detections}
 
 
 # --- modq ------------------------------------------------------------------------
@@ -124,13 +128,26 @@ def run_modq(rt, worker, database: str, relative: list[str]) -> dict:
     finally:
         meter = common.CpuMeter({"worker": lambda: common.process_tree(worker.pid),
                                  "postgres": lambda: common.postgres_backends(database)})
+        faults = minor_faults(common.process_tree(worker.pid))
         meter.start()
         t0 = time.perf_counter()
         os.kill(worker.pid, 18)  # SIGCONT
     end = common.wait_drained(client, ["images"], timeout=900)
     cpu = meter.stop()
     n = len(relative)
-    return {"rate": n / (end - t0), "cpu_ms": {k: 1000 * v / n for k, v in cpu.items()}, "ids": ids}
+    faults = minor_faults(common.process_tree(worker.pid)) - faults
+    return {"rate": n / (end - t0), "cpu_ms": {k: 1000 * v / n for k, v in cpu.items()}, "ids": ids,
+            "faults": faults / n}
+
+
+def minor_faults(pids: list[int]) -> int:
+    """Minor page faults of these processes so far: memory the kernel had to map in (a freed buffer given
+    back to it and asked for again costs one per 4 KiB page)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+    return total
 
 
 def stored_labels(database_url: str, ids: list[str]) -> dict[str, tuple[str, list, float]]:
@@ -233,8 +250,8 @@ def measure(args, sizes: list[str], media: Path, logs: Path) -> dict:
                     runs[side].append(run)
                     cpu = f"{run['cpu_ms']:.1f}" if side == "model" else " / ".join(
                         f"{v:.1f}" for v in run["cpu_ms"].values())
-                    print(f"  {size:9} {side:5} run {repeat + 1}: {run['rate']:6.1f} photos/s, CPU ms/photo {cpu}",
-                          flush=True)
+                    print(f"  {size:9} {side:5} run {repeat + 1}: {run['rate']:6.1f} photos/s, CPU ms/photo {cpu}, "
+                          f"page faults/photo {run['faults']:,.0f}", flush=True)
             for run in runs["modq"]:
                 run["same"], run["problems"] = compare(run["stored"], run["ids"], runs["model"][0]["detections"])
             if args.profile:

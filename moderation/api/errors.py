@@ -20,7 +20,7 @@ def problem(status: int, detail, message: str | None = None, headers=None) -> JS
     return JSONResponse({"detail": jsonable_encoder(detail), "message": message or str(detail)}, status, headers)
 
 
-def _validation_message(errors: list[dict]) -> str:
+def validation_message(errors: list[dict]) -> str:
     parts = []
     for error in errors[:10]:
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
@@ -60,7 +60,7 @@ def install(app: FastAPI) -> None:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in raw]
         kind = request.headers.get("content-type")
         whole = next((m for m in (body_message(e, exc.body, kind) for e in raw) if m), None)
-        return problem(422, errors, whole or _validation_message(errors))
+        return problem(422, errors, whole or validation_message(errors))
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException):

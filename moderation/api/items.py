@@ -9,7 +9,7 @@ from pydantic import AfterValidator
 
 from moderation.items import services as service
 from moderation.api import schemas
-from moderation.api.auth import Ingestor, Reader, Reviewer, runtime
+from moderation.api.auth import Ingestor, Reader, Reviewer, app_runtime
 from moderation.api.media import media_response
 from moderation.domain.errors import BadInput
 from moderation.review.services import NotFound
@@ -18,7 +18,7 @@ from moderation.items.queries import stored_item
 from moderation.review.views import item_detail, item_summaries
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
-Rt = Annotated[Runtime, Depends(runtime)]
+Rt = Annotated[Runtime, Depends(app_runtime)]
 # The length before the storable check, so that a long one is "String should have at most 64 characters".
 ItemId = Annotated[str, Path(max_length=64, description="The item id modq returned"), AfterValidator(schemas.storable)]
 ItemRef = Annotated[str, Path(max_length=255, description="The item id modq returned, or your external_id (an item "

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from moderation.items import animation, attempts, outcomes, pay_once
@@ -19,14 +18,15 @@ from moderation.media import frames, imaging, local, s3_peek, uris as media
 from moderation.infra import lease
 from moderation.infra.aws import fetch_s3_object
 from moderation.providers import usage
-from moderation.domain.errors import BadInput, DeploymentFault
+from moderation.domain.errors import BadInput, DeploymentFault, RefusedSubmission
 from moderation.domain.policy import Decision, decide
 from moderation.items import models as m
 from moderation.infra.schema import new_id
-from moderation.infra.db import transaction
+from moderation.infra.db import core_transaction, transaction
 from moderation.items.queries import audit, lock_item
 # Many at once (submit_many) and what submit accepts: ``submission``; re-exported for Python callers.
-from moderation.items.submission import Entry, Submitted, accept, check_external_id, submit_many  # noqa: F401
+from moderation.items.submission import (Entry, Submitted, accept, check_external_id, insert_new,  # noqa: F401
+                                         known_item, new_row, submit_many)
 from moderation.providers.models import BANKED, REUSED
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
@@ -43,32 +43,29 @@ def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, A
     outside the media root, not allow-listed, or missing.
     """
     check_external_id(external_id)
-    existing = _by_external_id(rt, external_id)
-    if existing:
-        return existing
-    uri, kind = accept(media_uri, media_type, rt)
     try:
-        with transaction(rt.settings.database_url) as s:
-            item = m.Item(external_id=external_id, media_uri=uri, media_type=kind,
-                          item_metadata=metadata or {}, status=m.QUEUED)
-            s.add(item)
-            s.flush()
-            audit(s, item, m.AuditAction.SUBMIT, None, m.QUEUED, actor="api")
-            item_id = item.id
-    except IntegrityError:  # a concurrent submit of the same external_id won
-        existing = _by_external_id(rt, external_id)
+        uri, kind = accept(media_uri, media_type, rt)
+    except (RefusedSubmission, ValueError, OSError):
+        existing = _by_external_id(rt, external_id)  # a known external_id answers whatever its URI
         if existing:
             return existing
         raise
-    return Submitted(item_id, m.QUEUED, True, _dispatch(rt, item_id, kind))
+    row = new_row(uri, kind, external_id, metadata)
+    try:
+        with core_transaction(rt.settings.database_url) as s:
+            existing = insert_new(s, row)  # the row and its audit event, unless the external_id is known
+    except IntegrityError:  # a concurrent submit of the same external_id won (SQLite; PostgreSQL skips it)
+        existing = _by_external_id(rt, external_id)
+        if existing is None:
+            raise
+    if existing:
+        return existing
+    return Submitted(row["id"], m.QUEUED, True, _dispatch(rt, row["id"], kind))
 
 
 def _by_external_id(rt: Runtime, external_id: str | None) -> Submitted | None:
-    if external_id is None:
-        return None
     with transaction(rt.settings.database_url) as s:
-        item = s.scalar(select(m.Item).where(m.Item.external_id == external_id))
-        return Submitted(item.id, item.status, False, False) if item else None
+        return known_item(s, external_id)
 
 
 def _dispatch(rt: Runtime, item_id: str, kind: str) -> bool:

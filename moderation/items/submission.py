@@ -9,15 +9,18 @@ that is down leaves the rows ``queued`` and the reaper re-sends them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Sequence
 
 import structlog
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, bindparam, insert, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from moderation.domain.errors import RefusedSubmission
 from moderation.infra.clock import utcnow
-from moderation.infra.db import transaction
+from moderation.infra.db import core_transaction
 from moderation.infra.schema import new_id
 from moderation.items import models as m
 from moderation.media import uris as media
@@ -63,6 +66,65 @@ def accept(media_uri: str, media_type: str | None, rt: Runtime) -> tuple[str, st
     return ref.uri, kind
 
 
+def known_item(s: Session | Connection, external_id: str | None) -> Submitted | None:
+    """The stored item of this external id, as a repeat submit answers it (``created`` False)."""
+    if external_id is None:
+        return None
+    row = s.execute(select(m.Item.id, m.Item.status).where(m.Item.external_id == external_id)).first()
+    return Submitted(row.id, row.status, False, False) if row else None
+
+
+def new_row(uri: str, kind: str, external_id: str | None, metadata: dict[str, Any] | None,
+            now: datetime | None = None) -> dict[str, Any]:
+    """An accepted item's row, ``queued``, for ``insert_rows`` (keyed by column, not by ORM attribute)."""
+    now = now or utcnow()
+    return {"id": new_id(), "external_id": external_id, "media_uri": uri, "media_type": kind,
+            "metadata": metadata or {}, "status": m.QUEUED, "attempts": 0, "created_at": now, "updated_at": now}
+
+
+def insert_rows(s: Session | Connection, rows: list[dict[str, Any]]) -> None:
+    """New item rows and their submit audit events: multi-row INSERTs, no ORM objects to build and flush."""
+    if not rows:
+        return
+    s.execute(insert(m.Item.__table__), rows)
+    s.execute(insert(m.AuditEvent.__table__), [
+        {"item_id": row["id"], "at": row["created_at"], "actor": "api", "action": m.AuditAction.SUBMIT.value,
+         "from_status": None, "to_status": m.QUEUED, "verdict": None, "reason": None, "policy_version": None}
+        for row in rows])
+
+
+def _insert_new_statement():
+    """INSERT the item unless its external_id is taken, and its audit event only if it was inserted: built once,
+    executed with a row's values (PostgreSQL)."""
+    items, events = m.Item.__table__, m.AuditEvent.__table__
+    values = {name: bindparam(name, type_=items.c[name].type) for name in ROW_COLUMNS}
+    new = (pg_insert(items).values(values).on_conflict_do_nothing(index_elements=[items.c.external_id])
+           .returning(items.c.id, items.c.created_at).cte("new_item"))
+    return insert(events).from_select(
+        ["item_id", "at", "actor", "action", "to_status"],
+        select(new.c.id, new.c.created_at, literal("api"), literal(m.AuditAction.SUBMIT.value), literal(m.QUEUED)),
+    ).returning(events.c.item_id)
+
+
+ROW_COLUMNS = ("id", "external_id", "media_uri", "media_type", "metadata", "status", "attempts", "created_at",
+               "updated_at")  # new_row's keys
+INSERT_NEW = _insert_new_statement()
+
+
+def insert_new(s: Connection, row: dict[str, Any]) -> Submitted | None:
+    """Insert an item row and its audit event, unless its external_id is known: then that item, nothing written.
+    On PostgreSQL one statement, one round trip (INSERT ... ON CONFLICT DO NOTHING feeding the audit INSERT, so
+    a concurrent submit of the same external_id is skipped, not an error); elsewhere a lookup and two INSERTs."""
+    if s.dialect.name != "postgresql":
+        existing = known_item(s, row["external_id"])
+        if existing is None:
+            insert_rows(s, [row])
+        return existing
+    if s.execute(INSERT_NEW, row).first() is not None:
+        return None
+    return known_item(s, row["external_id"])
+
+
 def submit_many(entries: Sequence[Entry], *, rt: Runtime) -> list[Submitted | RefusedSubmission]:
     """One result per entry, in order: its ``Submitted`` (created, or the item its external_id already names),
     or the ``RefusedSubmission`` that ``services.submit`` would raise for it (nothing stored for that entry;
@@ -84,7 +146,7 @@ def submit_many(entries: Sequence[Entry], *, rt: Runtime) -> list[Submitted | Re
     for _ in range(INSERT_ATTEMPTS):
         rows = _new_rows(entries, results, known, rt)
         try:
-            _insert(rt, rows.values())
+            _insert(rt, list(rows.values()))
             break
         except IntegrityError:  # a concurrent submit took one of these external ids: those are known now
             known.update(known_items(rt, [r["external_id"] for r in rows.values() if r["external_id"]]))
@@ -109,7 +171,7 @@ def known_items(rt: Runtime, external_ids: list[str]) -> dict[str, Submitted]:
     wanted = list(dict.fromkeys(external_ids))
     if not wanted:
         return found
-    with transaction(rt.settings.database_url) as s:
+    with core_transaction(rt.settings.database_url) as s:
         for start in range(0, len(wanted), LOOKUP_CHUNK):
             query = select(m.Item.external_id, m.Item.id, m.Item.status).where(
                 m.Item.external_id.in_(wanted[start:start + LOOKUP_CHUNK]))
@@ -137,23 +199,14 @@ def _new_rows(entries: Sequence[Entry], results: list, known: dict[str, Submitte
             continue
         if entry.external_id:
             taken.add(entry.external_id)
-        rows[i] = {"id": new_id(), "external_id": entry.external_id, "media_uri": uri, "media_type": kind,
-                   "item_metadata": entry.metadata or {}, "status": m.QUEUED, "attempts": 0,
-                   "created_at": now, "updated_at": now}
+        rows[i] = new_row(uri, kind, entry.external_id, entry.metadata, now)
     return rows
 
 
-def _insert(rt: Runtime, rows) -> None:
-    """Every row and its submit audit event, one transaction (multi-row INSERTs, no ORM objects)."""
-    rows = list(rows)
-    if not rows:
-        return
-    events = [{"item_id": row["id"], "at": row["created_at"], "actor": "api", "action": m.AuditAction.SUBMIT.value,
-               "from_status": None, "to_status": m.QUEUED, "verdict": None, "reason": None, "policy_version": None}
-              for row in rows]
-    with transaction(rt.settings.database_url) as s:
-        s.execute(insert(m.Item), rows)
-        s.execute(insert(m.AuditEvent), events)
+def _insert(rt: Runtime, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        with core_transaction(rt.settings.database_url) as s:
+            insert_rows(s, rows)
 
 
 def _dispatch(rt: Runtime, tasks: list[tuple[str, str]]) -> bool:

@@ -140,3 +140,19 @@ def test_a_concurrent_submit_of_one_external_id_makes_it_known_and_the_rest_stil
     with transaction(rt.settings.database_url) as s:
         assert s.scalar(select(func.count()).select_from(m.Item)) == 2
     assert rt.dispatcher.batches == [1] and (results[0].item_id, "image") in rt.dispatcher.sent
+
+
+def test_single_submit_that_loses_a_race_for_its_external_id_returns_the_winner(rt, photos, monkeypatch):
+    lookup = submission.known_item
+    won = {}
+
+    def racing_lookup(s, external_id):
+        found = lookup(s, external_id)
+        if not won:  # the other submit commits between this one's lookup and its insert
+            won["item"] = service.submit_many([Entry("b.jpg", external_id)], rt=rt)[0]
+        return found
+
+    monkeypatch.setattr(submission, "known_item", racing_lookup)
+    result = service.submit("a.jpg", external_id="contested", rt=rt)
+    assert (result.item_id, result.created, result.dispatched) == (won["item"].item_id, False, False)
+    assert len(rows(rt)) == 1 and rt.dispatcher.sent == [(won["item"].item_id, "image")]

@@ -89,35 +89,40 @@ def preprocess(img: Image.Image) -> np.ndarray:
     INTER_LINEAR and swaps channels twice, so the model receives BGR in 0..1.
     ``img`` may be in any 8-bit mode: it is the RGB conversion of it that is resized.
     """
-    resized = _resize_padded_square(img, INPUT_SIZE)
-    return _SCALED.take(resized[:, :, ::-1].transpose(2, 0, 1))[np.newaxis]  # one pass: BGR planes, scaled
+    planes = _resized_bgr(img, INPUT_SIZE).transpose(1, 0, 2)  # (3, 320, 320) B, G, R
+    return _SCALED.take(planes)[np.newaxis]  # float32 in one pass
 
 
 def _resize_padded_square(img: Image.Image, size: int) -> np.ndarray:
-    """cv2.resize(INTER_LINEAR, uint8) of ``img`` as RGB, zero-padded to a square, bit for bit.
+    """cv2.resize(INTER_LINEAR, uint8) of ``img`` as RGB, zero-padded to a square, bit for bit: (size, size, 3)."""
+    return _resized_bgr(img, size).transpose(0, 2, 1)[:, :, ::-1].astype(np.uint8)
+
+
+def _resized_bgr(img: Image.Image, size: int) -> np.ndarray:
+    """``_resize_padded_square`` as int32 (size rows, 3 channels B G R, size columns).
 
     Only the pixels the 2x2 taps touch are gathered (``_tap_pixels``), so a 12 MP photo is never
     copied into a padded array, and a tall image is never converted to RGB whole. A tap in the
     padding reads black, which is the same as giving it no weight: its weight is zeroed instead.
+    Channels are kept apart within each row, so that every numpy loop below runs along a row.
     """
     w, h = img.size
     side = max(h, w)
     y0, y1, b0, b1 = _linear_taps(side, size, edge_weights_clamped=False)
     x0, x1, a0, a1 = _linear_taps(side, size, edge_weights_clamped=True)
-    # Weights as int32 in the layout of the pixels they multiply: a per column and channel (one
-    # contiguous row of size x 3, so numpy runs long inner loops), b per row. No intermediate
-    # exceeds 2**27, so int32 rounds exactly as int64 would.
-    a0, a1 = (np.repeat(np.where(x < w, a, 0).astype(np.int32), 3).reshape(size, 3) for x, a in ((x0, a0), (x1, a1)))
+    # No intermediate exceeds 2**27, so int32 rounds exactly as int64 would.
+    a0, a1 = (np.where(x < w, a, 0).astype(np.int32) for x, a in ((x0, a0), (x1, a1)))
     b0, b1 = (np.where(y < h, b, 0).astype(np.int32)[:, None, None] for y, b in ((y0, b0), (y1, b1)))
     y0, y1 = np.minimum(y0, h - 1), np.minimum(y1, h - 1)
     rows = np.unique(np.concatenate([y0, y1]))
-    # (rows, 2 x size, 3): the left taps' columns, then the right taps'.
-    pixels = _tap_pixels(img, rows, np.minimum(np.concatenate([x0, x1]), w - 1))
+    # Bytes of an RGB row to gather: the B, then G, then R of the left taps' columns and the right ones'.
+    xs = np.minimum(np.concatenate([x0, x1]), w - 1)
+    pixels = _tap_pixels(img, rows, (3 * xs + np.array([[2], [1], [0]])).ravel())
     # Horizontal pass in fixed point (coefficients scaled by 2048), as cv2 does, then
     # cv2's VResizeLinear rounding for 8-bit output:
     # (((b0 * (top >> 4)) >> 16) + ((b1 * (bottom >> 4)) >> 16) + 2) >> 2, in place.
-    top = _horizontal(pixels.take(np.searchsorted(rows, y0), axis=0), a0, a1)
-    bottom = _horizontal(pixels.take(np.searchsorted(rows, y1), axis=0), a0, a1)
+    top = _horizontal(pixels.take(np.searchsorted(rows, y0), axis=0).reshape(size, 3, 2 * size), a0, a1)
+    bottom = _horizontal(pixels.take(np.searchsorted(rows, y1), axis=0).reshape(size, 3, 2 * size), a0, a1)
     top >>= 4
     top *= b0
     top >>= 16
@@ -127,33 +132,33 @@ def _resize_padded_square(img: Image.Image, size: int) -> np.ndarray:
     top += bottom
     top += 2
     top >>= 2
-    return top.astype(np.uint8)
+    return top
 
 
 def _horizontal(taps: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
     """left * a0 + right * a1 as int32, ``taps`` holding the left taps then the right ones (widened in the product)."""
     size = a0.shape[0]
-    out = np.multiply(taps[:, :size], a0, dtype=np.int32)
-    out += np.multiply(taps[:, size:], a1, dtype=np.int32)
+    out = np.multiply(taps[:, :, :size], a0, dtype=np.int32)
+    out += np.multiply(taps[:, :, size:], a1, dtype=np.int32)
     return out
 
 
-def _tap_pixels(img: Image.Image, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """``rgb[rows][:, columns]`` (uint8) where ``rgb`` is ``img`` as RGB, without ever converting it whole.
+def _tap_pixels(img: Image.Image, rows: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Bytes ``offsets`` of ``rows`` of ``img`` as 8-bit RGB (uint8, rows x offsets), never converting it whole.
 
-    The rows are read band by band (``_bands``): a crop, its RGB conversion and its columns, each a
-    few MiB at most. Converting a mode to RGB is per pixel, so the pixels are the same bytes either
-    way; and no buffer big enough to be handed back to the OS after each image is made (asking for
-    it again costs a page fault per 4 KiB: a 1080p photo converted whole costs more than the model).
+    The rows are read band by band (``_bands``): a crop, its RGB conversion and the bytes wanted, each a
+    few MiB at most. Converting a mode to RGB is per pixel, so the pixels are the same bytes either way;
+    and no buffer big enough to be handed back to the OS after each image is made (asking for it again
+    costs a page fault per 4 KiB: a 1080p photo converted whole costs more than the model).
     """
     parts = []
     for lo, hi in _bands(rows, img.width):
         band = img if (lo, hi) == (0, img.height) else img.crop((0, lo, img.width, hi))
-        rgb = np.asarray(band if band.mode == "RGB" else band.convert("RGB"))
+        rgb = np.asarray(band if band.mode == "RGB" else band.convert("RGB")).reshape(hi - lo, 3 * img.width)
         first, last = np.searchsorted(rows, (lo, hi))
         if last - first < hi - lo:
             rgb = rgb.take(rows[first:last] - lo, axis=0)
-        parts.append(rgb.take(columns, axis=1))
+        parts.append(rgb.take(offsets, axis=1))
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 

@@ -25,8 +25,8 @@ from moderation.infra.schema import new_id
 from moderation.infra.db import core_transaction, transaction
 from moderation.items.queries import audit, lock_item
 # Many at once (submit_many) and what submit accepts: ``submission``; re-exported for Python callers.
-from moderation.items.submission import (Entry, Submitted, accept, check_external_id, insert_new,  # noqa: F401
-                                         known_item, new_row, submit_many)
+from moderation.items.admission import accept, check_external_id, check_metadata
+from moderation.items.submission import Entry, Submitted, insert_new, known_item, new_row, submit_many  # noqa: F401
 from moderation.providers.models import BANKED, REUSED
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
@@ -43,6 +43,7 @@ def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, A
     outside the media root, not allow-listed, or missing.
     """
     check_external_id(external_id)
+    check_metadata(metadata)
     try:
         uri, kind = accept(media_uri, media_type, rt)
     except (RefusedSubmission, ValueError, OSError):

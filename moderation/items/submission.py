@@ -1,4 +1,4 @@
-"""Submitting items: what is accepted, and many at once (``submit_many``).
+"""Submitting items: the rows, and many at once (``submit_many``); what is accepted is ``admission``'s.
 
 ``services.submit`` takes one item; ``submit_many`` takes a batch with the
 same rules and messages per item, in one transaction and one broker round
@@ -23,7 +23,7 @@ from moderation.infra.clock import utcnow
 from moderation.infra.db import core_transaction
 from moderation.infra.schema import new_id
 from moderation.items import models as m
-from moderation.media import uris as media
+from moderation.items.admission import accept, check_external_id, check_metadata
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
     from moderation.bootstrap import Runtime
@@ -49,21 +49,6 @@ class Entry:
     external_id: str | None = None
     metadata: dict[str, Any] | None = None
     media_type: str | None = None
-
-
-def check_external_id(external_id: str | None) -> None:
-    if external_id is not None and not 1 <= len(external_id) <= 255:
-        raise RefusedSubmission("external_id must be 1-255 characters")
-
-
-def accept(media_uri: str, media_type: str | None, rt: Runtime) -> tuple[str, str]:
-    """The confined URI and the media kind of an item to store, or ``RefusedSubmission`` saying why not."""
-    ref = media.parse(media_uri, rt.settings.media_root, rt.settings.s3_bucket_allowlist)
-    kind = media_type or media.media_kind(ref)
-    if kind not in ("image", "video"):
-        raise RefusedSubmission(f"media type {kind!r} is not supported: submit images (JPEG, PNG, GIF, WebP, BMP, "
-                                f"TIFF) or videos (MP4, MOV)")
-    return ref.uri, kind
 
 
 def known_item(s: Session | Connection, external_id: str | None) -> Submitted | None:
@@ -139,6 +124,7 @@ def submit_many(entries: Sequence[Entry], *, rt: Runtime) -> list[Submitted | Re
     for i, entry in enumerate(entries):
         try:
             check_external_id(entry.external_id)
+            check_metadata(entry.metadata)
         except RefusedSubmission as exc:
             results[i] = exc
     known = known_items(rt, [e.external_id for e, r in zip(entries, results) if r is None and e.external_id])

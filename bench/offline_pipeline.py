@@ -52,7 +52,7 @@ the last decision acked. Rates are photos/s, median of the repeats.
 Target: modq >= 0.8 x the model alone. CPU ms/photo: model processes; modq worker / PostgreSQL backends.
 """,
     columns=["date (UTC)", "machine", "photos", "model alone photos/s", "modq photos/s", "ratio",
-             "target ≥ 0.8", "CPU ms/photo model / modq worker / PostgreSQL", "labels as NudeNet's"],
+             "target ≥ 0.8", "CPU ms/photo: model / modq worker (prefork parent) / PostgreSQL", "labels as NudeNet's"],
     after="ingest_api",
 )
 SIZES = {"640x480": (640, 480), "1920x1080": (1920, 1080)}
@@ -124,9 +124,11 @@ def run_modq(rt, worker, database: str, relative: list[str]) -> dict:
     client = common.redis_client()
     os.kill(worker.pid, 19)  # SIGSTOP: the prefork parent hands nothing to its children while items are queued
     try:
+        submit_start = time.perf_counter()
         ids = [service.submit(uri, rt=rt).item_id for uri in relative]
+        submit_s = time.perf_counter() - submit_start
     finally:
-        meter = common.CpuMeter({"worker": lambda: common.process_tree(worker.pid),
+        meter = common.CpuMeter({"worker": lambda: common.process_tree(worker.pid), "parent": lambda: [worker.pid],
                                  "postgres": lambda: common.postgres_backends(database)})
         faults = minor_faults(common.process_tree(worker.pid))
         meter.start()
@@ -137,7 +139,7 @@ def run_modq(rt, worker, database: str, relative: list[str]) -> dict:
     n = len(relative)
     faults = minor_faults(common.process_tree(worker.pid)) - faults
     return {"rate": n / (end - t0), "cpu_ms": {k: 1000 * v / n for k, v in cpu.items()}, "ids": ids,
-            "faults": faults / n}
+            "faults": faults / n, "submit_rate": n / submit_s}
 
 
 def minor_faults(pids: list[int]) -> int:
@@ -188,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="model processes = prefork concurrency")
     parser.add_argument("--sizes", default=",".join(SIZES), help=f"comma-separated, of {', '.join(SIZES)}")
     parser.add_argument("--loglevel", default="INFO", help="worker log level")
+    parser.add_argument("--worker-arg", action="append", default=[], metavar="ARG",
+                        help="extra `celery worker` argument for an experiment, e.g. --worker-arg=--prefetch-multiplier=2")
     parser.add_argument("--profile", action="store_true",
                         help="after the repeats, one more modq run per size under py-spy: where the worker's CPU goes")
     parser.add_argument("--no-record", action="store_true", help="do not write bench/RESULTS.md")
@@ -232,7 +236,7 @@ def measure(args, sizes: list[str], media: Path, logs: Path) -> dict:
         rt = Runtime(settings, policy.load(settings.thresholds), dispatcher(), build_publisher(settings))
         database = url.rsplit("/", 1)[1]
         worker = common.start_worker("worker", "images", "prefork", args.processes, env, logs / "worker.log",
-                                     "bench5", args.loglevel)
+                                     "bench5", args.loglevel, extra=args.worker_arg)
         warm = [str(p.relative_to(media)) for p in paths[sizes[0]][:4 * args.processes]]
         run_modq(rt, worker, database, warm)  # each pool process has loaded the model
         for size in sizes:
@@ -271,7 +275,8 @@ def report(args, info, results: dict) -> tuple[list[list[str]], list[str]]:
     details = [f"- Machine: {common.machine_line(info)}; load at the end {end_load}",
                f"- Versions: {common.versions_line(info)}",
                f"- {args.photos} photos per size, {args.repeats} repeats per side, {args.processes} processes x 1 "
-               f"thread; worker log level {args.loglevel}.", ""]
+               f"thread; worker log level {args.loglevel}" +
+               (f"; worker arguments {' '.join(args.worker_arg)}." if args.worker_arg else "."), ""]
     rows = []
     print(f"\n{'size':10} {'model alone/s':>13} {'modq/s':>8} {'ratio':>6}  labels as NudeNet's")
     for size, runs in results.items():
@@ -280,6 +285,7 @@ def report(args, info, results: dict) -> tuple[list[list[str]], list[str]]:
         ratio = modq / model
         cpu_model = common.median([r["cpu_ms"] for r in runs["model"]])
         cpu_worker = common.median([r["cpu_ms"]["worker"] for r in runs["modq"]])
+        cpu_parent = common.median([r["cpu_ms"]["parent"] for r in runs["modq"]])
         cpu_pg = common.median([r["cpu_ms"]["postgres"] for r in runs["modq"]])
         problems = [p for r in runs["modq"] for p in r["problems"]]
         same = f"{min(r['same'] for r in runs['modq'])}/{args.photos}"
@@ -288,9 +294,14 @@ def report(args, info, results: dict) -> tuple[list[list[str]], list[str]]:
         for p in problems[:5]:
             print(f"   !! {p}")
         rows.append([info["date"], machine, f"{args.photos} × {size}", f"{model:.1f}", f"{modq:.1f}", f"{ratio:.2f}",
-                     verdict, f"{cpu_model:.1f} / {cpu_worker:.1f} / {cpu_pg:.1f}", same])
+                     verdict, f"{cpu_model:.1f} / {cpu_worker:.1f} ({cpu_parent:.1f}) / {cpu_pg:.1f}", same])
+        cpu_ratio = cpu_model / (cpu_worker + cpu_pg)
+        print(f"{'':10} CPU ms/photo: model {cpu_model:.1f}, modq worker {cpu_worker:.1f} (prefork parent "
+              f"{cpu_parent:.1f}) + PostgreSQL {cpu_pg:.1f}: CPU ratio {cpu_ratio:.2f}")
         details.append(f"- {size}: model alone runs " + ", ".join(f"{r['rate']:.1f}" for r in runs["model"]) +
                        "; modq runs " + ", ".join(f"{r['rate']:.1f}" for r in runs["modq"]) + " photos/s" +
+                       f"; CPU per photo model ÷ (modq worker + PostgreSQL) {cpu_ratio:.2f}; submitted (worker held) "
+                       f"at {common.median([r['submit_rate'] for r in runs['modq']]):.0f} items/s" +
                        (f"; {len(problems)} items not decided" if problems else ""))
     for size, runs in results.items():
         if "profile" in runs:

@@ -20,6 +20,7 @@ from moderation.cli import (
     policy_tune as cli_policy_tune,
     review as cli_review,
     stats as cli_stats,
+    submit_file as cli_submit_file,
     tokens as cli_tokens,
 )
 from moderation.cli.common import ModqGroup, choices, error, fail, out, runtime, warn
@@ -67,12 +68,21 @@ def _metadata(pairs: list[str]) -> dict[str, str]:
 
 @app.command()
 def submit(
-    uri: str = typer.Argument(..., help="s3://bucket/key, file:///path or a path under MODQ_MEDIA_ROOT"),
+    uri: str | None = typer.Argument(None, help="s3://bucket/key, file:///path or a path under MODQ_MEDIA_ROOT"),
     external_id: str | None = typer.Option(None, help="Your id for the item; resubmitting it is a no-op."),
     metadata: list[str] = typer.Option([], "--metadata", "-m", help="key=value, repeatable"),
+    from_: str | None = typer.Option(None, "--from", metavar="FILE", help="Many items: an NDJSON or .csv file of "
+                                     "uri, external_id, metadata, media_type (- : NDJSON on stdin)"),
+    batch: int = typer.Option(500, min=1, max=5000, help="--from: lines per transaction and broker round trip"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Queue one item for moderation."""
+    """Queue one item for moderation, or every line of a file (--from; see README)."""
+    if from_ is not None:
+        if uri is not None or external_id is not None or metadata:
+            fail("give a URI (with --external-id, --metadata) or --from FILE, not both")
+        return cli_submit_file.submit_from(from_, batch, as_json)
+    if uri is None:
+        fail("give a media URI, or --from FILE")
     try:
         result = service.submit(uri, external_id=external_id, metadata=_metadata(metadata), rt=runtime())
     except ModqError as exc:

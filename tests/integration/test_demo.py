@@ -51,7 +51,7 @@ def demo_run(broker_url, tmp_path_factory):
         time.sleep(0.2)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, deadline)
+        _wait_until_up(base, deadline, lines)
         output = "".join(lines)
         token = re.search(r"^\s+(modq_\S+)$", output, re.M)
         assert token, output
@@ -69,14 +69,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_up(base: str, deadline: float) -> None:
+def _wait_until_up(base: str, deadline: float, lines: list[str]) -> None:
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(base + "/healthz", timeout=2)
             return
         except OSError:
             time.sleep(0.2)
-    raise AssertionError("the API did not come up")
+    raise AssertionError("the API did not come up; the demo said:\n" + "".join(lines)[-4000:])
 
 
 def test_the_demo_ends_with_all_four_outcomes_each_labelled_with_what_decided_it(demo_run):

@@ -5,6 +5,7 @@ the code passes it."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -85,8 +86,11 @@ def test_ruff_is_pinned_and_the_code_passes_it():
 
 def make(target: str, venv, *more: str) -> str:
     """What `make -n` would run for ``target`` with the venv at ``venv``."""
-    result = subprocess.run(["make", "-n", target, f"VENV={venv}", *more], cwd=REPO, capture_output=True,
-                            text=True, check=True)
+    # Under `make test` the environment carries the outer make's MAKEFLAGS and MAKELEVEL, and a nested make
+    # prints "Entering directory" lines: plan as a fresh shell would.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    result = subprocess.run(["make", "-n", "--no-print-directory", target, f"VENV={venv}", *more], cwd=REPO,
+                            capture_output=True, text=True, check=True, env=env)
     return result.stdout
 
 

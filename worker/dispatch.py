@@ -31,10 +31,11 @@ class CeleryDispatcher:
         if not items:
             return
         declared: set[str] = set()  # each queue is declared once per batch, not once per message
+        # retry=False: within the batch a publish only buffers, and the flush is not retried either (kombu).
         with self.app.producer_or_acquire() as producer, producer.batch(max_size=2 * len(items) + 8):
             for item_id, media_type in items:
                 name = moderate_task(media_type)
-                options = {} if name not in declared else {"declare": []}
+                options = {"retry": False} if name not in declared else {"retry": False, "declare": []}
                 declared.add(name)
                 self.app.send_task(name, (item_id,), producer=producer, argsrepr=repr((item_id,)),
                                    kwargsrepr=NO_KWARGS, **options)

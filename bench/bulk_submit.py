@@ -14,6 +14,7 @@ from this process (no HTTP). Target: >= 3,000 items/s accepted by one API proces
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
 import json
 import sys
@@ -89,8 +90,6 @@ def run_modes(port: int, api: common.Proc, database: str, token: str, seconds: f
 
 def in_process(url: str, seconds: float) -> float:
     """``service.submit_many`` from this process, batches of 500, for ``seconds``: items/s."""
-    import os
-
     os.environ.update({"MODQ_DATABASE_URL": url, "MODQ_BROKER_URL": common.BROKER_URL})
     from moderation.bootstrap import get_runtime
     from moderation.items import services as service
@@ -150,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     details = [f"- Machine: {common.machine_line(info)}", f"- Versions: {common.versions_line(info)}"]
     details += [f"- {name}: {r['requests']:,} requests, answers {r['statuses']}, p50 {r['p50']:.1f} ms, "
                 f"p99 {r['p99']:.1f} ms per request" for name, r in got.items()]
+    details.append("- Load average at the end: " + "/".join(f"{x:.2f}" for x in os.getloadavg()))
     if not args.no_record:
         common.record_rows(SECTION, [row], details)
     print(f"logs: {logs}")

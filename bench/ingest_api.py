@@ -21,6 +21,7 @@ Target (issue 15): modq >= 0.6 x bare at 1 and 8 clients.
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
 import json
 import socket
@@ -223,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                         proc.stop()
                         if "Traceback" in proc.output():
                             print(f"!! {kind} logged a traceback; see {proc.log_path}")
+    details.append("- Load average at the end: " + "/".join(f"{x:.2f}" for x in os.getloadavg()))
     if not args.no_record:
         common.record_rows(SECTION, rows, details)
     print(f"logs: {logs}")

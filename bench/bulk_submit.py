@@ -8,15 +8,17 @@ beside single submit's rate measured in the same run, and `service.submit_many` 
 keep-alive clients sending POST /v1/items. Batch: 1 and 2 clients sending POST /v1/items/batch with 500
 new items each (new external ids and s3:// URIs, so every item is stored and its task queued). The two take
 turns (rounds) so they share the machine's load alike. In-process: `service.submit_many` in batches of 500
-from this process (no HTTP). Target: >= 3,000 items/s accepted by one API process.
+from this process (no HTTP). CLI: `modq submit --from` a 20,000-line NDJSON file, its own process, start-up
+included. Target: >= 3,000 items/s accepted by one API process.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,12 +38,14 @@ SECTION = common.Section(
 Command: `.venv/bin/python bench/bulk_submit.py` (defaults: 12 s per mode in 4 alternating rounds, `modq api`
 with 1 uvicorn worker, INFO logging, PostgreSQL). Every item is new: stored, audited and its task queued.
 Single: 8 keep-alive clients on POST /v1/items. Batch: 500 items per POST /v1/items/batch, 1 and 2 clients.
-In-process: `service.submit_many`, 500 per call. Target: >= 3,000 items/s accepted by one API process.
+In-process: `service.submit_many`, 500 per call. CLI: `modq submit --from` a 20,000-line NDJSON file (wall time,
+start-up included). Target: >= 3,000 items/s accepted by one API process.
 CPU ms/item: API process / PostgreSQL backends.
 """,
     columns=["date (UTC)", "machine", "single items/s (8 clients)", "batch items/s (1 client)",
              "batch items/s (2 clients)", "batch p50 / p99 ms per request (1 client)", "batch / single",
-             "target >= 3,000", "submit_many items/s (in-process)", "CPU ms/item single", "CPU ms/item batch"],
+             "target >= 3,000", "submit_many items/s (in-process)", "modq submit --from lines/s",
+             "CPU ms/item single", "CPU ms/item batch"],
     after="ingest_api_vs_bare",
 )
 
@@ -105,10 +109,28 @@ def in_process(url: str, seconds: float) -> float:
     return done / (time.perf_counter() - start)
 
 
+def cli_rate(url: str, lines: int, logs: Path) -> float:
+    """``modq submit --from`` an NDJSON file of ``lines`` new items, in its own process: lines/s, start-up included."""
+    path, tag = logs / "items.ndjson", uuid.uuid4().hex
+    with open(path, "w") as fh:
+        for n in range(lines):
+            fh.write(json.dumps({"uri": f"s3://bench-media/cli/{tag}/{n}.jpg", "external_id": f"cli-{tag}-{n}",
+                                 "metadata": {"user": "bench"}}) + "\n")
+    env = common.base_env(url, MODQ_LOG_LEVEL="WARNING")
+    start = time.perf_counter()
+    done = subprocess.run([str(Path(sys.executable).parent / "modq"), "submit", "--from", str(path)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    wall = time.perf_counter() - start
+    if done.returncode != 0 or f"created {lines}," not in done.stdout:
+        raise RuntimeError(f"modq submit --from: exit {done.returncode}: {done.stdout[-500:]} {done.stderr[-1000:]}")
+    return lines / wall
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=12.0, help="per mode")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--cli-lines", type=int, default=20_000, help="lines of the modq submit --from file")
     parser.add_argument("--loglevel", default="INFO")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)
@@ -133,18 +155,21 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"!! the API logged a traceback; see {api.log_path}")
             common.flush_broker()
             python_rate = in_process(url, args.seconds / 2)
+            common.flush_broker()
+            file_rate = cli_rate(url, args.cli_lines, logs)
     for name, r in got.items():
         print(f"{name:>8}: {r['rate']:8.1f} items/s  {r['requests']:,} requests  p50 {r['p50']:.1f} ms  "
               f"p99 {r['p99']:.1f} ms  CPU ms/item API {r['cpu']['api']:.3f} PG {r['cpu']['postgres']:.3f}  "
               f"answers {r['statuses']}")
     single, b1, b2 = got["single"], got["batch-1"], got["batch-2"]
     best = max(b1["rate"], b2["rate"])
+    print(f"modq submit --from: {file_rate:.1f} lines/s ({args.cli_lines:,} lines, start-up included)")
     print(f"in-process submit_many: {python_rate:.1f} items/s; batch / single = {best / single['rate']:.1f}x; "
           f"target >= {TARGET}: {'met' if best >= TARGET else 'NOT met'}")
     machine = f"{info['cores']} cores, load {info['load'][0]:.2f}" + (" (loaded)" if common.loaded(info) else "")
     row = [info["date"], machine, f"{single['rate']:.1f}", f"{b1['rate']:.0f}", f"{b2['rate']:.0f}",
            f"{b1['p50']:.0f} / {b1['p99']:.0f}", f"{best / single['rate']:.1f}x", "met" if best >= TARGET else "NOT met",
-           f"{python_rate:.0f}", f"{single['cpu']['api']:.2f} / {single['cpu']['postgres']:.2f}",
+           f"{python_rate:.0f}", f"{file_rate:.0f}", f"{single['cpu']['api']:.2f} / {single['cpu']['postgres']:.2f}",
            f"{b1['cpu']['api']:.3f} / {b1['cpu']['postgres']:.3f}"]
     details = [f"- Machine: {common.machine_line(info)}", f"- Versions: {common.versions_line(info)}"]
     details += [f"- {name}: {r['requests']:,} requests, answers {r['statuses']}, p50 {r['p50']:.1f} ms, "

@@ -21,9 +21,9 @@ Target (issue 15): modq >= 0.6 x bare at 1 and 8 clients.
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
 import json
+import os
 import socket
 import sys
 import tempfile

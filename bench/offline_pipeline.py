@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -51,7 +52,7 @@ session and cv2.setNumThreads(1)). modq: items pre-queued with the worker held, 
 the last decision acked. Rates are photos/s, median of the repeats.
 Target: modq >= 0.8 x the model alone. CPU ms/photo: model processes; modq worker / PostgreSQL backends.
 """,
-    columns=["date (UTC)", "machine", "photos", "model alone photos/s", "modq photos/s", "ratio",
+    columns=["date (UTC)", "machine", "code", "photos", "model alone photos/s", "modq photos/s", "ratio",
              "target ≥ 0.8", "CPU ms/photo: model / modq worker (prefork parent) / PostgreSQL", "labels as NudeNet's"],
     after="ingest_api",
 )
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="extra `celery worker` argument for an experiment, e.g. --worker-arg=--prefetch-multiplier=2")
     parser.add_argument("--profile", action="store_true",
                         help="after the repeats, one more modq run per size under py-spy: where the worker's CPU goes")
+    parser.add_argument("--label", default="", help="said beside the commit in the recorded row (e.g. 'before: ...')")
     parser.add_argument("--no-record", action="store_true", help="do not write bench/RESULTS.md")
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",")]
@@ -269,6 +271,15 @@ def measure(args, sizes: list[str], media: Path, logs: Path) -> dict:
     return results
 
 
+def code_cell(label: str) -> str:
+    """The commit measured (the working tree may hold uncommitted changes of other people's: say so)."""
+    git = ["git", "-C", str(common.REPO)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "moderation", "worker", "config"],
+                           capture_output=True, text=True).stdout.strip()
+    return (head or "unknown") + (" + uncommitted changes" if dirty else "") + (f"; {label}" if label else "")
+
+
 def report(args, info, results: dict) -> tuple[list[list[str]], list[str]]:
     machine = f"{info['cores']} cores, load {info['load'][0]:.2f}" + (" (loaded)" if common.loaded(info) else "")
     end_load = "/".join(f"{x:.2f}" for x in os.getloadavg())
@@ -293,7 +304,7 @@ def report(args, info, results: dict) -> tuple[list[list[str]], list[str]]:
         print(f"{size:10} {model:13.1f} {modq:8.1f} {ratio:6.2f}  {same}  target {verdict}")
         for p in problems[:5]:
             print(f"   !! {p}")
-        rows.append([info["date"], machine, f"{args.photos} × {size}", f"{model:.1f}", f"{modq:.1f}", f"{ratio:.2f}",
+        rows.append([info["date"], machine, code_cell(args.label), f"{args.photos} × {size}", f"{model:.1f}", f"{modq:.1f}", f"{ratio:.2f}",
                      verdict, f"{cpu_model:.1f} / {cpu_worker:.1f} ({cpu_parent:.1f}) / {cpu_pg:.1f}", same])
         cpu_ratio = cpu_model / (cpu_worker + cpu_pg)
         print(f"{'':10} CPU ms/photo: model {cpu_model:.1f}, modq worker {cpu_worker:.1f} (prefork parent "

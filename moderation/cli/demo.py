@@ -38,6 +38,7 @@ from moderation.review.views import item_outcome
 REPO = cases.REPO
 MEDIA_ROOT = Path("var/demo-media")
 WORKER_LOG = Path("var/demo-worker.log")
+DEMO_KEY_PREFIX = "modq-demo:"
 
 
 def demo(timeout: float = typer.Option(180, help="Seconds to wait for each phase's decisions"),
@@ -101,6 +102,10 @@ def prepare_environment() -> dict[str, str]:
     exports = {}
     if "MODQ_MEDIA_ROOT" not in os.environ:
         os.environ["MODQ_MEDIA_ROOT"] = exports["MODQ_MEDIA_ROOT"] = str(MEDIA_ROOT.resolve())
+    if not os.environ.get("MODQ_BROKER_KEY_PREFIX"):
+        # Queues of the demo's own on the broker: a worker already running on this Redis (the quick start's,
+        # another checkout's) would otherwise take the demo's tasks and find no such item in its database.
+        os.environ["MODQ_BROKER_KEY_PREFIX"] = exports["MODQ_BROKER_KEY_PREFIX"] = DEMO_KEY_PREFIX
     get_settings.cache_clear()
     url = get_settings().database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):

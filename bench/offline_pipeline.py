@@ -50,7 +50,9 @@ samples/ by bench/photos.py, 640x480 and 1920x1080, 3 repeats per side alternati
 onnxruntime thread on both sides: prefork c=2 with MODQ_LOCAL_THREADS=1, and NudeDetector with a 1-thread
 session and cv2.setNumThreads(1)). modq: items pre-queued with the worker held, timed from its release to
 the last decision acked. Rates are photos/s, median of the repeats.
-Target: modq >= 0.8 x the model alone. CPU ms/photo: model processes; modq worker / PostgreSQL backends.
+Target: modq >= 0.8 x the model alone. CPU ms/photo: model processes; modq worker (its prefork parent) /
+PostgreSQL backends. The first two rows (05:51, 06:01) scanned /proc and connected to PostgreSQL 4 times a
+second during modq's runs, which cost modq ~5% of the machine; later rows list the processes once a run.
 """,
     columns=["date (UTC)", "machine", "code", "photos", "model alone photos/s", "modq photos/s", "ratio",
              "target ≥ 0.8", "CPU ms/photo: model / modq worker (prefork parent) / PostgreSQL", "labels as NudeNet's"],

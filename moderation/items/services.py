@@ -147,9 +147,10 @@ def _known(rt: Runtime, image: imaging.PreparedImage | frames.Sequence, provider
     if sequence:
         return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, dedupe=False)
     pdq = None
-    if s.bank_pdq_distance and image.s3 is None:
+    if bank_in_use and s.bank_pdq_distance and image.s3 is None:
         pdq = banks.pdq_hex(image.pil())
-    return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, s.dedupe, pdq, s.bank_pdq_distance)
+    return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, s.dedupe, pdq, s.bank_pdq_distance,
+                           bank=bank_in_use)
 
 
 def _record_banked(rt: Runtime, item_id: str, match: banks.Match, content_key: str, policy) -> str:

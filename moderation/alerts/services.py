@@ -70,8 +70,10 @@ class SnsPublisher:
             params["MessageDeduplicationId"] = alert.dedup_id
         try:
             return self.client.publish(**params)["MessageId"]
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
             raise PublishError(str(exc)) from exc
+        except BotoCoreError as exc:  # no answer: missing credentials or region, named in one line; or the network
+            raise PublishError(str(aws.botocore_fault(exc, "SNS", self._client))) from exc
 
 
 class PublishError(Exception):

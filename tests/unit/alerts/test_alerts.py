@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 import structlog
+from botocore.exceptions import NoCredentialsError
 from botocore.stub import Stubber
 
 from moderation.alerts import services as alerts
@@ -305,6 +306,21 @@ def test_internal_error_is_the_typed_sns_exception(sns):
         alerts.SnsPublisher(TOPIC, client=client).publish(rejected_alert())
 
     assert isinstance(info.value.__cause__, client.exceptions.InternalErrorException)
+
+
+class NoCredentialsClient:
+    """An SNS client on a host where the SDK chain finds no credentials (botocore raises at signing)."""
+
+    def publish(self, **_params):
+        raise NoCredentialsError()
+
+
+def test_missing_credentials_become_a_one_line_publish_error_naming_what_to_set():
+    with pytest.raises(alerts.PublishError) as info:
+        alerts.SnsPublisher(TOPIC, client=NoCredentialsClient()).publish(rejected_alert())
+
+    assert str(info.value).startswith("no AWS credentials for SNS: set AWS_ACCESS_KEY_ID")
+    assert "Unable to locate credentials" not in str(info.value)
 
 
 def test_log_publisher_logs_the_alert():

@@ -13,6 +13,8 @@ class HttpSettings(BaseModel):
     api_port: int = Field(8000, ge=1, le=65535)
     api_workers: int = Field(1, ge=1, le=64)
     api_max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    api_max_batch_body_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024, description="request body "
+                                          "limit of POST /v1/items/batch (up to 500 items)")
     # Slow clients (README "What modq guarantees"; moderation/api/server.py): a connection that does not
     # deliver a whole request in time is closed; past the bound, requests are answered 503 at once.
     api_read_timeout_seconds: float = Field(10.0, gt=0, le=300, description="time a connection has to send a "

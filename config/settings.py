@@ -38,7 +38,10 @@ class Settings(VideoSettings, S3EventsSettings, HttpSettings, BaseSettings):
 
     database_url: str = "sqlite:///var/modq.db"
     broker_url: str = "redis://127.0.0.1:6379/0"
-    provider: Literal["local", "rekognition"] = "local"
+    provider: Literal["local", "rekognition", "recorded"] = "local"
+    # recorded: replay DetectModerationLabels answers from a file, calling nothing (moderation/providers/recorded.py)
+    recorded_answers: Path | None = Field(None, description="MODQ_PROVIDER=recorded: the JSON file of answers "
+                                          "it replays, by content sha256")
     thresholds: Path = DEFAULT_THRESHOLDS
     media_root: Path = Path("media")
     sns_topic_arn: str | None = None
@@ -112,6 +115,14 @@ class Settings(VideoSettings, S3EventsSettings, HttpSettings, BaseSettings):
     animation_max_frame_count: int = Field(1000, ge=2, le=100_000, description="frames (or pages) a file may have")
     animation_max_total_pixels: int = Field(250_000_000, ge=1_000_000, description="pixels over all of a file's "
                                             "frames (frames x width x height): what decoding them all costs")
+
+    @model_validator(mode="after")
+    def _check_recorded(self) -> "Settings":
+        if self.provider == "recorded" and self.recorded_answers is None:
+            raise ValueError("MODQ_PROVIDER=recorded needs MODQ_RECORDED_ANSWERS: the JSON file of answers it replays")
+        if self.provider == "recorded" and not self.recorded_answers.is_file():
+            raise ValueError(f"MODQ_RECORDED_ANSWERS: no such file: {self.recorded_answers}")
+        return self
 
     @model_validator(mode="after")
     def _check_animation(self) -> "Settings":

@@ -49,8 +49,9 @@ def flush_outbox() -> int:
 
 @app.task(base=ModqTask, name="modq.reap_stuck", acks_late=True)
 def reap_stuck() -> int:
-    """Re-send items with no progress past MODQ_REAPER_STUCK_AFTER_SECONDS (the database is the source of truth)."""
-    return len(reaper.reap(runtime()))
+    """Re-send items and re-evaluation jobs with no progress past MODQ_REAPER_STUCK_AFTER_SECONDS (the database
+    is the source of truth)."""
+    return reaper.sweep(runtime())
 
 
 @app.task(base=ModqTask, name="modq.reevaluate_policy", acks_late=True)

@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from moderation.api import audit, bank, console, errors, health, items, metrics, pages, policy, review
+from moderation.api import audit, bank, batch, console, errors, health, items, metrics, pages, policy, review, tuning
 from moderation.api.auth import docs_reader
 from moderation.api.middleware import BodyLimit, SecurityHeaders
 from moderation.bootstrap import Runtime, get_runtime
@@ -44,11 +44,12 @@ def create_app(runtime: Runtime | None = None, health_checks: dict[str, Check] |
     app.state.rt = rt
     app.state.health_checks = CHECKS if health_checks is None else health_checks
     errors.install(app)
-    for module in (items, review, policy, bank, audit, health, metrics, console):
+    for module in (items, batch, review, policy, tuning, bank, audit, health, metrics, console):
         app.include_router(module.router)
     _docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(BodyLimit, max_bytes=rt.settings.api_max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=rt.settings.api_max_body_bytes, paths={
+        "/v1/items/batch": (rt.settings.api_max_batch_body_bytes, batch.BATCH_BODY_SETTING)})
     app.add_middleware(SecurityHeaders)
     return app
 

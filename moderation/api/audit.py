@@ -16,6 +16,7 @@ from moderation.api.auth import Reviewer, runtime
 from moderation.bootstrap import Runtime
 from moderation.infra.clock import aware
 from moderation.items.audit_trail import audit_trail
+from moderation.items.models import AuditAction
 
 router = APIRouter(tags=["audit"])
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -40,7 +41,7 @@ When = Annotated[datetime | None, AfterValidator(_utc)]
 def audit(principal: Reviewer, rt: Rt,
           item_id: Annotated[schemas.Text | None, Query(max_length=64)] = None,
           actor: Annotated[schemas.Text | None, Query(max_length=128)] = None,
-          action: Annotated[schemas.Text | None, Query(max_length=32)] = None,
+          action: Annotated[AuditAction | None, Query(description="one of the actions modq writes")] = None,
           since: Annotated[When, Query(description="ISO 8601; events at or after")] = None,
           until: Annotated[When, Query(description="ISO 8601; events before")] = None,
           format: Literal["json", "csv"] = "json",

@@ -30,6 +30,12 @@ def runtime(request: Request) -> Runtime:
     return request.app.state.rt
 
 
+async def app_runtime(request: Request) -> Runtime:
+    """``runtime`` as a dependency. Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def``
+    one in its thread pool, a hand-off per dependency per request (benchmark 4, bench/RESULTS.md)."""
+    return request.app.state.rt
+
+
 def current_principal(request: Request,
                       creds: HTTPAuthorizationCredentials | None = Security(bearer)) -> Principal:
     principal = tokens.authenticate(runtime(request).settings.database_url, creds.credentials if creds else None)
@@ -42,7 +48,7 @@ def current_principal(request: Request,
 def allow(*roles: str):
     """A dependency: the caller, if their role is one of ``roles`` (else 403)."""
 
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
         if principal.role not in roles:
             raise HTTPException(403, f"the {principal.role} role may not do this (needs {' or '.join(roles)})")
         return principal

@@ -20,6 +20,7 @@ from moderation.banks import services as banks
 from moderation.api import schemas
 from moderation.api.auth import allow, runtime
 from moderation.api.errors import problem
+from moderation.api.items import Offset
 from moderation.domain.errors import BadInput
 from moderation.bootstrap import Runtime
 from moderation.items.queries import stored_item
@@ -66,11 +67,15 @@ class BankOut(BaseModel):
     removed_by: str | None
 
 
-@router.get("/v1/bank", response_model=list[BankOut], operation_id="listBank")
-def list_bank(principal: Reader, rt: Rt, include_removed: bool = False,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100):
+class BankPage(schemas.Page[BankOut]):
     """Bank entries, newest first."""
-    return banks.listing(rt.settings.database_url, include_removed, limit)
+
+
+@router.get("/v1/bank", response_model=BankPage, operation_id="listBank")
+def list_bank(principal: Reader, rt: Rt, include_removed: bool = False,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0):
+    """Bank entries, newest first, a page at a time like ``GET /v1/items``."""
+    return schemas.page(banks.listing(rt.settings.database_url, include_removed, limit + 1, offset), limit, offset)
 
 
 @router.post("/v1/bank", response_model=BankOut, status_code=201, operation_id="addBank",

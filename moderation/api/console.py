@@ -51,7 +51,7 @@ def _next_url(lease, f: QueueFilter) -> str:
 
 @router.get("/")
 def queue_page(request: Request, user: ConsoleUser, verdict: schemas.QueueVerdict = "flagged", label: Label = None,
-               media_type: schemas.MediaType | None = None, notice: Notice | None = None):
+               media_type: schemas.AnyMediaType = None, notice: Notice | None = None):
     rt, f = runtime(request), _filter(verdict, label, media_type)
     rows = views.review_queue(rt, f, limit=QUEUE_PAGE + 1)
     return page(request, "queue.html", user, rows=rows[:QUEUE_PAGE], more=len(rows) > QUEUE_PAGE, filters=f,
@@ -62,7 +62,7 @@ def queue_page(request: Request, user: ConsoleUser, verdict: schemas.QueueVerdic
 def next_item(request: Request, user: ConsoleUser, csrf: Csrf = "",
               skip: Annotated[str | None, Form(max_length=64)] = None,
               verdict: Annotated[schemas.QueueVerdict, Form()] = "flagged", label: FormLabel = None,
-              media_type: Annotated[schemas.MediaType | None, Form()] = None):
+              media_type: Annotated[schemas.AnyMediaType, Form()] = None):
     """Claim the next item (releasing ``skip``) and open it."""
     check_csrf(user, csrf)
     f = _filter(verdict, label, media_type)
@@ -73,7 +73,7 @@ def next_item(request: Request, user: ConsoleUser, csrf: Csrf = "",
 @router.get("/items/{item_id}")
 def item_page(request: Request, item_id: ItemId, user: ConsoleUser, notice: Notice | None = None,
               verdict: schemas.QueueVerdict = "flagged", label: Label = None,
-              media_type: schemas.MediaType | None = None):
+              media_type: schemas.AnyMediaType = None):
     return _item(request, item_id, user, _filter(verdict, label, media_type), notice)
 
 
@@ -95,7 +95,7 @@ def _item(request: Request, item_id: str, user, f: QueueFilter, notice: str | No
 def review_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf = "",
                 verdict: Annotated[str, Form(max_length=16)] = "", reason: Annotated[str, Form(max_length=1000)] = "",
                 queue_verdict: Annotated[schemas.QueueVerdict, Form()] = "flagged", label: FormLabel = None,
-                media_type: Annotated[schemas.MediaType | None, Form()] = None):
+                media_type: Annotated[schemas.AnyMediaType, Form()] = None):
     """Record the verdict, then go straight to the next item."""
     check_csrf(user, csrf)
     rt, f, name = runtime(request), _filter(queue_verdict, label, media_type), user.principal.name

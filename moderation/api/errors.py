@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +20,7 @@ def problem(status: int, detail, message: str | None = None, headers=None) -> JS
     return JSONResponse({"detail": jsonable_encoder(detail), "message": message or str(detail)}, status, headers)
 
 
-def _validation_message(errors: list[dict]) -> str:
+def validation_message(errors: list[dict]) -> str:
     parts = []
     for error in errors[:10]:
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
@@ -25,11 +28,39 @@ def _validation_message(errors: list[dict]) -> str:
     return "; ".join(parts)
 
 
+JSON_HINT = "send a JSON object, with Content-Type: application/json"
+JSON_KINDS = {list: "an array", str: "a string", bool: "true or false", int: "a number", float: "a number",
+              type(None): "null"}
+
+
+def body_message(error: dict[str, Any], body: Any, content_type: str | None) -> str | None:
+    """What is wrong with a request body as a whole, for a person (FastAPI says "0: JSON decode error");
+    None when the error is about a field in it."""
+    kind, loc = error.get("type"), tuple(error.get("loc", ()))
+    if kind == "json_invalid":  # the body parsed as JSON, and is not JSON: say where, as json.loads would
+        doc = body if isinstance(body, str) else ""
+        pos = loc[-1] if doc and isinstance(loc[-1], int) else 0
+        where = json.JSONDecodeError((error.get("ctx") or {}).get("error", "invalid"), doc, pos)
+        return f"the request body is not valid JSON: {where}"
+    if loc != ("body",):
+        return None
+    if kind == "missing":
+        return f"the request body is empty: {JSON_HINT}"
+    if kind == "model_attributes_type":
+        if isinstance(body, (bytes, bytearray)):  # not read as JSON: its content type says something else
+            return f"the request body was not sent as JSON (Content-Type: {content_type or 'none'}): {JSON_HINT}"
+        return f"the request body is {JSON_KINDS.get(type(body), 'not an object')}, not a JSON object: {JSON_HINT}"
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError):
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return problem(422, errors, _validation_message(errors))
+    async def _invalid(request: Request, exc: RequestValidationError):
+        raw = list(exc.errors())
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in raw]
+        kind = request.headers.get("content-type")
+        whole = next((m for m in (body_message(e, exc.body, kind) for e in raw) if m), None)
+        return problem(422, errors, whole or validation_message(errors))
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from pydantic import AfterValidator
 
 from moderation.items import services as service
 from moderation.api import schemas
-from moderation.api.auth import Ingestor, Reader, Reviewer, runtime
+from moderation.api.auth import Ingestor, Reader, Reviewer, app_runtime
 from moderation.api.media import media_response
 from moderation.domain.errors import BadInput
 from moderation.review.services import NotFound
@@ -17,9 +18,13 @@ from moderation.items.queries import stored_item
 from moderation.review.views import item_detail, item_summaries
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
-Rt = Annotated[Runtime, Depends(runtime)]
-ItemId = Annotated[schemas.Text, Path(max_length=64, description="The item id modq returned")]
+Rt = Annotated[Runtime, Depends(app_runtime)]
+# The length before the storable check, so that a long one is "String should have at most 64 characters".
+ItemId = Annotated[str, Path(max_length=64, description="The item id modq returned"), AfterValidator(schemas.storable)]
+ItemRef = Annotated[str, Path(max_length=255, description="The item id modq returned, or your external_id (an item "
+                              "whose id it is comes first)"), AfterValidator(schemas.storable)]
 PAGE_MAX = 200
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Where the page starts: a next_offset")]
 
 
 # OpenAPI links let generated clients (and schemathesis' stateful phase) follow an item.
@@ -53,22 +58,25 @@ def submit(body: schemas.ItemIn, principal: Ingestor, rt: Rt, request: Request, 
 def items(principal: Reader, rt: Rt,
           external_id: Annotated[schemas.Text | None, Query(max_length=255)] = None,
           status: schemas.Status | None = None, verdict: schemas.Verdict | None = None,
-          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
-          offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
+          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50, offset: Offset = 0):
     """Items, newest first (roles: ingest, reviewer, admin)."""
     rows = item_summaries(rt.settings.database_url, status=status, verdict=verdict, external_id=external_id,
                           limit=limit + 1, offset=offset)
-    return {"items": rows[:limit], "limit": limit, "offset": offset,
-            "next_offset": offset + limit if len(rows) > limit else None}
+    return schemas.page(rows, limit, offset)
 
 
 @router.get("/{item_id}", response_model=schemas.ItemDetail, operation_id="getItem",
             responses={404: {"model": schemas.Problem}})
-def get_item(item_id: ItemId, principal: Reader, rt: Rt):
-    """Status, verdict, labels, the rules that fired, and the review if any."""
-    view = item_detail(rt.settings.database_url, item_id, with_reviewer=principal.role != "ingest")
+def get_item(item_id: ItemRef, principal: Reader, rt: Rt):
+    """Status, verdict, labels, the rules that fired, and the review if any.
+
+    `item_id` is modq's id or your `external_id`: the item with that id if there is
+    one, else the item with that external id. An external id with a `/` in it cannot
+    be a path segment: read it with `GET /v1/items?external_id=`."""
+    view = item_detail(rt.settings.database_url, item_id, with_reviewer=principal.role != "ingest",
+                       or_external_id=True)
     if view is None:
-        raise NotFound(f"no item {item_id!r}")
+        raise NotFound(f"no item with id or external_id {item_id!r}")
     return view
 
 

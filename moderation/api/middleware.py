@@ -14,15 +14,17 @@ class BodyLimit:
     so a chunked upload without Content-Length is cut off just the same.
     """
 
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int, paths: dict[str, tuple[int, str]] | None = None):
+        # paths: a path with a limit of its own -> (its limit, the setting that sets it)
+        self.app, self.max_bytes, self.paths = app, max_bytes, paths or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             return await self.app(scope, receive, send)
+        max_bytes, setting = self.paths.get(scope["path"], (self.max_bytes, "MODQ_API_MAX_BODY_BYTES"))
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            return await self._too_large(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            return await self._too_large(send, max_bytes, setting)
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
@@ -31,8 +33,8 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             more = message.get("more_body", False)
-            if size > self.max_bytes:
-                return await self._too_large(send)
+            if size > max_bytes:
+                return await self._too_large(send, max_bytes, setting)
         replayed = False
 
         async def replay():
@@ -44,8 +46,8 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send):
-        message = f"request body is over the limit of {self.max_bytes} bytes (MODQ_API_MAX_BODY_BYTES)"
+    async def _too_large(self, send, max_bytes: int, setting: str):
+        message = f"request body is over the limit of {max_bytes} bytes ({setting})"
         body = json.dumps({"detail": message, "message": message}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

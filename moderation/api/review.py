@@ -10,7 +10,7 @@ from moderation.review import services as review
 from moderation.review import views
 from moderation.api import schemas
 from moderation.api.auth import Reviewer, runtime
-from moderation.api.items import PAGE_MAX, ItemId
+from moderation.api.items import PAGE_MAX, ItemId, Offset
 from moderation.bootstrap import Runtime
 from moderation.review.queries import QueueFilter
 
@@ -24,12 +24,10 @@ CLAIMED = {op: {"operationId": op, "parameters": {"item_id": "$response.body#/it
 
 @router.get("/v1/review/queue", response_model=schemas.QueuePage, operation_id="reviewQueue")
 def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn, Query()],
-          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
-          offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
+          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50, offset: Offset = 0):
     """Items awaiting review, oldest first. Leased items are listed with their lease."""
     rows = views.review_queue(rt, _filter(filters), limit=limit + 1, offset=offset)
-    return {"items": rows[:limit], "limit": limit, "offset": offset,
-            "next_offset": offset + limit if len(rows) > limit else None}
+    return schemas.page(rows, limit, offset)
 
 
 @router.post("/v1/review/claim", response_model=schemas.Claimed, operation_id="claimItem",

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import unquote
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 8
@@ -19,6 +19,15 @@ MediaType = Literal["image", "video"]
 Status = Literal["queued", "processing", "submitted", "approved", "flagged", "rejected", "failed"]
 Verdict = Literal["approved", "flagged", "rejected"]
 QueueVerdict = Literal["flagged", "rejected"]
+Row = TypeVar("Row")
+
+
+def blank_is(default):
+    """An empty field means the default: the console's forms send every field, "any" as an empty value."""
+    return BeforeValidator(lambda value: default if value == "" else value)
+
+
+AnyMediaType = Annotated[MediaType | None, blank_is(None)]
 
 
 def storable(value: str) -> str:
@@ -99,11 +108,23 @@ class ItemSummary(BaseModel):
     decided_at: str | None
 
 
-class ItemPage(BaseModel):
-    items: list[ItemSummary]
+class Page(BaseModel, Generic[Row]):
+    """The one shape of a list answer: ``GET /v1/items``, ``/v1/review/queue``, ``/v1/bank``."""
+
+    items: list[Row]
     limit: int
     offset: int
     next_offset: int | None = Field(description="Pass as offset for the next page; null on the last page")
+
+
+def page(rows: list, limit: int, offset: int) -> dict[str, Any]:
+    """A ``Page`` of ``rows``, read with ``limit + 1`` so that one more row says a next page exists."""
+    return {"items": rows[:limit], "limit": limit, "offset": offset,
+            "next_offset": offset + limit if len(rows) > limit else None}
+
+
+class ItemPage(Page[ItemSummary]):
+    """Items, newest first."""
 
 
 class LeaseOut(BaseModel):
@@ -146,11 +167,8 @@ class QueueRow(ItemSummary):
     top_labels: list[LabelScore]
 
 
-class QueuePage(BaseModel):
-    items: list[QueueRow]
-    limit: int
-    offset: int
-    next_offset: int | None
+class QueuePage(Page[QueueRow]):
+    """Items awaiting review, oldest first."""
 
 
 class QueueFilterIn(BaseModel):

@@ -100,17 +100,17 @@ def describe(e: BankEntry) -> dict:
             "removed_by": e.removed_by}
 
 
-def entries(s: Session, include_removed: bool = False, limit: int = 1000) -> list[BankEntry]:
-    query = select(BankEntry).order_by(BankEntry.id.desc()).limit(limit)
+def entries(s: Session, include_removed: bool = False, limit: int = 1000, offset: int = 0) -> list[BankEntry]:
+    query = select(BankEntry).order_by(BankEntry.id.desc()).limit(limit).offset(offset)
     if not include_removed:
         query = query.where(BankEntry.removed_at.is_(None))
     return list(s.scalars(query))
 
 
-def listing(database_url: str, include_removed: bool = False, limit: int = 1000) -> list[dict]:
-    """``describe`` of the entries, newest first."""
+def listing(database_url: str, include_removed: bool = False, limit: int = 1000, offset: int = 0) -> list[dict]:
+    """``describe`` of the entries, newest first (from the ``offset``-th)."""
     with transaction(database_url) as s:
-        return [describe(e) for e in entries(s, include_removed, limit)]
+        return [describe(e) for e in entries(s, include_removed, limit, offset)]
 
 
 def bank(database_url: str, content_key: str, verdict: str, *, note: str = "", source: str, added_by: str,

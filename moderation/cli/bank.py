@@ -1,28 +1,33 @@
-"""`modq bank add|remove|list`: hash banks, content decided without any provider call.
+"""`modq bank add|import|remove|list`: hash banks, content decided without any provider call.
 
 ``add`` takes what identifies the content: a media file or ``s3://`` object
 (hashed here, with its PDQ hash for near-duplicates), an item id (the content
 key the worker recorded for it), or a content key as ``modq items show`` prints it
-(64 hex digits, or ``s3:bucket/key@version``).
+(64 hex digits, or ``s3:bucket/key@version``). ``import`` banks a directory or a CSV
+file at once (``banks.imports``: the sources, columns and counts).
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import re
+from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from config.settings import get_settings
-from moderation.banks import services as banks
-from moderation.cli.common import fail, operator, out_line as out
+from moderation.banks import imports, services as banks
+from moderation.cli.common import error, fail, operator, out_line as out
+from moderation.cli.progress import bar as progress_bar
 from moderation.domain.errors import BadInput, ModqError
 from moderation.infra.aws import client, fetch_s3_object
 from moderation.items.queries import stored_item
 from moderation.media import imaging, local, uris as media
 
+Verdict = enum.Enum("Verdict", {v: v for v in banks.VERDICTS}, type=str)
 app = typer.Typer(help="Hash banks: known-bad (rejected) and known-good (approved) content.", no_args_is_help=True)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -59,20 +64,53 @@ def _hash_media(uri: str, settings) -> tuple[str, str | None]:
 @app.command("add")
 def add(
     source: str = typer.Argument(..., help="Media path or s3:// URI, an item id, or a content key"),
-    verdict: str = typer.Option(..., "--verdict", help="rejected (known-bad) | approved (known-good)"),
+    verdict: Verdict = typer.Option(..., "--verdict", help="rejected (known-bad) or approved (known-good)"),
     note: str = typer.Option("", "--note", help="Why: becomes the reason of every decision it makes"),
 ) -> None:
     """Bank a piece of content: items with it are decided at once, with no provider call."""
     settings = get_settings()
     try:
         key, pdq = identify(source, settings)
-        entry, created = banks.bank(settings.database_url, key, verdict, note=note, source="cli",
+        entry, created = banks.bank(settings.database_url, key, verdict.value, note=note, source="cli",
                                     added_by=operator(), pdq=pdq)
     except ModqError as exc:
         fail(str(exc))
     state = "added" if created else "already banked"
     near = " (with a PDQ hash for near-duplicates)" if pdq else ""
-    out.print(f"bank entry #{entry['id']} {state}: {key} -> {verdict}{near}", highlight=False, markup=False)
+    out.print(f"bank entry #{entry['id']} {state}: {key} -> {verdict.value}{near}", highlight=False, markup=False)
+
+
+@app.command("import")
+def import_(
+    source: Path = typer.Argument(..., help="A directory of media files (recursive) or a CSV file"),
+    verdict: Verdict | None = typer.Option(None, "--verdict", help="For every file, and CSV rows with no verdict"),
+    note: str = typer.Option("", "--note", help="For every file, and CSV rows with no note"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check everything, store nothing"),
+    batch: int = typer.Option(200, min=1, max=10_000, help="Entries stored per transaction"),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts and failures as JSON"),
+) -> None:
+    """Bank every image and video under a directory, or every row of a CSV (columns: path or content_key,
+    pdq, verdict, note; see README). Content already banked is counted and left; a bad row is reported
+    with its line and the rest imported; exit 1 if any row failed."""
+    settings = get_settings()
+    try:
+        rows = imports.read_source(source, verdict.value if verdict else None, note)
+    except ModqError as exc:
+        fail(str(exc))
+    with progress_bar("banking", "files or rows") as on_progress:
+        result = imports.import_rows(settings.database_url, rows, source=f"import:{source.resolve().name}",
+                                     added_by=operator(), max_image_bytes=settings.max_image_bytes,
+                                     dry_run=dry_run, batch=batch, on_progress=on_progress)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        for where, why in result.failed:
+            error(f"{where}: {why}")
+        verb = "would add" if dry_run else "added"
+        out.print(f"{source}: {verb} {result.added}, {result.already} already banked, {len(result.failed)} "
+                  f"failed" + (" (dry run: nothing stored)" if dry_run else ""), highlight=False, markup=False)
+    if result.failed:
+        raise typer.Exit(1)
 
 
 @app.command("remove")

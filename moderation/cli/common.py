@@ -1,16 +1,22 @@
-"""What every ``modq`` command group shares: where output goes, how an error ends a command, who the
-operator is."""
+"""What every ``modq`` command group shares: where output goes, how an error ends a command (``ModqGroup``:
+whatever escapes one), who the operator is, the choices an option takes."""
 
 from __future__ import annotations
 
 import getpass
-from typing import NoReturn
+from enum import StrEnum
+from typing import Any, Iterable, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup, TyperOption
 
+from config.settings import get_settings
 from moderation.bootstrap import Dispatcher, Runtime, get_runtime
+from moderation.domain.errors import ModqError
+from moderation.infra import setup_errors
+from moderation.infra.redact import Scrubber
 from worker.app import dispatcher
 
 out = Console()
@@ -30,6 +36,42 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """End the command: the message on stderr, exit ``code`` (2: bad input or usage; 1: nothing to act on)."""
     error(message)
     raise typer.Exit(code)
+
+
+class ModqGroup(TyperGroup):
+    """The ``modq`` group: what escapes a command ends here as one line. A database or broker that cannot be
+    used as set up (``setup_errors.explain``) or another error modq raises on purpose exits 2 (bad setup,
+    input or usage), anything else 1; ``modq --debug`` shows the traceback instead."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own: usage errors, exits, Ctrl-C
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            s = get_settings()
+            problem = setup_errors.explain(exc, s.database_url, s.broker_url, s.redis_url)
+            if problem is not None or isinstance(exc, ModqError):
+                fail(str(problem or exc))
+            text = Scrubber().text(setup_errors.first_line(exc))
+            fail(f"unexpected {type(exc).__name__}: {text} (`modq --debug ...` shows the traceback)", 1)
+
+
+def choices(name: str, values: Iterable[str]) -> type[StrEnum]:
+    """An option's type that takes one of ``values``: typer refuses any other, and help lists them."""
+    return StrEnum(name, {value: value for value in values})
+
+
+def _flag_type(option: TyperOption, ctx: typer.Context) -> str | None:
+    return None if option.is_flag or option.count else _option_type(option, ctx)
+
+
+# typer 0.29's rich help gives every flag a type column ("--json <bool>"), as if it took a value; its plain
+# help does not. Flags and counters show none.
+_option_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type
 
 
 def warn(message: str) -> None:

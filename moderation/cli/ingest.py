@@ -10,12 +10,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from config.settings import get_settings
-from moderation.cli.common import fail, out, runtime
+from moderation.cli.common import err_line, fail, out, runtime
 from moderation.ingest import services as ingest_s3
 from moderation.ingest.queries import recent_rejects
 
 app = typer.Typer(help="Ingest uploads from S3 event notifications (docs/s3-events.md).", no_args_is_help=True)
 FOLLOW_WAIT_SECONDS = 20  # --follow: SQS's longest long poll, so an idle queue costs one request per 20 s
+HEARTBEAT_SECONDS = 60  # --follow: an idle follower says it is alive this often (a log shows it is not stuck)
+clock = time.monotonic  # --follow's clock, a name of its own so tests can move it
 
 
 def _line(counts: dict) -> str:
@@ -42,6 +44,8 @@ def s3_events(
     max_messages: int | None = typer.Option(None, min=1, help="--once: at most this many messages "
                                                               "(default MODQ_S3_EVENTS_MAX_MESSAGES)"),
     as_json: bool = typer.Option(False, "--json", help="Print counts as JSON (one object per line with --follow)."),
+    heartbeat: int = typer.Option(HEARTBEAT_SECONDS, "--heartbeat", min=0, metavar="SECONDS",
+                                  help="--follow: after this long with no message, say so on stderr (0: never)."),
 ) -> None:
     """Submit one item per object created in the buckets that notify MODQ_S3_EVENTS_QUEUE_URL."""
     if once == follow:
@@ -53,15 +57,23 @@ def s3_events(
         _show(ingest_s3.drain(rt, max_messages=max_messages).as_dict(), as_json)
         return
     total = ingest_s3.Counts()
+    quiet_since = clock()  # the last line printed: a drain with messages, or a heartbeat
     try:
         while True:
-            started = time.monotonic()
+            started = clock()
             counts = ingest_s3.drain(rt, wait_seconds=FOLLOW_WAIT_SECONDS)
             total.add(counts)
             if counts.messages:
                 _show(counts.as_dict(), as_json)
-            elif time.monotonic() - started < 1:  # an empty answer before the long poll's end: SQS failed (logged)
+                quiet_since = clock()
+            elif clock() - started < 1:  # an empty answer before the long poll's end: SQS failed (logged)
                 time.sleep(5)
+            idle = clock() - quiet_since
+            if heartbeat and idle >= heartbeat:
+                # stderr: with --json, stdout stays one object per drain
+                err_line.print(f"waiting for S3 events: 0 received in the last {idle:.0f} s, "
+                               f"{total.messages} messages ({total.created} created) in total", highlight=False)
+                quiet_since = clock()
     except KeyboardInterrupt:
         if not as_json:
             out.print("total: " + _line(total.as_dict()), highlight=False, soft_wrap=True)

@@ -11,12 +11,18 @@ import typer
 from rich.table import Table
 
 from config.settings import get_settings
-from moderation.cli.common import fail, out
+from moderation.cli.common import choices, fail, out
+from moderation.domain.errors import BadInput
+from moderation.items import models as m
 from moderation.review.views import item_outcome, item_outcomes
+
+Status = choices("Status", (*m.IN_FLIGHT, *m.TERMINAL))
+Verdict = choices("Verdict", m.DECIDED)
 
 
 def list_(
-    status: str | None = typer.Option(None), verdict: str | None = typer.Option(None),
+    status: Status | None = typer.Option(None, help="Only items in this status"),
+    verdict: Verdict | None = typer.Option(None, help="Only items with this verdict"),
     limit: int = typer.Option(50, min=1, max=1000), as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Recent items, newest first."""
@@ -37,10 +43,13 @@ def items_table(views: list[dict]) -> Table:
     return table
 
 
-def show(ref: str = typer.Argument(..., help="Item id, id prefix or external id"),
+def show(ref: str = typer.Argument(..., help="Item id, id prefix (4+ characters) or external id"),
          as_json: bool = typer.Option(False, "--json")) -> None:
     """Everything about one item: status, verdict, labels, reasons, policy version."""
-    view = item_outcome(get_settings().database_url, ref)
+    try:
+        view = item_outcome(get_settings().database_url, ref)
+    except BadInput as exc:  # an id prefix of several items: they are listed
+        fail(str(exc))
     if view is None:
         fail(f"no item {ref!r}", 1)
     if as_json:

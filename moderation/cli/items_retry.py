@@ -19,7 +19,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def retry(
-    refs: Optional[list[str]] = typer.Argument(None, help="Item ids, unique id prefixes or external ids"),
+    refs: Optional[list[str]] = typer.Argument(None, help="Item ids, id prefixes (4+ characters) or external ids"),
     all_failed: bool = typer.Option(False, "--all-failed", help="Every failed item (see --since)"),
     since: Optional[str] = typer.Option(None, help="With --all-failed: only items that failed since this ISO 8601 "
                                                    "time or this long ago (30m, 2h, 7d)"),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import get_args
 
 import typer
 
-from config.settings import SettingsError, get_settings
+from config.settings import Settings, SettingsError, get_settings
 from moderation.cli import (
     api as cli_api,
     bank as cli_bank,
@@ -19,15 +20,19 @@ from moderation.cli import (
     policy_tune as cli_policy_tune,
     review as cli_review,
     stats as cli_stats,
+    submit_file as cli_submit_file,
     tokens as cli_tokens,
 )
-from moderation.cli.common import err, error, fail, out, runtime
+from moderation.cli.common import ModqGroup, choices, error, fail, out, runtime, warn
 from moderation.domain.errors import ModqError
-from moderation.infra import logs, migrate
+from moderation.infra import logs, migrate, setup_errors
 from moderation.items import services as service
+from moderation.ops import health
 from worker.app import QUEUES, app as celery_app
 
-app = typer.Typer(help="modq: content moderation queue worker.", no_args_is_help=True, add_completion=False)
+Pool = choices("Pool", get_args(Settings.model_fields["worker_pool"].annotation))  # MODQ_WORKER_POOL's
+app = typer.Typer(help="modq: content moderation queue worker.", no_args_is_help=True, add_completion=False,
+                  cls=ModqGroup)
 items_app = typer.Typer(help="Inspect and re-drive items.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(items_app, name="items")
@@ -45,6 +50,12 @@ items_app.command("show")(cli_items.show)
 cli_policy.app.command("recommend")(cli_policy_tune.recommend)  # the tuning half of the policy group
 
 
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error instead of one line "
+                                                               "(before the command: modq --debug items list)")):
+    """The options every command takes; ModqGroup reads --debug."""
+
+
 def _metadata(pairs: list[str]) -> dict[str, str]:
     result = {}
     for pair in pairs:
@@ -57,12 +68,21 @@ def _metadata(pairs: list[str]) -> dict[str, str]:
 
 @app.command()
 def submit(
-    uri: str = typer.Argument(..., help="s3://bucket/key, file:///path or a path under MODQ_MEDIA_ROOT"),
+    uri: str | None = typer.Argument(None, help="s3://bucket/key, file:///path or a path under MODQ_MEDIA_ROOT"),
     external_id: str | None = typer.Option(None, help="Your id for the item; resubmitting it is a no-op."),
     metadata: list[str] = typer.Option([], "--metadata", "-m", help="key=value, repeatable"),
+    from_: str | None = typer.Option(None, "--from", metavar="FILE", help="Many items: an NDJSON or .csv file of "
+                                     "uri, external_id, metadata, media_type (- : NDJSON on stdin)"),
+    batch: int = typer.Option(500, min=1, max=5000, help="--from: lines per transaction and broker round trip"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Queue one item for moderation."""
+    """Queue one item for moderation, or every line of a file (--from; see README)."""
+    if from_ is not None:
+        if uri is not None or external_id is not None or metadata:
+            fail("give a URI (with --external-id, --metadata) or --from FILE, not both")
+        return cli_submit_file.submit_from(from_, batch, as_json)
+    if uri is None:
+        fail("give a media URI, or --from FILE")
     try:
         result = service.submit(uri, external_id=external_id, metadata=_metadata(metadata), rt=runtime())
     except ModqError as exc:
@@ -73,7 +93,9 @@ def submit(
         note = "queued" if result.created else f"already known (status {result.status}); nothing sent"
         out.print(f"{result.item_id} {note}")
     if result.created and not result.dispatched:
-        err.print("[yellow]warning:[/yellow] stored but the broker did not take the task; it will be re-sent")
+        broker = setup_errors.shown(get_settings().broker_url)
+        warn(f"stored, but the broker at {broker} (MODQ_BROKER_URL) did not take the task; the reaper re-sends "
+             "it once the broker answers")
 
 
 @db_app.command("upgrade")
@@ -87,21 +109,26 @@ def db_upgrade() -> None:
 @app.command()
 def worker(
     queues: str = typer.Option(",".join(QUEUES), help="Comma-separated queues to consume"),
-    pool: str | None = typer.Option(None, help="prefork | threads | solo (default MODQ_WORKER_POOL)"),
+    pool: Pool | None = typer.Option(None, help="default MODQ_WORKER_POOL"),
     concurrency: int | None = typer.Option(None, help="default MODQ_WORKER_CONCURRENCY"),
     beat: bool = typer.Option(False, help="Also run the periodic scheduler (one per deployment)"),
 ) -> None:
     """Run a Celery worker on every modq queue (same as celery -A worker worker)."""
+    unknown = [q for q in queues.split(",") if q not in QUEUES]
+    if unknown:  # Celery would consume a queue nothing is ever sent to, without a word
+        fail(f"--queues: no queue {', '.join(map(repr, unknown))}; modq's queues are {', '.join(QUEUES)}")
     settings = get_settings()
-    argv = ["worker", "-Q", queues, "--pool", pool or settings.worker_pool,
+    migrate.require_current(settings.database_url)  # one line now, not a failed task per item later
+    try:
+        health.broker(runtime())
+    except Exception as exc:  # one line now, not Celery retrying the connection forever
+        raise setup_errors.unreachable(exc, "the broker", "MODQ_BROKER_URL", settings.broker_url) from exc
+    argv = ["worker", "-Q", queues, "--pool", pool.value if pool else settings.worker_pool,
             "--concurrency", str(concurrency or settings.worker_concurrency), "--without-gossip", "--without-mingle"]
     celery_app.worker_main(argv + (["--beat"] if beat else []))
 
 
-@app.command()
-def demo(timeout: float = typer.Option(180, help="Seconds to wait for decisions")) -> None:
-    """Moderate the bundled sample images end to end and print the decisions."""
-    raise typer.Exit(cli_demo.run(out, timeout))
+app.command("demo")(cli_demo.demo)  # the bundled samples end to end; --serve keeps the console up
 
 
 def main() -> None:

@@ -11,19 +11,25 @@ import typer
 from rich.table import Table
 
 from config.settings import get_settings
-from moderation.cli.common import fail, out, pct, runtime, warn
+from moderation.cli import curve_files
+from moderation.cli.common import err, error, fail, out, pct, runtime, warn
+from moderation.cli.progress import bar as progress_bar
 from moderation.domain import policy as policy_mod
-from moderation.domain.errors import ConfigError
-from moderation.policy import queries as replay_db, replay, versions as policy_store
+from moderation.domain.errors import ConfigError, InvalidPolicy
+from moderation.policy import curves, queries as replay_db, replay, versions as policy_store
 from moderation.policy.reevaluate import reevaluate as reevaluate_flagged
 
-app = typer.Typer(help="Threshold policies: validate, apply (versioned), history, diff, simulate.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Threshold policies: validate, show, apply (versioned), history, diff; simulate and "
+                       "recommend thresholds.", no_args_is_help=True)
 
 
 def _load_file(path: Path) -> policy_mod.ThresholdPolicy:
     try:
         return policy_mod.load(path)
+    except InvalidPolicy as exc:  # every problem, one line each
+        for problem in exc.problems[:-1]:
+            error(problem)
+        fail(exc.problems[-1])
     except ConfigError as exc:
         fail(str(exc))
 
@@ -44,7 +50,7 @@ def resolve(ref: str | None) -> policy_mod.ThresholdPolicy:
 
 @app.command("validate")
 def validate(path: Path | None = typer.Argument(None, help="Thresholds file (default MODQ_THRESHOLDS)")) -> None:
-    """Check a thresholds file; exit 2 with the bad key named."""
+    """Check a thresholds file; exit 2 with every problem, each naming its key."""
     target = path or get_settings().thresholds
     loaded = _load_file(target)
     for warning in loaded.warnings:
@@ -67,8 +73,9 @@ def apply(
                                     help="Then re-decide unreviewed flagged items under it (alerts only if stricter)"),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome (and --reevaluate summary) as JSON"),
 ) -> None:
-    """Validate a thresholds file and make it the active version; workers pick it up within
-    MODQ_POLICY_REFRESH_SECONDS."""
+    """Validate a thresholds file and make it the active version.
+
+    Workers pick it up within MODQ_POLICY_REFRESH_SECONDS, without a restart."""
     settings = get_settings()
     target = path or settings.thresholds
     try:
@@ -83,7 +90,9 @@ def apply(
     # --reevaluate also when it was already active: that finishes an interrupted run (a repeat changes nothing)
     summary = None
     if reevaluate:
-        summary = reevaluate_flagged(runtime(), result.policy, author or policy_store.default_author())
+        with progress_bar("re-evaluating flagged items") as on_progress:
+            summary = reevaluate_flagged(runtime(), result.policy, author or policy_store.default_author(),
+                                         on_progress=on_progress)
     if as_json:
         print(json.dumps({"version": result.version, "created": result.created,
                           "reevaluated": summary.to_dict() if summary else None}, indent=2))
@@ -132,6 +141,8 @@ def simulate(
     candidate: Path = typer.Argument(..., help="Candidate thresholds file"),
     since: str = typer.Option("7d", help="Analyses decided in this window (e.g. 7d, 12h, 30m)"),
     as_json: bool = typer.Option(False, "--json"),
+    plot_dir: Path | None = typer.Option(None, "--plot", metavar="DIR", help=curve_files.PLOT_HELP),
+    curve_file: Path | None = typer.Option(None, "--curve", metavar="FILE.csv", help=curve_files.CURVE_HELP),
 ) -> None:
     """Re-decide stored analyses with a candidate policy (no provider calls) and compare."""
     cand = _load_file(candidate)
@@ -139,8 +150,13 @@ def simulate(
         window = replay_db.parse_since(since)
     except ConfigError as exc:
         fail(str(exc))
+    curve_files.check(plot_dir, curve_file)
+    if plot_dir is not None or curve_file is not None:
+        _curves(cand, datetime.now(UTC) - window, plot_dir, curve_file, err if as_json else out)
     started = time.perf_counter()
-    report = replay.simulate(replay_db.rows(get_settings().database_url, datetime.now(UTC) - window), cand)
+    url, start = get_settings().database_url, datetime.now(UTC) - window
+    with progress_bar("replaying decisions") as on_progress:
+        report = replay.simulate(replay_db.rows(url, start), cand, on_progress, replay_db.count(url, start))
     elapsed = time.perf_counter() - started
     if as_json:
         print(json.dumps({**report.to_dict(), "since": since, "seconds": round(elapsed, 3)}, indent=2))
@@ -177,3 +193,12 @@ def simulate(
             quality.add_row(c, which, pct(q.precision), pct(q.recall), pct(q.f1), f"{q.tp}/{q.fp}/{q.fn}")
     out.print(quality)
 
+
+def _curves(cand: policy_mod.ThresholdPolicy, since: datetime, plot_dir: Path | None, curve_file: Path | None,
+            say) -> None:
+    """The candidate's precision/recall curve per category (its other rules judge), its flags and the active
+    policy's marked, for the provider with the most reviewed items."""
+    reviewed = list(replay_db.rows(get_settings().database_url, since, reviewed_only=True))
+    provider = curves.busiest_provider(reviewed)
+    found = curves.curves(reviewed, cand, provider, current=resolve(None), candidate=cand)
+    curve_files.write(found, provider, plot_dir, curve_file, say)

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
 from config.settings import get_settings
-from moderation.cli.common import fail, out, pct
+from moderation.cli import curve_files
+from moderation.cli.common import err, fail, out, pct
 from moderation.cli.policy import resolve
 from moderation.domain import policy as policy_mod
 from moderation.domain.errors import ConfigError
-from moderation.policy import queries as replay_db, recommend as rec_mod
+from moderation.policy import curves as curves_mod, queries as replay_db, recommend as rec_mod
 
 _PLAIN_KEY = re.compile(r"[A-Za-z][A-Za-z0-9 &\-]*")
 
@@ -110,20 +110,27 @@ def recommend(
     min_support: int = typer.Option(20, "--min-support", min=1, help="Reviewed items a category needs"),
     provider: str | None = typer.Option(None, help="Whose analyses (default: the one with most reviews)"),
     out_path: Path = typer.Option(Path("candidate.yaml"), "--out", help="Candidate thresholds file to write"),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it exists"),
     as_json: bool = typer.Option(False, "--json"),
+    plot_dir: Path | None = typer.Option(None, "--plot", metavar="DIR", help=curve_files.PLOT_HELP),
+    curve_file: Path | None = typer.Option(None, "--curve", metavar="FILE.csv", help=curve_files.CURVE_HELP),
 ) -> None:
-    """Propose per-category flag thresholds reaching a precision on reviewed items, with the
-    highest recall; writes a candidate file to `simulate` and `apply`."""
+    """Propose flag thresholds from reviewer verdicts; write them to a candidate file (not over one).
+
+    Per category, the threshold whose flags reach the target precision on reviewed items with the highest
+    recall. The file is ready for `modq policy simulate` and `modq policy apply`."""
     if not 0 < target_precision <= 1:
         fail(f"--target-precision {target_precision:g}: must be above 0 and at most 1 (0.9 means 90%)")
+    if out_path.exists() and not force:  # it may be a candidate written by hand
+        fail(f"{out_path} exists: give --force to replace it, or --out another file")
     try:
         window = replay_db.parse_since(since)
     except ConfigError as exc:
         fail(str(exc))
+    curve_files.check(plot_dir, curve_file)
     current = resolve(None)
     reviewed = [r for r in replay_db.rows(get_settings().database_url, datetime.now(UTC) - window) if r.truth]
-    if provider is None:
-        provider = Counter(r.provider for r in reviewed).most_common(1)[0][0] if reviewed else "rekognition"
+    provider = provider or curves_mod.busiest_provider(reviewed)
     rec = rec_mod.recommend(reviewed, current, target_precision, provider, min_support)
     header = [f"Candidate thresholds from `modq policy recommend --target-precision {target_precision:g}`",
               f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC), starting from version {current.version}, on "
@@ -135,6 +142,9 @@ def recommend(
     text = candidate_yaml(current, rec, header, min_support)
     parsed = policy_mod.parse(text, str(out_path))  # never hand over a file `apply` would refuse
     out_path.write_text(text, encoding="utf-8")
+    if plot_dir is not None or curve_file is not None:  # judged by the active policy; the candidate's flags marked
+        curve_files.write(curves_mod.curves(reviewed, current, provider, candidate=parsed), provider, plot_dir,
+                          curve_file, err if as_json else out)
     if as_json:
         print(json.dumps({"provider": provider, "target_precision": target_precision, "reviewed": rec.reviewed,
                           "from_version": current.version, "candidate_version": parsed.version,

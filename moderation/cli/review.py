@@ -14,30 +14,32 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from moderation.cli.common import err, fail, out, runtime
+from moderation.cli.common import choices, err, fail, out, runtime
 from moderation.domain.errors import BadInput, ModqError
 from moderation.items.queries import item_id_for
 from moderation.review import services as review, views
 from moderation.review.queries import QueueFilter
 
 app = typer.Typer(help="Review flagged items from the terminal.", no_args_is_help=True)
+Awaiting = choices("Awaiting", ("flagged", "rejected"))  # the verdicts a review queue holds
+MediaType = choices("MediaType", ("image", "video"))
 Reviewer = typer.Option(None, "--reviewer", help="Your name in leases and the audit trail (default: $USER)")
-Admin = typer.Option(False, "--admin", help="Review without holding the lease (overrides someone else's claim)")
+Ref = typer.Argument(..., help="Item id, id prefix (4+ characters) or external id")
+Admin = typer.Option(False, "--admin", help="Decide without a claim of yours, even on an item someone else "
+                                            "has claimed (their claim ends)")
 
 
 def _who(reviewer: Optional[str]) -> str:
     return reviewer or getpass.getuser()
 
 
-def _filter(verdict: str, label: Optional[str], media_type: Optional[str]) -> QueueFilter:
-    if verdict not in ("flagged", "rejected"):
-        fail("--verdict must be flagged or rejected")
-    return QueueFilter(verdict=verdict, label=label, media_type=media_type)
+def _filter(verdict: Awaiting, label: Optional[str], media_type: Optional[MediaType]) -> QueueFilter:
+    return QueueFilter(verdict=verdict.value, label=label, media_type=media_type.value if media_type else None)
 
 
 @app.command("list")
-def list_(verdict: str = typer.Option("flagged", help="flagged | rejected"), label: Optional[str] = None,
-          media_type: Optional[str] = None, limit: int = typer.Option(50, min=1, max=1000),
+def list_(verdict: Awaiting = typer.Option("flagged", help="Which queue"), label: Optional[str] = None,
+          media_type: Optional[MediaType] = None, limit: int = typer.Option(50, min=1, max=1000),
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Items awaiting review, oldest first."""
     rows = views.review_queue(runtime(), _filter(verdict, label, media_type), limit=limit)
@@ -53,8 +55,9 @@ def list_(verdict: str = typer.Option("flagged", help="flagged | rejected"), lab
 
 
 @app.command("next")
-def next_(reviewer: Optional[str] = Reviewer, verdict: str = typer.Option("flagged"), label: Optional[str] = None,
-          media_type: Optional[str] = None, as_json: bool = typer.Option(False, "--json"),
+def next_(reviewer: Optional[str] = Reviewer, verdict: Awaiting = typer.Option("flagged", help="Which queue"),
+          label: Optional[str] = None, media_type: Optional[MediaType] = None,
+          as_json: bool = typer.Option(False, "--json"),
           lease_seconds: Optional[int] = typer.Option(
               None, "--lease-seconds", help="How long the claim holds the item (default: MODQ_REVIEW_LEASE_SECONDS; "
                                             "at most MODQ_REVIEW_MAX_LEASE_SECONDS)")) -> None:
@@ -82,11 +85,19 @@ def next_(reviewer: Optional[str] = Reviewer, verdict: str = typer.Option("flagg
     out.print(f"then: modq review approve {view['id'][:8]} --reason ... | reject ... | release ...", highlight=False)
 
 
-def _decide(ref: str, verdict: str, reason: str, reviewer: Optional[str], admin: bool) -> None:
-    rt = runtime()
-    item_id = item_id_for(rt.settings.database_url, ref)
+def _item_id(rt, ref: str) -> str:
+    try:
+        item_id = item_id_for(rt.settings.database_url, ref)
+    except BadInput as exc:  # an id prefix of several items: some are listed
+        fail(str(exc))
     if item_id is None:
         fail(f"no item {ref!r}", 1)
+    return item_id
+
+
+def _decide(ref: str, verdict: str, reason: str, reviewer: Optional[str], admin: bool) -> None:
+    rt = runtime()
+    item_id = _item_id(rt, ref)
     try:
         review.review(rt, item_id, _who(reviewer), verdict, reason, admin=admin)
     except ModqError as exc:
@@ -95,27 +106,29 @@ def _decide(ref: str, verdict: str, reason: str, reviewer: Optional[str], admin:
 
 
 @app.command("approve")
-def approve(ref: str = typer.Argument(..., help="Item id, id prefix or external id"),
+def approve(ref: str = Ref,
             reason: str = typer.Option(..., "--reason", help="Why (kept in the audit trail)"),
             reviewer: Optional[str] = Reviewer, admin: bool = Admin) -> None:
-    """Approve an item you claimed."""
+    """Approve an item you claimed (with --admin: any item awaiting review)."""
     _decide(ref, "approved", reason, reviewer, admin)
 
 
 @app.command("reject")
-def reject(ref: str = typer.Argument(..., help="Item id, id prefix or external id"),
+def reject(ref: str = Ref,
            reason: str = typer.Option(..., "--reason", help="Why (kept in the audit trail)"),
            reviewer: Optional[str] = Reviewer, admin: bool = Admin) -> None:
-    """Reject an item you claimed."""
+    """Reject an item you claimed (with --admin: any item awaiting review)."""
     _decide(ref, "rejected", reason, reviewer, admin)
 
 
 @app.command("release")
-def release(ref: str = typer.Argument(...), reviewer: Optional[str] = Reviewer, admin: bool = Admin) -> None:
-    """Give a claimed item back to the queue."""
+def release(ref: str = Ref, reviewer: Optional[str] = Reviewer,
+            admin: bool = typer.Option(False, "--admin", help="Release a claim someone else holds")) -> None:
+    """Give an item you claimed back to the queue (with --admin: anyone's claim)."""
     rt = runtime()
+    item_id = _item_id(rt, ref)
     try:
-        review.release(rt, item_id_for(rt.settings.database_url, ref) or ref, _who(reviewer), admin=admin)
+        review.release(rt, item_id, _who(reviewer), admin=admin)
     except ModqError as exc:
         fail(str(exc), 1)
-    out.print(f"{ref} released")
+    out.print(f"{item_id} released")

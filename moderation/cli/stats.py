@@ -13,6 +13,7 @@ from rich.table import Table
 from config.settings import get_settings
 from moderation.cli.common import fail, out
 from moderation.domain.errors import ConfigError
+from moderation.infra import migrate
 from moderation.ops.stats import Section, collect
 from moderation.policy.queries import parse_since
 from worker.app import QUEUES
@@ -46,6 +47,7 @@ def stats(
             span = parse_since(since)
         except ConfigError as exc:
             fail(str(exc))
+    migrate.require_current(settings.database_url)  # else every section but the broker's says the same error
     while True:
         sections = collect(settings, span, QUEUES)
         if as_json:

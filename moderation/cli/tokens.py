@@ -12,24 +12,26 @@ import typer
 from rich.table import Table
 
 from config.settings import get_settings
-from moderation.cli.common import err, fail, operator, out
+from moderation.cli.common import choices, err, fail, operator, out
 from moderation.domain.errors import ModqError
 from moderation.review import tokens
+from moderation.review.models import ROLES
 
 app = typer.Typer(help="API and console tokens (roles: ingest, reviewer, admin).", no_args_is_help=True)
+Role = choices("Role", ROLES)
 
 
 @app.command("create")
-def create(role: str = typer.Option(..., help="ingest | reviewer | admin"),
+def create(role: Role = typer.Option(..., help="What the token may do (docs/api.md)"),
            name: str = typer.Option(..., help="Who or what uses it ('alice', 'forum-backend'); shown in the audit"),
            ) -> None:
     """Create a token and print it once; only its hash is stored."""
     try:
-        token_id, token = tokens.create(get_settings().database_url, name, role, created_by=operator())
+        token_id, token = tokens.create(get_settings().database_url, name, role.value, created_by=operator())
     except ModqError as exc:
         fail(str(exc))
     print(token)  # stdout holds the token alone, for `TOKEN=$(modq tokens create ...)`
-    err.print(f"token {token_id} ({role}, {name!r}) created. Store it now: it cannot be shown again.", highlight=False)
+    err.print(f"token {token_id} ({role.value}, {name!r}) created. Store it now: it cannot be shown again.", highlight=False)
 
 
 @app.command("revoke")

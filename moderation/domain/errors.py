@@ -6,6 +6,8 @@ The worker never inspects messages: the class says whether to retry.
   operator alert, no retry (retrying would only burn quota).
 - ``TransientFault``: try again later with backoff; after the configured
   attempts the item is ``failed`` with the last reason.
+
+``SetupError`` is no item's: the command run by hand cannot work as modq is set up.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ class ModqError(Exception):
 
 class ConfigError(ModqError):
     """Configuration that cannot be used; the message names the bad key."""
+
+
+class InvalidPolicy(ConfigError):
+    """A thresholds file with problems: ``problems`` lists every one, each naming its key."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 class BadInput(ModqError):
@@ -52,3 +62,21 @@ class Deferred(TransientFault):
 
 class Throttled(Deferred):
     """Over the rate: the global limiter had no token in time, or Rekognition throttled us."""
+
+
+class SetupError(ModqError):
+    """modq cannot run as it is set up: a database or broker URL that is malformed or answers nobody, a
+    database not migrated. The message names the setting and what to do; ``modq`` prints it as one line and
+    exits 2 (``modq --debug`` shows the traceback)."""
+
+
+AMBIGUOUS_SHOWN = 5  # candidate ids an AmbiguousRef message lists
+
+
+class AmbiguousRef(BadInput):
+    """An id prefix that names several items; ``candidates`` holds some of their ids."""
+
+    def __init__(self, ref: str, candidates: list[str]):
+        shown = ", ".join(candidates[:AMBIGUOUS_SHOWN]) + (", ..." if len(candidates) > AMBIGUOUS_SHOWN else "")
+        super().__init__(f"id prefix {ref!r} matches several items: {shown}; give more characters")
+        self.ref, self.candidates = ref, candidates

@@ -14,12 +14,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
 from moderation.domain import taxonomy
-from moderation.domain.errors import ConfigError
+from moderation.domain.errors import ConfigError, InvalidPolicy
 from moderation.domain.labels import ModerationLabel
 
 VERDICTS = ("approved", "flagged", "rejected")
@@ -132,6 +132,7 @@ def load(path: Path | str) -> ThresholdPolicy:
 
 
 def parse(text: str, source: str = "<thresholds>") -> ThresholdPolicy:
+    """The policy in ``text``; ``InvalidPolicy`` listing every problem found (each naming its key)."""
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -139,34 +140,46 @@ def parse(text: str, source: str = "<thresholds>") -> ThresholdPolicy:
     if not isinstance(doc, dict):
         raise ConfigError(f"{source}: expected a mapping with min_confidence, default, labels")
     warnings: list[str] = []
-    base = _profile(doc, _TOP_KEYS, source, warnings, parent=None)
+    problems: list[str] = []
+    base = _profile(doc, _TOP_KEYS, source, warnings, problems, parent=None)
     profiles = {}
-    for name, body in _mapping(doc.get("providers"), f"{source}: providers").items():
+    for name, body in _checked(problems, _mapping, doc.get("providers"), f"{source}: providers", fallback={}).items():
         where = f"{source}: providers.{name}"
         if name not in ("local", "rekognition"):
-            raise ConfigError(f"{where}: unknown provider (use 'local' or 'rekognition')")
-        if not isinstance(body, dict):
-            raise ConfigError(f"{where}: expected a mapping")
-        profiles[name] = _profile(body, _PROFILE_KEYS, where, warnings, parent=base)
+            problems.append(f"{where}: unknown provider (use 'local' or 'rekognition')")
+        elif not isinstance(body, dict):
+            problems.append(f"{where}: expected a mapping")
+        else:
+            profiles[name] = _profile(body, _PROFILE_KEYS, where, warnings, problems, parent=base)
+    if problems:
+        raise InvalidPolicy(problems)
     version = _version(base, profiles)
     profiles = {k: _with_version(p, version) for k, p in profiles.items()}
     return ThresholdPolicy(base.min_confidence, base.default, base.rules, version, profiles, tuple(warnings))
 
 
-def _profile(doc: dict, allowed: set[str], where: str, warnings: list[str], parent: ThresholdPolicy | None):
-    unknown = set(doc) - allowed
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(allowed))})")
+def _profile(doc: dict, allowed: set[str], where: str, warnings: list[str], problems: list[str],
+             parent: ThresholdPolicy | None) -> ThresholdPolicy:
+    problems += [f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})"
+                 for key in sorted(set(doc) - allowed, key=str)]
     fallback = parent or ThresholdPolicy(50.0, Rule(), {})
-    min_conf = _percent(doc.get("min_confidence", fallback.min_confidence), f"{where}: min_confidence")
-    if min_conf is None:
-        raise ConfigError(f"{where}: min_confidence must be a number between 0 and 100")
-    default = _rule(doc["default"], f"{where}: default") if "default" in doc else fallback.default
+    min_conf = _checked(problems, _percent, doc.get("min_confidence", fallback.min_confidence),
+                        f"{where}: min_confidence", True, fallback=fallback.min_confidence)
+    default = _rule(doc["default"], f"{where}: default", problems) if "default" in doc else fallback.default
     rules = dict(fallback.rules)
-    for raw_name, body in _mapping(doc.get("labels"), f"{where}: labels").items():
-        name = _canonical_label(str(raw_name), f"{where}: labels", warnings)
-        rules[name] = _rule(body, f"{where}: labels.{raw_name}")
+    for raw_name, body in _checked(problems, _mapping, doc.get("labels"), f"{where}: labels", fallback={}).items():
+        name = _checked(problems, _canonical_label, str(raw_name), f"{where}: labels", warnings)
+        rules[name or raw_name] = _rule(body, f"{where}: labels.{raw_name}", problems)  # no name: a problem
     return ThresholdPolicy(min_conf, default, rules)
+
+
+def _checked(problems: list[str], check: Callable[..., Any], *args: Any, fallback: Any = None) -> Any:
+    """``check(*args)``, or ``fallback`` with its ``ConfigError`` added to ``problems``: one pass finds all."""
+    try:
+        return check(*args)
+    except ConfigError as exc:
+        problems.append(str(exc))
+        return fallback
 
 
 def _mapping(value: Any, where: str) -> dict:
@@ -188,20 +201,22 @@ def _canonical_label(name: str, where: str, warnings: list[str]) -> str:
     raise ConfigError(f"{where}.{name}: unknown moderation label {name!r} (not in the Rekognition v7 taxonomy)")
 
 
-def _rule(body: Any, where: str) -> Rule:
+def _rule(body: Any, where: str, problems: list[str]) -> Rule:
     if not isinstance(body, dict):
-        raise ConfigError(f"{where}: expected a mapping like {{flag: 80, reject: 95}}")
-    unknown = set(body) - {"flag", "reject"}
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} (allowed: flag, reject)")
-    flag = _percent(body.get("flag"), f"{where}.flag")
-    reject = _percent(body.get("reject"), f"{where}.reject")
+        problems.append(f"{where}: expected a mapping like {{flag: 80, reject: 95}}")
+        return Rule()
+    problems += [f"{where}: unknown key {key!r} (allowed: flag, reject)"
+                 for key in sorted(set(body) - {"flag", "reject"}, key=str)]
+    flag = _checked(problems, _percent, body.get("flag"), f"{where}.flag")
+    reject = _checked(problems, _percent, body.get("reject"), f"{where}.reject")
     if flag is not None and reject is not None and reject < flag:
-        raise ConfigError(f"{where}: reject ({reject:g}) is lower than flag ({flag:g})")
+        problems.append(f"{where}: reject ({reject:g}) is lower than flag ({flag:g})")
     return Rule(flag, reject)
 
 
-def _percent(value: Any, where: str) -> float | None:
+def _percent(value: Any, where: str, required: bool = False) -> float | None:
+    if value is None and required:
+        raise ConfigError(f"{where} must be a number between 0 and 100")
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,6 +86,22 @@ def transaction(url: str) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any error."""
     with session_factory(url).begin() as session:
         yield session
+
+
+@contextmanager
+def core_transaction(url: str) -> Iterator[Connection]:
+    """``transaction`` without the ORM: a Core connection that commits on success and rolls back on any
+    error, for hot paths that build no ORM objects (submit: one lookup, multi-row INSERTs)."""
+    with session_factory(url).kw["bind"].begin() as conn:
+        yield conn
+
+
+@contextmanager
+def autocommit(url: str) -> Iterator[Connection]:
+    """A connection for reads that need no transaction of their own: no BEGIN and COMMIT round trips
+    (the API's token check, on every request)."""
+    with session_factory(url).kw["bind"].connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def ping(url: str) -> None:

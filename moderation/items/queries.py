@@ -7,9 +7,12 @@ from datetime import datetime
 from sqlalchemy import Row, Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from moderation.domain.errors import AMBIGUOUS_SHOWN, AmbiguousRef
 from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
+
+MIN_PREFIX = 4  # characters of an item id that may name it
 
 
 def lock_item(s: Session, item_id: str) -> m.Item | None:
@@ -22,7 +25,6 @@ _items, _audit = m.Item.__table__, m.AuditEvent.__table__
 _STATE = (_items.c.id, _items.c.status, _items.c.attempts, _items.c.media_uri, _items.c.policy_version)
 _SET_ITEM = update(_items).where(_items.c.id == bindparam("item_key"))
 _ADD_AUDIT = insert(_audit)
-ADD_ITEM = insert(_items)
 
 
 def lock_statement(*columns) -> Select:
@@ -72,16 +74,20 @@ def statuses(database_url: str, ids: list[str]) -> dict[str, str]:
 
 
 def find_item(s: Session, ref: str) -> m.Item | None:
-    """By id, external id, or a unique id prefix of 8+ characters."""
+    """By id, external id, or an id prefix of ``MIN_PREFIX``+ characters (``AmbiguousRef`` if it names
+    several items, listing some)."""
     item = s.get(m.Item, ref) or s.scalar(select(m.Item).where(m.Item.external_id == ref))
-    if item is None and len(ref) >= 8:
-        matches = s.scalars(select(m.Item).where(m.Item.id.startswith(ref)).limit(2)).all()
-        item = matches[0] if len(matches) == 1 else None
+    if item is None and len(ref) >= MIN_PREFIX:
+        query = select(m.Item).where(m.Item.id.startswith(ref.lower(), autoescape=True)).order_by(m.Item.id)
+        matches = s.scalars(query.limit(AMBIGUOUS_SHOWN + 1)).all()
+        if len(matches) > 1:
+            raise AmbiguousRef(ref, [i.id for i in matches])
+        item = matches[0] if matches else None
     return item
 
 
 def item_id_for(database_url: str, ref: str) -> str | None:
-    """The id of the item ``ref`` names (``find_item``), or None."""
+    """The id of the item ``ref`` names (``find_item``: an ambiguous prefix raises), or None."""
     with transaction(database_url) as s:
         item = find_item(s, ref)
         return item.id if item else None

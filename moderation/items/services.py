@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from moderation.items import animation, attempts, outcomes, pay_once
@@ -24,8 +23,11 @@ from moderation.domain.errors import BadInput, DeploymentFault, RefusedSubmissio
 from moderation.domain.policy import Decision, decide
 from moderation.items import models as m
 from moderation.infra.schema import new_id
-from moderation.infra.db import transaction
-from moderation.items.queries import ADD_ITEM, add_audit, lock_state, lock_statement, set_item
+from moderation.infra.db import core_transaction, transaction
+from moderation.items.queries import add_audit, lock_state, lock_statement, set_item
+# Many at once (submit_many) and what submit accepts: ``submission``; re-exported for Python callers.
+from moderation.items.admission import accept, check_external_id, check_metadata
+from moderation.items.submission import Entry, Submitted, insert_new, known_item, new_row, submit_many  # noqa: F401
 from moderation.providers.models import BANKED, REUSED
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
@@ -35,14 +37,6 @@ log = structlog.get_logger("modq.service")
 _START = lock_statement(banks.in_use().label("bank_in_use"))  # the item, locked, and whether the bank is in use
 
 
-@dataclass(frozen=True)
-class Submitted:
-    item_id: str
-    status: str
-    created: bool  # False: the external_id was known; nothing was sent
-    dispatched: bool
-
-
 def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, Any] | None = None,
            media_type: str | None = None, *, rt: Runtime) -> Submitted:
     """Record an item as ``queued``, commit, then send its task.
@@ -50,36 +44,31 @@ def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, A
     Raises ``RefusedSubmission`` (nothing stored) for a URI that is malformed,
     outside the media root, not allow-listed, or missing.
     """
-    if external_id is not None and not 1 <= len(external_id) <= 255:
-        raise RefusedSubmission("external_id must be 1-255 characters")
-    existing = _by_external_id(rt, external_id)
-    if existing:
-        return existing
-    ref = media.parse(media_uri, rt.settings.media_root, rt.settings.s3_bucket_allowlist)
-    kind = media_type or media.media_kind(ref)
-    if kind not in ("image", "video"):
-        raise RefusedSubmission(f"media type {kind!r} is not supported: submit images (JPEG, PNG, GIF, WebP, BMP, "
-                                f"TIFF) or videos (MP4, MOV)")
+    check_external_id(external_id)
+    check_metadata(metadata)
     try:
-        with transaction(rt.settings.database_url) as s:  # plain INSERTs: this runs once per submitted item
-            item_id = new_id()
-            s.execute(ADD_ITEM, {"id": item_id, "external_id": external_id, "media_uri": ref.uri, "media_type": kind,
-                                 "metadata": metadata or {}, "status": m.QUEUED})
-            add_audit(s, item_id, m.AuditAction.SUBMIT, None, m.QUEUED, actor="api")
-    except IntegrityError:  # a concurrent submit of the same external_id won
-        existing = _by_external_id(rt, external_id)
+        uri, kind = accept(media_uri, media_type, rt)
+    except (RefusedSubmission, ValueError, OSError):
+        existing = _by_external_id(rt, external_id)  # a known external_id answers whatever its URI
         if existing:
             return existing
         raise
-    return Submitted(item_id, m.QUEUED, True, _dispatch(rt, item_id, kind))
+    row = new_row(uri, kind, external_id, metadata)
+    try:
+        with core_transaction(rt.settings.database_url) as s:
+            existing = insert_new(s, row)  # the row and its audit event, unless the external_id is known
+    except IntegrityError:  # a concurrent submit of the same external_id won (SQLite; PostgreSQL skips it)
+        existing = _by_external_id(rt, external_id)
+        if existing is None:
+            raise
+    if existing:
+        return existing
+    return Submitted(row["id"], m.QUEUED, True, _dispatch(rt, row["id"], kind))
 
 
 def _by_external_id(rt: Runtime, external_id: str | None) -> Submitted | None:
-    if external_id is None:
-        return None
     with transaction(rt.settings.database_url) as s:
-        item = s.scalar(select(m.Item).where(m.Item.external_id == external_id))
-        return Submitted(item.id, item.status, False, False) if item else None
+        return known_item(s, external_id)
 
 
 def _dispatch(rt: Runtime, item_id: str, kind: str) -> bool:

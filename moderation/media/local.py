@@ -55,16 +55,18 @@ def confine(raw_path: str, media_root: Path) -> Path:
         raise UnusablePath(raw_path, os_reason(exc)) from None
     if resolved != root and root not in resolved.parents:
         raise RefusedSubmission(f"path {raw_path!r} is outside the media root {str(root)!r} (MODQ_MEDIA_ROOT)")
-    _check_readable_file(resolved, raw_path)
+    _check_readable_file(resolved, raw_path, root)
     return resolved
 
 
-def _check_readable_file(path: Path, raw_path: str) -> None:
+def _check_readable_file(path: Path, raw_path: str, root: Path) -> None:
     """A regular file modq may read, or ``RefusedSubmission`` saying what the OS found instead."""
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise RefusedSubmission(f"no such file under the media root: {raw_path!r}") from None
+    except FileNotFoundError:  # a relative path is read from the root, wherever the command runs
+        missing = "" if root.is_dir() else "; that directory does not exist"
+        raise RefusedSubmission(f"no such file under the media root {str(root)!r} (MODQ_MEDIA_ROOT){missing}: "
+                                f"{raw_path!r}") from None
     except OSError as exc:  # ELOOP, ENAMETOOLONG, ENOTDIR, EACCES, ...
         raise UnusablePath(raw_path, os_reason(exc)) from None
     if stat.S_ISDIR(mode):

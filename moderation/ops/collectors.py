@@ -2,7 +2,9 @@
 
 ``StateCollector`` yields ``modq_queue_depth``, ``modq_broker_unacked``,
 ``modq_outbox_backlog``, ``modq_outbox_oldest_age_seconds``,
-``modq_video_jobs_in_flight`` and ``modq_state_up``. The entry points that
+``modq_video_jobs_in_flight``, ``modq_items_in_flight`` and ``modq_items_oldest_in_flight_seconds``
+(by status), ``modq_review_backlog`` and ``modq_review_oldest_waiting_seconds`` (by verdict) and
+``modq_state_up``. The entry points that
 serve metrics hand it to ``moderation.infra.metrics`` (the API's ``/metrics``,
 the worker's exporter); ``modq stats`` reads the queues with ``queue_depths``.
 """
@@ -10,6 +12,8 @@ the worker's exporter); ``modq stats`` reads the queues with ``queue_depths``.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -22,6 +26,7 @@ from sqlalchemy.pool import NullPool
 from moderation.alerts.models import Alert
 from moderation.infra.clock import aware, utcnow
 from moderation.items import models as m
+from moderation.review.queries import REVIEWABLE, awaiting_review
 
 log = structlog.get_logger("modq.metrics")
 
@@ -72,18 +77,35 @@ def _state_engine(database_url: str):
         return engine
 
 
-def database_state(database_url: str) -> dict[str, float]:
-    """Outbox backlog and its oldest row's age, and video jobs running at the provider."""
+@dataclass(frozen=True)
+class Waiting:
+    count: int
+    oldest_seconds: float  # since the oldest one was submitted; 0: none
+
+
+def database_state(database_url: str) -> dict[str, Any]:
+    """Outbox backlog and its oldest row's age; items in flight and items awaiting review, each by status
+    with the oldest one's age (both on the (status, created_at) index); video jobs running at the provider."""
+    now = utcnow()
     with _state_engine(database_url).connect() as conn:
         backlog, oldest = conn.execute(
             select(func.count(), func.min(Alert.created_at)).where(Alert.published_at.is_(None))
         ).one()
-        in_flight = conn.execute(
-            select(func.count()).select_from(m.Item).where(m.Item.status == m.SUBMITTED)
-        ).scalar_one()
-    age = (utcnow() - aware(oldest)).total_seconds() if oldest is not None else 0.0
-    return {"outbox_backlog": int(backlog), "outbox_oldest_age_seconds": max(0.0, age),
-            "video_jobs_in_flight": int(in_flight)}
+        in_flight = _waiting(conn, now, m.Item.status.in_(m.IN_FLIGHT), m.IN_FLIGHT)
+        review = _waiting(conn, now, awaiting_review(), REVIEWABLE)
+    return {"outbox_backlog": int(backlog), "outbox_oldest_age_seconds": _age(now, oldest),
+            "video_jobs_in_flight": in_flight[m.SUBMITTED].count, "in_flight": in_flight, "review": review}
+
+
+def _waiting(conn, now: datetime, where, statuses: tuple[str, ...]) -> dict[str, Waiting]:
+    """Count and oldest age of the items ``where`` selects, by status; each of ``statuses`` present, 0 when none."""
+    query = select(m.Item.status, func.count(), func.min(m.Item.created_at)).where(where).group_by(m.Item.status)
+    found = {status: Waiting(int(count), _age(now, first)) for status, count, first in conn.execute(query).all()}
+    return {status: found.get(status, Waiting(0, 0.0)) for status in statuses}
+
+
+def _age(now: datetime, then: datetime | None) -> float:
+    return max(0.0, (now - aware(then)).total_seconds()) if then is not None else 0.0
 
 
 class StateCollector:
@@ -137,3 +159,17 @@ class StateCollector:
         yield GaugeMetricFamily("modq_video_jobs_in_flight",
                                 "Video items whose provider job is running (status submitted).",
                                 value=state["video_jobs_in_flight"])
+        yield from _by_label("modq_items_in_flight", "modq_items_oldest_in_flight_seconds", "status",
+                             "Items submitted and not yet decided, by status", state["in_flight"])
+        yield from _by_label("modq_review_backlog", "modq_review_oldest_waiting_seconds", "verdict",
+                             "Items awaiting a person's review, by automatic verdict", state["review"])
+
+
+def _by_label(count_name: str, age_name: str, label: str, what: str, waiting: dict[str, Waiting]):
+    count = GaugeMetricFamily(count_name, f"{what}.", labels=[label])
+    age = GaugeMetricFamily(age_name, f"{what}: seconds since the oldest was submitted (0: none).", labels=[label])
+    for value, w in waiting.items():
+        count.add_metric([value], w.count)
+        age.add_metric([value], w.oldest_seconds)
+    yield count
+    yield age

@@ -27,6 +27,7 @@ from moderation.items import models as m
 from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import is_postgres, transaction
 from moderation.items.queries import audit
+from moderation.policy import reevaluations
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
     from moderation.bootstrap import Runtime
@@ -40,6 +41,11 @@ class Resent:
     status: str
     idle_seconds: float
     dispatched: bool
+
+
+def sweep(rt: Runtime) -> int:
+    """What beat's reaper task does: re-send stuck items, then lost re-evaluation jobs; how many were re-sent."""
+    return len(reap(rt)) + len(reevaluations.resend_stale(rt))
 
 
 def reap(rt: Runtime, now: datetime | None = None, limit: int = 500) -> list[Resent]:

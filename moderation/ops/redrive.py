@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy import select
 
+from moderation.domain.errors import AmbiguousRef
 from moderation.items import models as m
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, find_item, lock_item
@@ -49,7 +50,11 @@ def redrive(refs: list[str], rt: Runtime, actor: str = "cli") -> Redriven:
     to_send = []
     for ref in refs:
         with transaction(rt.settings.database_url) as s:
-            found = find_item(s, ref)
+            try:
+                found = find_item(s, ref)
+            except AmbiguousRef as exc:  # the others still go
+                result.skipped[ref] = str(exc)
+                continue
             item = lock_item(s, found.id) if found else None
             if item is None:
                 result.skipped[ref] = "no such item"

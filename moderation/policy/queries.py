@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from moderation.domain.errors import ConfigError
 from moderation.domain.labels import ModerationLabel
@@ -26,15 +26,28 @@ def parse_since(text: str) -> timedelta:
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
-def rows(database_url: str, since: datetime | None = None, batch: int = 2000) -> Iterator[Row]:
-    """Decided items' analyses, streamed (yield_per) in one read transaction."""
+def rows(database_url: str, since: datetime | None = None, batch: int = 2000,
+         reviewed_only: bool = False) -> Iterator[Row]:
+    """Decided items' analyses (``reviewed_only``: those a reviewer judged), streamed (yield_per) in one read
+    transaction."""
     query = (select(m.Analysis.provider, m.Analysis.labels, m.Analysis.min_confidence, m.Decision.verdict,
                     Review.verdict)
              .join(m.Analysis, m.Analysis.id == m.Decision.analysis_id)
-             .outerjoin(Review, Review.item_id == m.Decision.item_id))
+             .join(Review, Review.item_id == m.Decision.item_id, isouter=not reviewed_only))
     if since is not None:
         query = query.where(m.Decision.decided_at >= since)
     from_dict = ModerationLabel.from_dict
     with transaction(database_url) as s:
         for provider, labels, min_conf, verdict, truth in s.execute(query.execution_options(yield_per=batch)):
             yield Row(provider, [from_dict(d) for d in labels or ()], min_conf or 0.0, verdict, truth)
+
+
+def count(database_url: str, since: datetime | None = None) -> int:
+    """How many rows ``rows(database_url, since)`` streams: the total of ``simulate``'s progress bar."""
+    query = (select(func.count()).select_from(m.Decision)
+             .join(m.Analysis, m.Analysis.id == m.Decision.analysis_id)
+             .outerjoin(Review, Review.item_id == m.Decision.item_id))
+    if since is not None:
+        query = query.where(m.Decision.decided_at >= since)
+    with transaction(database_url) as s:
+        return s.scalar(query)

@@ -73,6 +73,14 @@ def recommend(rows: Iterable[Row], current: policy.ThresholdPolicy, target: floa
     if not 0 < target <= 1:
         raise ValueError(f"target precision must be in (0, 1], got {target:g}")
     p = current.for_provider(provider)
+    reviewed, floor, by_cat = by_category(rows, p, provider)
+    out = [_evaluate(cat, items, p, target, floor, min_support) for cat, items in sorted(by_cat.items())]
+    return Recommendation(provider, target, reviewed, out)
+
+
+def by_category(rows: Iterable[Row], p: policy.ThresholdPolicy, provider: str) -> tuple[int, float, dict]:
+    """(reviewed items, threshold floor, {category: [(score, flagged anyway, truth), ...]}) for ``provider``'s
+    reviewed rows judged by its profile ``p``: what the search here, and ``curves``, sweep a threshold over."""
     floor = p.min_confidence
     by_cat: dict[str, list[tuple[float | None, bool, bool]]] = {}
     reviewed = 0
@@ -84,8 +92,7 @@ def recommend(rows: Iterable[Row], current: policy.ThresholdPolicy, target: floa
         cat = replay.category(row.labels)
         if cat in taxonomy.TREE:  # unknown (newer model) labels are the default rule's business
             by_cat.setdefault(cat, []).append((*_score(row, cat, p), row.truth == "rejected"))
-    out = [_evaluate(cat, items, p, target, floor, min_support) for cat, items in sorted(by_cat.items())]
-    return Recommendation(provider, target, reviewed, out)
+    return reviewed, floor, by_cat
 
 
 def _score(row: Row, cat: str, p: policy.ThresholdPolicy) -> tuple[float | None, bool]:
@@ -119,7 +126,7 @@ def _evaluate(cat: str, items, p: policy.ThresholdPolicy, target: float, floor: 
         ev.status = LOW_SUPPORT
         return ev
     best, fallback = None, None  # (t, Confusion): highest recall reaching target; best precision otherwise
-    for t, q in _sweep(items, floor):
+    for t, q in sweep(items, observed(items, floor)):
         if q.precision is None or q.recall is None:
             continue
         if q.precision >= target - 1e-12 and (best is None or q.recall > best[1].recall):
@@ -138,8 +145,14 @@ def _evaluate(cat: str, items, p: policy.ThresholdPolicy, target: float, floor: 
     return ev
 
 
-def _sweep(items, floor: float):
-    """(t, Confusion at t) for each candidate t, highest first (so recall only grows)."""
+def observed(items, floor: float) -> list[float]:
+    """The thresholds worth trying: each judged confidence truncated to 0.01, never below ``floor``; highest first."""
+    return sorted({max(floor, math.floor(s * 100) / 100) for s, override, _ in items
+                   if s is not None and not override}, reverse=True)
+
+
+def sweep(items, thresholds: Iterable[float]):
+    """(t, Confusion at t) for each t of ``thresholds``, which go from highest to lowest (so recall only grows)."""
     q0 = Confusion()
     scored = []
     for score, override, actual in items:
@@ -148,7 +161,6 @@ def _sweep(items, floor: float):
         else:
             scored.append((score, actual))
     scored.sort(key=lambda x: -x[0])
-    thresholds = sorted({max(floor, math.floor(s * 100) / 100) for s, _ in scored}, reverse=True)
     tp, fp, i = q0.tp, q0.fp, 0
     positives = q0.tp + q0.fn + sum(a for _, a in scored)
     for t in thresholds:

@@ -17,9 +17,11 @@ which re-decides only what is still flagged).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from sqlalchemy import select
 
 from moderation.domain import policy
 from moderation.infra.clock import utcnow
@@ -80,6 +82,32 @@ def run(rt: Runtime, job_id: str, batch: int = 200) -> Summary | None:
         raise
     _end(url, job_id, DONE, None, summary)
     return summary
+
+
+def resend_stale(rt: Runtime, now: datetime | None = None, limit: int = 100) -> list[str]:
+    """Send again every job queued or running with no progress for MODQ_REAPER_STUCK_AFTER_SECONDS (its message
+    was lost: Redis restarted without persistence, or the worker died with it past the visibility timeout); the
+    ids sent. A job's ``updated_at`` moves with each batch, so a live job is never picked, and is bumped here, so a
+    stale one is sent again at most once per deadline; ``run`` continues from its last finished batch."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=rt.settings.reaper_stuck_after_seconds)
+    with transaction(rt.settings.database_url) as s:
+        stale = s.scalars(select(Reevaluation).where(Reevaluation.state.in_((QUEUED, RUNNING)),
+                                                     Reevaluation.updated_at < cutoff)
+                          .order_by(Reevaluation.updated_at).limit(limit)).all()
+        for job in stale:
+            job.updated_at = now
+        ids = [job.id for job in stale]
+    sent = []
+    for job_id in ids:
+        try:
+            rt.dispatcher.reevaluate_policy(job_id)
+            sent.append(job_id)
+        except Exception as exc:  # still lost: the next sweep after the deadline tries again
+            log.error("reevaluation_resend_failed", job_id=job_id, error=str(exc))
+    if sent:
+        log.warning("reevaluations_resent", job_ids=sent)
+    return sent
 
 
 def status(database_url: str, job_id: str) -> dict[str, Any] | None:

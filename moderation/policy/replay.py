@@ -11,7 +11,7 @@ overall and per top-level category. Loading rows is ``replay_db``'s job.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from moderation.domain import policy, taxonomy
@@ -19,6 +19,7 @@ from moderation.domain.labels import ModerationLabel
 
 APPROVED_KEY = "(approved)"  # driver key when the candidate approves an item it used to flag/reject
 NO_LABEL = "(none)"
+OnProgress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,14 @@ def category(labels: list[ModerationLabel]) -> str:
     return taxonomy.top_level(max(labels, key=lambda lab: lab.confidence).name)
 
 
-def simulate(rows: Iterable[Row], candidate: policy.ThresholdPolicy) -> Report:
+def simulate(rows: Iterable[Row], candidate: policy.ThresholdPolicy, on_progress: OnProgress | None = None,
+             total: int = 0, every: int = 1000) -> Report:
+    """Replay ``rows`` under ``candidate``. ``on_progress(done, total)``: before the first row, every ``every``
+    rows and after the last (then ``done == total``); ``total`` is the caller's count of the rows (``replay_db.count``), a bound
+    that grows should the stream hold more (items decided since the count)."""
     report = Report(candidate.version)
+    if on_progress is not None:
+        on_progress(0, total)
     profiles: dict[str, policy.ThresholdPolicy] = {}
     for row in rows:
         p = profiles.get(row.provider)
@@ -127,6 +134,8 @@ def simulate(rows: Iterable[Row], candidate: policy.ThresholdPolicy) -> Report:
         decision = policy.decide(row.labels, p)
         new = decision.verdict
         report.total += 1
+        if on_progress is not None and report.total % every == 0:
+            on_progress(report.total, max(total, report.total))
         report.matrix[(row.current, new)] += 1
         if new != row.current:
             report.drivers[decision.reasons[0].label if new != "approved" else APPROVED_KEY] += 1
@@ -140,6 +149,8 @@ def simulate(rows: Iterable[Row], candidate: policy.ThresholdPolicy) -> Report:
             for which, verdict in (("current", row.current), ("candidate", new)):
                 report.confusion(which).add(is_positive(verdict), actual)
                 report.confusion(which, cat).add(is_positive(verdict), actual)
+    if on_progress is not None and (report.total % every or total > report.total):  # else just said
+        on_progress(report.total, report.total)
     report.warnings = unexplorable(candidate, report.analysis_min_confidence)
     return report
 

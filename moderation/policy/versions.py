@@ -109,7 +109,9 @@ def diff(old: policy.ThresholdPolicy, new: policy.ThresholdPolicy) -> list[str]:
 def _rule_text(rule: policy.Rule | None) -> str:
     if rule is None:
         return "(none)"
-    f = lambda v: "-" if v is None else f"{v:g}"
+    def f(v: float | None) -> str:
+        return "-" if v is None else f"{v:g}"
+
     return f"flag {f(rule.flag)}, reject {f(rule.reject)}"
 
 

@@ -74,9 +74,12 @@ def _create_session(threads: int) -> ort.InferenceSession:
 def detect_boxes(img: Image.Image, threads: int = 1) -> list[dict[str, Any]]:
     """NudeNet detections ``{"class", "score", "box": [x, y, w, h]}``, best first, as NudeDetector.detect."""
     session = get_session(threads)
-    blob = preprocess(img)
-    output = session.run(None, {session.get_inputs()[0].name: blob})[0]
+    output = session.run(None, {session.get_inputs()[0].name: preprocess(img)})[0]
     return postprocess(output, img.width, img.height)
+
+
+# uint8 -> the float32 NudeNet feeds the model (x * (1/255) in float32, as astype(float32) * float32(1/255)).
+_SCALED = np.arange(256, dtype=np.float32) * np.float32(1 / 255.0)
 
 
 def preprocess(img: Image.Image) -> np.ndarray:
@@ -86,32 +89,40 @@ def preprocess(img: Image.Image) -> np.ndarray:
     INTER_LINEAR and swaps channels twice, so the model receives BGR in 0..1.
     ``img`` may be in any 8-bit mode: it is the RGB conversion of it that is resized.
     """
-    resized = _resize_padded_square(img, INPUT_SIZE)
-    bgr = resized[:, :, ::-1].transpose(2, 0, 1)[np.newaxis]
-    return bgr.astype(np.float32) * np.float32(1 / 255.0)
+    planes = _resized_bgr(img, INPUT_SIZE).transpose(1, 0, 2)  # (3, 320, 320) B, G, R
+    return _SCALED.take(planes)[np.newaxis]  # float32 in one pass
 
 
 def _resize_padded_square(img: Image.Image, size: int) -> np.ndarray:
-    """cv2.resize(INTER_LINEAR, uint8) of ``img`` as RGB, zero-padded to a square, bit for bit.
+    """cv2.resize(INTER_LINEAR, uint8) of ``img`` as RGB, zero-padded to a square, bit for bit: (size, size, 3)."""
+    return _resized_bgr(img, size).transpose(0, 2, 1)[:, :, ::-1].astype(np.uint8)
 
-    Only the pixels the 2x2 taps touch are gathered, so a 12 MP photo is never
-    copied into a padded array, and a tall image is never converted to RGB whole.
+
+def _resized_bgr(img: Image.Image, size: int) -> np.ndarray:
+    """``_resize_padded_square`` as int32 (size rows, 3 channels B G R, size columns).
+
+    Only the pixels the 2x2 taps touch are gathered (``_tap_pixels``), so a 12 MP photo is never
+    copied into a padded array, and a tall image is never converted to RGB whole. A tap in the
+    padding reads black, which is the same as giving it no weight: its weight is zeroed instead.
+    Channels are kept apart within each row, so that every numpy loop below runs along a row.
     """
     w, h = img.size
     side = max(h, w)
     y0, y1, b0, b1 = _linear_taps(side, size, edge_weights_clamped=False)
     x0, x1, a0, a1 = _linear_taps(side, size, edge_weights_clamped=True)
-    # The rows the taps touch, then their columns, as uint8 (cheap copies); int32 only
-    # at 320x320. No intermediate exceeds 2**27, so int32 rounds exactly as int64 would.
-    # (Gathering all four taps as int64 with np.ix_ cost more than the model itself.)
-    rows0, rows1 = _rows(img, y0, y1)
-    a0, a1 = a0.astype(np.int32)[None, :, None], a1.astype(np.int32)[None, :, None]
-    b0, b1 = b0.astype(np.int32)[:, None, None], b1.astype(np.int32)[:, None, None]
+    # No intermediate exceeds 2**27, so int32 rounds exactly as int64 would.
+    a0, a1 = (np.where(x < w, a, 0).astype(np.int32) for x, a in ((x0, a0), (x1, a1)))
+    b0, b1 = (np.where(y < h, b, 0).astype(np.int32)[:, None, None] for y, b in ((y0, b0), (y1, b1)))
+    y0, y1 = np.minimum(y0, h - 1), np.minimum(y1, h - 1)
+    rows = np.unique(np.concatenate([y0, y1]))
+    # Bytes of an RGB row to gather: the B, then G, then R of the left taps' columns and the right ones'.
+    xs = np.minimum(np.concatenate([x0, x1]), w - 1)
+    pixels = _tap_pixels(img, rows, (3 * xs + np.array([[2], [1], [0]])).ravel())
     # Horizontal pass in fixed point (coefficients scaled by 2048), as cv2 does, then
     # cv2's VResizeLinear rounding for 8-bit output:
     # (((b0 * (top >> 4)) >> 16) + ((b1 * (bottom >> 4)) >> 16) + 2) >> 2, in place.
-    top = _horizontal(rows0, x0, x1, a0, a1, w)
-    bottom = _horizontal(rows1, x0, x1, a0, a1, w)
+    top = _horizontal(pixels.take(np.searchsorted(rows, y0), axis=0).reshape(size, 3, 2 * size), a0, a1)
+    bottom = _horizontal(pixels.take(np.searchsorted(rows, y1), axis=0).reshape(size, 3, 2 * size), a0, a1)
     top >>= 4
     top *= b0
     top >>= 16
@@ -121,52 +132,50 @@ def _resize_padded_square(img: Image.Image, size: int) -> np.ndarray:
     top += bottom
     top += 2
     top >>= 2
-    return top.astype(np.uint8)
+    return top
 
 
-def _horizontal(rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, a0: np.ndarray, a1: np.ndarray,
-                w: int) -> np.ndarray:
-    """rows[:, x0] * a0 + rows[:, x1] * a1 as int32."""
-    left = _columns(rows, x0, w)
-    left *= a0
-    right = _columns(rows, x1, w)
-    right *= a1
-    left += right
-    return left
+def _horizontal(taps: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
+    """left * a0 + right * a1 as int32, ``taps`` holding the left taps then the right ones (widened in the product)."""
+    size = a0.shape[0]
+    out = np.multiply(taps[:, :, :size], a0, dtype=np.int32)
+    out += np.multiply(taps[:, :, size:], a1, dtype=np.int32)
+    return out
 
 
-def _rows(img: Image.Image, *tap_rows: np.ndarray) -> list[np.ndarray]:
-    """RGB rows of ``img`` (uint8) for each index array, with black for rows in the padding.
+def _tap_pixels(img: Image.Image, rows: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Bytes ``offsets`` of ``rows`` of ``img`` as 8-bit RGB (uint8, rows x offsets), never converting it whole.
 
-    When the taps touch less than half the rows, only those rows are cropped and converted:
-    a 10,000 px tall image costs 640 rows, not a full RGB copy (4 bytes a pixel in Pillow)
-    and a full array (3 more). Converting a mode to RGB is per pixel, so the rows are the
-    same bytes either way.
+    The rows are read band by band (``_bands``): a crop, its RGB conversion and the bytes wanted, each a
+    few MiB at most. Converting a mode to RGB is per pixel, so the pixels are the same bytes either way;
+    and no buffer big enough to be handed back to the OS after each image is made (asking for it again
+    costs a page fault per 4 KiB: a 1080p photo converted whole costs more than the model).
     """
-    inside = [np.minimum(ys, img.height - 1) for ys in tap_rows]
-    wanted = np.unique(np.concatenate(inside))
-    if len(wanted) * 2 >= img.height:
-        strip, index = _rgb_array(img), inside
-    else:
-        strip = np.concatenate([_rgb_array(img.crop((0, int(y), img.width, int(y) + 1))) for y in wanted])
-        index = [np.searchsorted(wanted, ys) for ys in inside]
-    result = []
-    for ys, at in zip(tap_rows, index):
-        rows = strip.take(at, axis=0)
-        rows[ys >= img.height] = 0
-        result.append(rows)
-    return result
+    parts = []
+    for lo, hi in _bands(rows, img.width):
+        band = img if (lo, hi) == (0, img.height) else img.crop((0, lo, img.width, hi))
+        rgb = np.asarray(band if band.mode == "RGB" else band.convert("RGB")).reshape(hi - lo, 3 * img.width)
+        first, last = np.searchsorted(rows, (lo, hi))
+        if last - first < hi - lo:
+            rgb = rgb.take(rows[first:last] - lo, axis=0)
+        parts.append(rgb.take(offsets, axis=1))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def _rgb_array(img: Image.Image) -> np.ndarray:
-    return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
+def _bands(rows: np.ndarray, width: int) -> list[tuple[int, int]]:
+    """Row ranges [lo, hi) covering ``rows`` (sorted, unique): runs of consecutive rows when the rows are
+    sparse enough that skipping the others pays for a crop per run, else strips of ``_BAND_BYTES``."""
+    breaks = np.flatnonzero(np.diff(rows) > 1) + 1
+    starts, ends = rows[np.r_[0, breaks]], rows[np.r_[breaks - 1, len(rows) - 1]] + 1
+    skipped = int(rows[-1]) + 1 - int(rows[0]) - len(rows)
+    if len(starts) * _CROP_PIXELS < skipped * width:
+        return list(zip(starts.tolist(), ends.tolist()))
+    step = max(1, _BAND_BYTES // (4 * width))  # Pillow holds RGB as 4 bytes a pixel
+    return [(lo, min(lo + step, int(rows[-1]) + 1)) for lo in range(int(rows[0]), int(rows[-1]) + 1, step)]
 
 
-def _columns(rows: np.ndarray, xs: np.ndarray, w: int) -> np.ndarray:
-    """rows[:, xs] as int32, with black for columns in the padding."""
-    pixels = rows.take(np.minimum(xs, w - 1), axis=1).astype(np.int32)
-    pixels[:, xs >= w] = 0
-    return pixels
+_BAND_BYTES = 2 * 1024**2
+_CROP_PIXELS = 15_000  # what a crop's fixed cost (~9 us) would convert instead, in pixels
 
 
 def _linear_taps(src: int, dst: int, edge_weights_clamped: bool) -> tuple[np.ndarray, ...]:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_, select
 
 from moderation.domain.errors import BadInput
-from moderation.infra.db import transaction
+from moderation.infra.db import autocommit, transaction
 from moderation.infra.clock import utcnow
 from moderation.items.models import AuditAction, AuditEvent
 from moderation.review.models import ADMIN, ROLES, ApiToken, ConsoleSession
@@ -89,13 +89,15 @@ def authenticate(database_url: str, presented: str | None) -> Principal | None:
     if not presented or not presented.startswith(PREFIX) or len(presented) > 128:
         return None
     wanted = digest(presented)
-    with transaction(database_url) as s:
-        row = s.scalar(select(ApiToken).where(ApiToken.token_hash == wanted))
-        # The index finds the row; the final equality does not depend on the
-        # database's collation rules, and takes the same time either way.
-        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, wanted):
-            return None
-        return Principal(row.id, row.name, row.role)
+    # Every API request asks: one indexed read, with no transaction of its own and no ORM object.
+    with autocommit(database_url) as conn:
+        row = conn.execute(select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.token_hash,
+                                  ApiToken.revoked_at).where(ApiToken.token_hash == wanted)).first()
+    # The index finds the row; the final equality does not depend on the
+    # database's collation rules, and takes the same time either way.
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, wanted):
+        return None
+    return Principal(row.id, row.name, row.role)
 
 
 # --- console sessions ---------------------------------------------------------

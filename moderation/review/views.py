@@ -38,10 +38,14 @@ except ImportError:  # pragma: no cover - image-only installs
     VideoDetection = None
 
 
-def item_detail(database_url: str, item_id: str, with_reviewer: bool = True) -> dict[str, Any] | None:
-    """``detail`` of the item with this id; None if there is none."""
+def item_detail(database_url: str, item_id: str, with_reviewer: bool = True,
+                or_external_id: bool = False) -> dict[str, Any] | None:
+    """``detail`` of the item with this id (``or_external_id``: else of the one with this external id, so an
+    id always wins over an external id equal to it); None if there is none."""
     with transaction(database_url) as s:
         item = s.get(m.Item, item_id)
+        if item is None and or_external_id:
+            item = s.scalar(select(m.Item).where(m.Item.external_id == item_id))
         return detail(s, item, with_reviewer) if item is not None else None
 
 

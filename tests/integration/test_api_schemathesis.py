@@ -80,6 +80,10 @@ def test_hostile_strings_reach_no_query_unchecked(pg_app, value):
             post("/v1/items", {"external_id": value, "media_uri": "s3://bucket/x.jpg"}),
             post("/v1/items", {"external_id": "e", "media_uri": value}),
             post("/v1/items", {"external_id": "m", "media_uri": "s3://bucket/x.jpg", "metadata": {value: [value]}}),
+            post("/v1/items/batch", {"items": [{"external_id": value, "media_uri": "s3://bucket/x.jpg"},
+                                               {"external_id": "be", "media_uri": value}, value,
+                                               {"external_id": "bm", "media_uri": "s3://bucket/x.jpg",
+                                                "metadata": {value: [value]}}]}),
             client.get(f"/v1/items?external_id={q}", headers=headers),
             client.get(f"/v1/items/{q}", headers=headers),
             client.get(f"/v1/items/{q}/media", headers=headers),
@@ -110,7 +114,10 @@ def test_hostile_json_numbers_and_escapes(pg_app, raw):
     app, headers = pg_app
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.post("/v1/items", content=raw, headers={**headers, "Content-Type": "application/json"})
+        batch = client.post("/v1/items/batch", content=b'{"items": [' + raw + b"]}",
+                            headers={**headers, "Content-Type": "application/json"})
     assert response.status_code < 500, response.text
+    assert batch.status_code < 500 and "error" in batch.text, batch.text
 
 
 @pytest.mark.parametrize("when", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1970-01-01"])

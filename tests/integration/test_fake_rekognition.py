@@ -109,7 +109,9 @@ def test_s3_labels_use_default_min_confidence_50(fake, client):
 
 def test_min_confidence_filters(fake, client):
     fake.add_s3_object(BUCKET, "a.jpg", labels=[label("Violence", 80.0), label("Weapons", 65.0, "Violence"), label("Alcohol", 10.0)])
-    names = lambda **kw: [x["Name"] for x in client.detect_moderation_labels(Image=s3("a.jpg"), **kw)["ModerationLabels"]]
+    def names(**kw):
+        return [x["Name"] for x in client.detect_moderation_labels(Image=s3("a.jpg"), **kw)["ModerationLabels"]]
+
     assert names(MinConfidence=70) == ["Violence"]
     assert names(MinConfidence=65) == ["Violence", "Weapons"]
     assert names(MinConfidence=0) == ["Violence", "Weapons", "Alcohol"]

@@ -15,8 +15,9 @@ from tests.conftest import REPO
 PACKAGES = ("moderation", "worker", "config")
 MAX_TOP_LEVEL_ENTRIES = 16
 MAX_MODULE_LINES = 250
-# Worth deferring: slow to import and needed by one provider or extra only (the model, PyAV, pdqhash).
-HEAVY_OPTIONAL = {"nudenet", "onnxruntime", "av", "pdqhash"}
+# Worth deferring: slow to import and needed by one provider, extra or option only (the model, PyAV, pdqhash;
+# matplotlib, ~0.4 s on every `modq` start, for --plot alone).
+HEAVY_OPTIONAL = {"nudenet", "onnxruntime", "av", "pdqhash", "matplotlib"}
 HEAVY_COMMENT = "heavy"
 
 # "module:function -> imported": function-local imports that defer no heavy dependency.

@@ -39,7 +39,7 @@ SUBMIT = [
     (["/etc/passwd"], f"path '/etc/passwd' is outside the media root '{ROOT}' (MODQ_MEDIA_ROOT)"),
     (["file:///etc/passwd"], f"path '/etc/passwd' is outside the media root '{ROOT}' (MODQ_MEDIA_ROOT)"),
     (["escape.jpg"], f"path 'escape.jpg' is outside the media root '{ROOT}' (MODQ_MEDIA_ROOT)"),  # symlink out
-    (["missing.jpg"], "no such file under the media root: 'missing.jpg'"),
+    (["missing.jpg"], f"no such file under the media root '{ROOT}' (MODQ_MEDIA_ROOT): 'missing.jpg'"),
     (["file://evil.example/etc/passwd"], "file URI names a host ('evil.example'); only local files are accepted"),
     (["gopher://x/y.jpg"], "unsupported URI scheme 'gopher' in 'gopher://x/y.jpg': use s3://bucket/key, "
                            "file:///path or a path under the media root"),
@@ -100,7 +100,7 @@ SUBMIT = [
 
 CONFIG = [
     # (environment, exact message)
-    ({"MODQ_PROVIDER": "azure"}, "MODQ_PROVIDER: Input should be 'local' or 'rekognition'"),
+    ({"MODQ_PROVIDER": "azure"}, "MODQ_PROVIDER: Input should be 'local', 'rekognition' or 'recorded'"),
     ({"MODQ_MAX_ATTEMPTS": "0"}, "MODQ_MAX_ATTEMPTS: Input should be greater than or equal to 1"),
     ({"MODQ_MAX_ATTEMPTS": "many"},
      "MODQ_MAX_ATTEMPTS: Input should be a valid integer, unable to parse string as an integer"),

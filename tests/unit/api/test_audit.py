@@ -26,6 +26,13 @@ def test_audit_json_has_who_when_what_why_policy_previous(client, auth, reviewed
     assert review["reason"] == '=HYPERLINK("x")' and review["policy_version"] == rt.policy.version
 
 
+def test_an_action_modq_never_writes_is_refused_naming_the_ones_it_does(client, auth, reviewed):
+    answer = client.get("/v1/audit?action=reviewed", headers=auth["admin"])  # a slip for "review"
+    assert answer.status_code == 422
+    message = str(answer.json())
+    assert "'review'" in message and "'token_create'" in message and "'reevaluate'" in message
+
+
 def test_audit_filters_and_pages(client, auth, reviewed):
     get = lambda q: client.get(f"/v1/audit?{q}", headers=auth["admin"]).json()  # noqa: E731
     assert [e["item_id"] for e in get("actor=alice&action=review")["events"]] == [reviewed]

@@ -22,14 +22,44 @@ def test_add_list_remove(client, auth, rt):
     again = client.post("/v1/bank", headers=auth["admin"], json={"content_key": KEY, "verdict": "rejected"})
     assert again.status_code == 200 and again.json()["id"] == entry["id"]
     listed = client.get("/v1/bank", headers=auth["reviewer"])
-    assert listed.status_code == 200 and [e["id"] for e in listed.json()] == [entry["id"]]
+    assert listed.status_code == 200 and [e["id"] for e in listed.json()["items"]] == [entry["id"]]
     removed = client.delete(f"/v1/bank/{entry['id']}", headers=auth["admin"])
     assert removed.status_code == 200 and removed.json()["removed_at"] and removed.json()["removed_by"]
-    assert client.get("/v1/bank", headers=auth["admin"]).json() == []
-    assert len(client.get("/v1/bank?include_removed=true", headers=auth["admin"]).json()) == 1
+    assert client.get("/v1/bank", headers=auth["admin"]).json()["items"] == []
+    assert len(client.get("/v1/bank?include_removed=true", headers=auth["admin"]).json()["items"]) == 1
     gone = client.delete(f"/v1/bank/{entry['id']}", headers=auth["admin"])
     assert gone.status_code == 404 and f"no active bank entry #{entry['id']}" in gone.json()["message"]
 
+
+
+def test_the_list_is_a_page_like_items(client, auth):
+    """GET /v1/bank answers with the shape of GET /v1/items (one schema, Page): items, limit, offset, next_offset."""
+    keys = [f"{n:064x}" for n in range(5)]
+    for key in keys:
+        assert client.post("/v1/bank", headers=auth["admin"], json={"content_key": key, "verdict": "rejected"}) \
+            .status_code == 201
+    first = client.get("/v1/bank?limit=2", headers=auth["reviewer"]).json()
+    assert set(first) == set(client.get("/v1/items", headers=auth["reviewer"]).json()) == {
+        "items", "limit", "offset", "next_offset"}
+    assert [e["content_key"] for e in first["items"]] == keys[:-3:-1] and first["next_offset"] == 2
+    pages, offset = [first], first["next_offset"]
+    while offset is not None:
+        pages.append(client.get(f"/v1/bank?limit=2&offset={offset}", headers=auth["reviewer"]).json())
+        offset = pages[-1]["next_offset"]
+    assert [e["content_key"] for p in pages for e in p["items"]] == keys[::-1]  # newest first, each once
+    assert [(p["limit"], p["offset"]) for p in pages] == [(2, 0), (2, 2), (2, 4)]
+    schema = client.get("/openapi.json", headers=auth["admin"]).json()["components"]["schemas"]
+    assert set(schema["BankPage"]["properties"]) == set(schema["ItemPage"]["properties"])
+
+
+@pytest.mark.parametrize("query, message", [
+    ("limit=0", "query.limit: Input should be greater than or equal to 1"),
+    ("offset=-1", "query.offset: Input should be greater than or equal to 0"),
+    ("offset=x", "query.offset: Input should be a valid integer, unable to parse string as an integer"),
+])
+def test_bad_paging_is_422(client, auth, query, message):
+    answer = client.get(f"/v1/bank?{query}", headers=auth["reviewer"])
+    assert answer.status_code == 422 and answer.json()["message"] == message
 
 def test_bank_an_item_by_id_and_the_next_copy_is_decided_from_it(client, auth, rt, flagged, media_root,
                                                                   fake_provider):
@@ -66,7 +96,7 @@ def test_roles(client, auth, role, method, path, body):
 def test_bad_requests_are_refused_and_store_nothing(client, auth, rt, body, status, named):
     answer = client.post("/v1/bank", headers=auth["admin"], json=body)
     assert answer.status_code == status and named in answer.json()["message"], answer.json()
-    assert client.get("/v1/bank", headers=auth["admin"]).json() == []
+    assert client.get("/v1/bank", headers=auth["admin"]).json()["items"] == []
 
 
 def test_the_other_verdict_is_a_conflict(client, auth):

@@ -77,6 +77,17 @@ def test_queue_page(client, sign_in, flagged, rt):
     assert not re.search(r"<script(?![^>]*\bsrc=)", page.text) and ' style="' not in page.text  # CSP-clean
 
 
+def test_queue_filter_any_media_type_is_no_filter(client, sign_in, flagged):
+    item_id = flagged()
+    csrf = sign_in()
+    # The queue form sends every field: "any" media type is an empty value, the same as no filter.
+    page = client.get("/", params={"verdict": "flagged", "label": "", "media_type": ""})
+    assert page.status_code == 200 and item_id[:8] in page.text
+    opened = client.post("/next", data={"csrf": csrf, "media_type": "", "label": ""}, follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == f"/items/{item_id}"
+    assert client.get("/", params={"media_type": "gif"}).status_code == 422  # a real value is still checked
+
+
 def test_forms_need_the_csrf_token(client, sign_in, flagged):
     flagged()
     sign_in()

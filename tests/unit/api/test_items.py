@@ -86,7 +86,28 @@ def test_get_item(client, auth, flagged):
 
 def test_unknown_item_is_404(client, auth):
     response = client.get("/v1/items/no-such-item", headers=auth["ingest"])
-    assert response.status_code == 404 and "no item" in response.json()["message"]
+    assert response.status_code == 404
+    assert response.json()["message"] == "no item with id or external_id 'no-such-item'"
+
+
+def test_get_item_by_external_id(client, auth, flagged):
+    item_id = flagged(external_id="post 8 ü")
+    response = client.get("/v1/items/post%208%20%C3%BC", headers=auth["ingest"])
+    assert response.status_code == 200 and response.json()["id"] == item_id
+    assert client.get("/v1/items/post", headers=auth["ingest"]).status_code == 404  # exact, no prefix
+    longest = flagged(external_id="e" * 255)
+    assert client.get(f"/v1/items/{'e' * 255}", headers=auth["reviewer"]).json()["id"] == longest
+    too_long = client.get(f"/v1/items/{'e' * 256}", headers=auth["reviewer"])
+    assert too_long.status_code == 422 and "item_id: String should have at most 255 characters" in \
+        too_long.json()["message"]
+
+
+def test_an_id_wins_over_an_equal_external_id(client, auth, flagged):
+    """Ambiguity is resolved one way: the item whose id it is, else the one whose external_id it is."""
+    first = flagged()
+    second = flagged(external_id=first)  # another item's external id spells the first one's id
+    assert client.get(f"/v1/items/{first}", headers=auth["ingest"]).json()["id"] == first
+    assert client.get(f"/v1/items/{second}", headers=auth["ingest"]).json()["external_id"] == first
 
 
 def test_list_filters_and_pages(client, auth, flagged):

@@ -68,14 +68,15 @@ def test_remove_keeps_the_row_and_stops_deciding(cli_env):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["bank", "add", "a" * 64, "--verdict", "flagged"], "bank verdict must be one of rejected, approved"),
+    (["bank", "add", "a" * 64, "--verdict", "flagged"], "'flagged' is not one of 'rejected', 'approved'"),
     (["bank", "add", "missing.jpg", "--verdict", "rejected"], "no such file"),
     (["bank", "add", "../etc/passwd", "--verdict", "rejected"], "contains '..'"),
     (["bank", "add", "a" * 64], "Missing option '--verdict'"),
 ])
 def test_add_refusals_name_the_problem(cli_env, args, message):
     result = runner.invoke(app, args)
-    assert result.exit_code == 2 and message in result.output
+    shown = " ".join(result.output.replace("│", " ").split())  # typer's error box, unwrapped
+    assert result.exit_code == 2 and message in shown
     assert bank_list() == []
 
 
@@ -101,3 +102,50 @@ def test_reviewer_rejections_feed_the_bank_when_configured(make_settings, rt, me
         found = (entry.verdict, entry.source, entry.added_by, entry.note) if entry else None
     expected = ("rejected", f"review:{item_id}", "alice", "rejected in review by alice: hate symbol on a flag")
     assert found == (expected if enabled else None)
+
+
+def test_import_a_csv_names_bad_rows_exits_1_and_a_rerun_adds_nothing(cli_env, tmp_path):
+    (tmp_path / "sticker.jpg").write_bytes(scene())
+    (tmp_path / "list.csv").write_text(f"path,content_key,verdict,note\nsticker.jpg,,approved,known-good\n"
+                                       f",{'a' * 64},,\n,{'b' * 64},maybe,\nmissing.jpg,,,\n")
+    result = runner.invoke(app, ["bank", "import", str(tmp_path / "list.csv"), "--verdict", "rejected"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "error: line 4: bank verdict must be one of rejected, approved, not 'maybe'",
+        "error: line 5 (missing.jpg): no such file"]
+    assert result.stdout.strip() == f"{tmp_path / 'list.csv'}: added 2, 0 already banked, 2 failed"
+    assert {(e["content_key"], e["verdict"], e["note"]) for e in bank_list()} == {
+        (hashlib.sha256(scene()).hexdigest(), "approved", "known-good"), ("a" * 64, "rejected", "")}
+    again = runner.invoke(app, ["bank", "import", str(tmp_path / "list.csv"), "--verdict", "rejected", "--json"])
+    assert again.exit_code == 1 and json.loads(again.stdout) == {
+        "added": 0, "already_banked": 2, "dry_run": False, "failed": [
+            {"where": "line 4", "reason": "bank verdict must be one of rejected, approved, not 'maybe'"},
+            {"where": "line 5 (missing.jpg)", "reason": "no such file"}]}
+    assert len(bank_list()) == 2
+
+
+def test_import_a_directory_dry_run_then_for_real(cli_env, tmp_path):
+    (tmp_path / "bad" / "more").mkdir(parents=True)
+    (tmp_path / "bad" / "one.jpg").write_bytes(scene())
+    (tmp_path / "bad" / "more" / "two.jpg").write_bytes(jpeg_bytes())
+    dry = runner.invoke(app, ["bank", "import", str(tmp_path / "bad"), "--verdict", "rejected", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would add 2, 0 already banked, 0 failed (dry run: nothing stored)" in dry.stdout and bank_list() == []
+    real = runner.invoke(app, ["bank", "import", str(tmp_path / "bad"), "--verdict", "rejected", "--note", "list 7"])
+    assert real.exit_code == 0 and "added 2, 0 already banked, 0 failed" in real.stdout, real.output
+    assert [(e["verdict"], e["note"], e["source"], e["added_by"].startswith("cli:")) for e in bank_list()] == [
+        ("rejected", "list 7", "import:bad", True)] * 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["bank", "import", "{tmp}/bad"], "importing a directory needs --verdict"),
+    (["bank", "import", "{tmp}/bad", "--verdict", "flagged"], "Invalid value for '--verdict'"),
+    (["bank", "import", "{tmp}/nothing"], "is neither a directory nor a file"),
+    (["bank", "import", "{tmp}/bad/one.jpg", "--verdict", "rejected"], "give a directory of media files or a .csv"),
+])
+def test_import_refusals_name_the_problem_and_store_nothing(cli_env, tmp_path, args, message):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "one.jpg").write_bytes(scene())
+    result = runner.invoke(app, [a.format(tmp=tmp_path) for a in args])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert bank_list() == []

@@ -102,3 +102,53 @@ def test_follow_prints_each_drain_that_found_messages_and_a_total_on_ctrl_c(cli_
     lines = result.stdout.splitlines()
     assert lines[0].startswith("2 messages, 2 created") and lines[1].startswith("total: 2 messages, 2 created")
     assert len(lines) == 2 and waits == [20, 20, 20]  # long polls of SQS's maximum 20 s
+
+
+class Clock:
+    """--follow's clock: each drain is a long poll that takes ``poll`` seconds."""
+
+    def __init__(self, poll: float):
+        self.now, self.poll = 1000.0, poll
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def follow_with(monkeypatch, answers: list, clock: Clock, *args: str):
+    from moderation.ingest import services as ingest_s3
+
+    def fake_drain(rt, max_messages=None, wait_seconds=None):
+        clock.now += clock.poll
+        answer = answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(ingest_s3, "drain", fake_drain)
+    monkeypatch.setattr("moderation.cli.ingest.clock", clock)
+    return runner.invoke(app, ["ingest", "s3-events", "--follow", *args])
+
+
+def test_follow_says_it_is_waiting_after_a_minute_with_no_message(cli_env, queue, monkeypatch):
+    from moderation.ingest import services as ingest_s3
+
+    empty = ingest_s3.Counts
+    answers = [ingest_s3.Counts(messages=3, created=2), empty(), empty(), empty(), empty(), empty(), empty(),
+               ingest_s3.Counts(messages=1, created=1), empty(), empty(), KeyboardInterrupt()]
+    result = follow_with(monkeypatch, answers, Clock(poll=20), "--json")
+    assert result.exit_code == 0, result.output
+    # Three empty 20 s polls make a minute: one line each minute of quiet, on stderr (stdout stays JSON lines)
+    assert result.stderr.splitlines() == [
+        "waiting for S3 events: 0 received in the last 60 s, 3 messages (2 created) in total"] * 2
+    assert [json.loads(line)["messages"] for line in result.stdout.splitlines()] == [3, 1]
+
+
+def test_follow_heartbeat_interval_and_off(cli_env, queue, monkeypatch):
+    from moderation.ingest import services as ingest_s3
+
+    quiet = [ingest_s3.Counts() for _ in range(4)]
+    result = follow_with(monkeypatch, [*quiet, KeyboardInterrupt()], Clock(poll=20), "--heartbeat", "40")
+    assert result.stderr.splitlines() == ["waiting for S3 events: 0 received in the last 40 s, 0 messages "
+                                          "(0 created) in total"] * 2
+    result = follow_with(monkeypatch, [*quiet, KeyboardInterrupt()], Clock(poll=20), "--heartbeat", "0")
+    assert result.exit_code == 0 and result.stderr == ""

@@ -40,9 +40,11 @@ def test_tokens_create_prints_the_token_once_then_revoke(cli_env):
     assert runner.invoke(app, ["tokens", "revoke", "alice"]).exit_code == 1
 
 
-def test_tokens_create_refuses_a_bad_role(cli_env):
+def test_tokens_create_refuses_a_bad_role_listing_the_roles(cli_env):
     result = runner.invoke(app, ["tokens", "create", "--role", "root", "--name", "x"])
-    assert result.exit_code == 2 and "unknown role" in result.stderr
+    shown = " ".join(result.stderr.replace("│", " ").split())  # typer's error box, unwrapped
+    assert result.exit_code == 2 and "'root' is not one of 'ingest', 'reviewer', 'admin'" in shown
+    assert tokens.list_tokens(cli_env.settings.database_url) == []
 
 
 def test_review_list_next_approve(cli_env, flagged):
@@ -96,3 +98,35 @@ def test_review_next_again_shows_the_item_already_held(cli_env, flagged):
     first, _second = flagged(), flagged()
     shown = [json.loads(runner.invoke(app, ["review", "next", "--json"]).stdout)["id"] for _ in range(2)]
     assert shown == [first, first]
+
+
+def test_release_admin_ends_someone_elses_claim_as_its_help_says(cli_env, flagged):
+    item_id = flagged()
+    runner.invoke(app, ["review", "next", "--reviewer", "erin"])
+    assert runner.invoke(app, ["review", "release", item_id[:4]]).exit_code == 1  # not dana's claim
+    help_text = " ".join(runner.invoke(app, ["review", "release", "--help"]).stdout.replace("│", " ").split())
+    assert "--admin Release a claim someone else holds" in help_text
+    released = runner.invoke(app, ["review", "release", item_id[:4], "--admin"])
+    assert released.exit_code == 0 and released.stdout.strip() == f"{item_id} released"
+    with transaction(cli_env.settings.database_url) as s:
+        assert s.get(m.Item, item_id).lease_owner is None
+
+
+def test_an_ambiguous_prefix_decides_nothing_and_lists_the_items(cli_env):
+    twins = ["feed1111-0000-4000-8000-000000000001", "feed2222-0000-4000-8000-000000000002"]
+    with transaction(cli_env.settings.database_url) as s:
+        s.add_all(m.Item(id=i, media_uri="a.jpg", media_type="image", status=m.FLAGGED, verdict=m.FLAGGED)
+                  for i in twins)
+    result = runner.invoke(app, ["review", "approve", "feed", "--reason", "x", "--admin"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.replace("\n", "") == (f"error: id prefix 'feed' matches several items: {twins[0]}, "
+                                               f"{twins[1]}; give more characters")
+    with transaction(cli_env.settings.database_url) as s:
+        assert [s.get(m.Item, i).status for i in twins] == ["flagged", "flagged"]
+    assert runner.invoke(app, ["review", "approve", "feed2", "--reason", "x", "--admin"]).exit_code == 0
+
+
+def test_list_refuses_a_queue_that_does_not_exist(cli_env):
+    result = runner.invoke(app, ["review", "list", "--verdict", "approved"])
+    shown = " ".join(result.stderr.replace("│", " ").split())
+    assert result.exit_code == 2 and "'approved' is not one of 'flagged', 'rejected'" in shown

@@ -155,6 +155,30 @@ def test_invalid_thresholds_fail_naming_the_key(text, message):
     assert str(info.value).startswith("t.yaml")
 
 
+def test_every_problem_is_reported_not_only_the_first():
+    text = """
+thresholds: 1
+min_confidence: 101
+labels: {Explicitt: {flag: 50}, Explicit: {flag: 150, reject: x, flagg: 1}, Violence: 4, Hate Symbols: {flag: 60}}
+providers: {azure: {}, local: {labels: {Nope: {flag: 1}}, min_confidence: null}}
+"""
+    with pytest.raises(policy.InvalidPolicy) as info:
+        policy.parse(text, source="t.yaml")
+    assert info.value.problems == [
+        "t.yaml: unknown key 'thresholds' (allowed: default, labels, min_confidence, providers)",
+        "t.yaml: min_confidence: 101 is outside 0-100",
+        "t.yaml: labels.Explicitt: unknown moderation label 'Explicitt' (not in the Rekognition v7 taxonomy)",
+        "t.yaml: labels.Explicit: unknown key 'flagg' (allowed: flag, reject)",
+        "t.yaml: labels.Explicit.flag: 150 is outside 0-100",
+        "t.yaml: labels.Explicit.reject: 'x' is not a number (use 0-100, or null)",
+        "t.yaml: labels.Violence: expected a mapping like {flag: 80, reject: 95}",
+        "t.yaml: providers.azure: unknown provider (use 'local' or 'rekognition')",
+        "t.yaml: providers.local: min_confidence must be a number between 0 and 100",
+        "t.yaml: providers.local: labels.Nope: unknown moderation label 'Nope' (not in the Rekognition v7 taxonomy)",
+    ]
+    assert str(info.value) == "; ".join(info.value.problems)  # one error for callers that stop at the first
+
+
 def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot be read"):
         policy.load(tmp_path / "nope.yaml")

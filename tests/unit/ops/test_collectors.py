@@ -12,6 +12,7 @@ from moderation.infra import metrics
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.ops.collectors import StateCollector
+from moderation.review.models import Review
 from worker.app import QUEUES
 
 
@@ -28,7 +29,13 @@ def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
     with transaction(url) as s:
         video = m.Item(media_uri="s3://b/v.mp4", media_type="video", status=m.SUBMITTED)
         image = m.Item(media_uri="s3://b/i.jpg", media_type="image", status=m.REJECTED)
-        s.add_all([video, image])
+        waiting = [m.Item(media_uri=f"s3://b/q{n}.jpg", media_type="image", status=m.QUEUED,
+                          created_at=old - timedelta(seconds=n)) for n in (0, 60)]
+        flagged = m.Item(media_uri="s3://b/f.jpg", media_type="image", status=m.FLAGGED, created_at=old)
+        reviewed = m.Item(media_uri="s3://b/r.jpg", media_type="image", status=m.FLAGGED, created_at=old)
+        s.add_all([video, image, flagged, reviewed, *waiting])
+        s.flush()
+        s.add(Review(item_id=reviewed.id, reviewer="r", verdict=m.APPROVED, reason="fine", previous_status=m.FLAGGED))
         s.flush()
         s.add_all([Alert(item_id=image.id, kind="decision", dedup_id="d1", subject="s", created_at=old),
                    Alert(item_id=image.id, kind="decision", dedup_id="d2", subject="s"),
@@ -46,6 +53,15 @@ def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
     assert samples[("modq_outbox_backlog", ())] == 2
     assert 119 <= samples[("modq_outbox_oldest_age_seconds", ())] < 600
     assert samples[("modq_video_jobs_in_flight", ())] == 1
+    assert samples[("modq_items_in_flight", (("status", "queued"),))] == 2
+    assert samples[("modq_items_in_flight", (("status", "submitted"),))] == 1
+    assert samples[("modq_items_in_flight", (("status", "processing"),))] == 0
+    assert 179 <= samples[("modq_items_oldest_in_flight_seconds", (("status", "queued"),))] < 600
+    assert samples[("modq_items_oldest_in_flight_seconds", (("status", "processing"),))] == 0
+    # The reviewed item is no longer waiting; the rejected one may still be checked (review.queries).
+    assert samples[("modq_review_backlog", (("verdict", "flagged"),))] == 1
+    assert samples[("modq_review_backlog", (("verdict", "rejected"),))] == 1
+    assert 119 <= samples[("modq_review_oldest_waiting_seconds", (("verdict", "flagged"),))] < 600
     assert samples[("modq_state_up", (("source", "redis"),))] == 1
     assert samples[("modq_state_up", (("source", "database"),))] == 1
 

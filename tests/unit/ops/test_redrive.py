@@ -134,3 +134,16 @@ def test_parse_since():
     assert parse_since("7d", now) == now - timedelta(days=7)
     assert parse_since("2026-11-21T08:00", now) == datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
     assert parse_since("2026-11-21T08:00+01:00", now).utcoffset() == timedelta(hours=1)
+
+
+def test_an_ambiguous_id_prefix_is_skipped_naming_its_items_and_the_others_go(rt, media_root):
+    named = failed_item(rt, media_root, "a.jpg")
+    twins = [f"beef{n}000-0000-4000-8000-00000000000{n}" for n in (1, 2)]
+    with transaction(rt.settings.database_url) as s:
+        s.add_all(m.Item(id=i, media_uri="b.jpg", media_type="image", status=m.FAILED) for i in twins)
+    rt.dispatcher.sent.clear()
+    result = redrive.redrive(["beef", named], rt)
+    assert result.queued == [named] and rt.dispatcher.sent == [(named, "image")]
+    assert result.skipped == {"beef": f"id prefix 'beef' matches several items: {twins[0]}, {twins[1]}; give more "
+                                      "characters"}
+    assert [row(rt, i).status for i in twins] == ["failed", "failed"]

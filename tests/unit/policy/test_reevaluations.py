@@ -3,11 +3,15 @@ after a worker restart, failed with a reason; the API's side is in tests/unit/ap
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from moderation.bootstrap import set_runtime
+from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
+from moderation.ops import reaper
 from moderation.policy.models import Reevaluation
 from moderation.policy import reevaluations, versions as policy_store
 from tests.unit.policy.test_reevaluate import STRICT, items, snapshot  # noqa: F401 (fixture)
@@ -114,3 +118,26 @@ def test_the_task_runs_on_the_maintenance_queue_and_is_sent_by_name(rt, items, v
     finally:
         set_runtime(None)
     assert reevaluations.status(rt.settings.database_url, job_id)["state"] == "done"
+
+
+def test_a_job_whose_message_was_lost_is_sent_again_once_per_deadline(rt, items, version):
+    lost = reevaluations.start(rt, version, "ann")["id"]
+    done = reevaluations.start(rt, version, "ann")["id"]
+    reevaluations.run(rt, done)
+    rt.dispatcher.jobs.clear()
+    deadline = timedelta(seconds=rt.settings.reaper_stuck_after_seconds)
+    now = utcnow()
+
+    assert reevaluations.resend_stale(rt, now) == []  # not idle long enough yet
+    later = now + deadline + timedelta(seconds=1)
+    assert reevaluations.resend_stale(rt, later) == [lost] == rt.dispatcher.jobs  # the finished job is left alone
+    assert reevaluations.resend_stale(rt, later + timedelta(seconds=1)) == []  # once per deadline
+    assert reevaluations.run(rt, lost).to_dict()["examined"] > 0  # the re-sent message does the work
+
+
+def test_the_reaper_sweep_resends_lost_jobs_too(rt, version):
+    lost = reevaluations.start(rt, version, "ann")["id"]
+    rt.dispatcher.jobs.clear()
+    with transaction(rt.settings.database_url) as s:
+        s.get(Reevaluation, lost).updated_at = utcnow() - timedelta(days=1)
+    assert reaper.sweep(rt) == 1 and rt.dispatcher.jobs == [lost]

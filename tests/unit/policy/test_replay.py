@@ -93,3 +93,15 @@ def test_uses_the_provider_profile():
     rows = [replay.Row("rekognition", labels_for("Violence", 70), 50, "flagged"), row("Violence", 70, "flagged")]
     report = replay.simulate(rows, profiled)
     assert report.matrix == {("flagged", "rejected"): 1, ("flagged", "flagged"): 1}
+
+
+def test_progress_goes_from_zero_to_the_rows_replayed():
+    calls = []
+    assert replay.simulate(ROWS, CANDIDATE, lambda *a: calls.append(a), total=6, every=4).total == 6
+    assert calls == [(0, 6), (4, 6), (6, 6)]
+    calls.clear()  # more rows than the caller counted (decided since): the total grows, the last call is done
+    replay.simulate(ROWS, CANDIDATE, lambda *a: calls.append(a), total=3, every=2)
+    assert calls == [(0, 3), (2, 3), (4, 4), (6, 6)]
+    calls.clear()  # fewer (some deleted since the count): the last call says how many there were
+    replay.simulate(ROWS[:5], CANDIDATE, lambda *a: calls.append(a), total=6, every=4)
+    assert calls == [(0, 6), (4, 6), (5, 5)]

@@ -42,7 +42,9 @@ def test_dispatcher_sends_videos_to_the_video_task():
     d.moderate("img-1", "image")
     d.poll_video("vid-1", 12.5)
     d.poll_video("vid-1", 0)
-    assert recording.sent == [("modq.start_video", ("vid-1",), {}), ("modq.moderate_image", ("img-1",), {}),
+    shown = {"kwargsrepr": "{}"}  # args as Flower and the log show them, written by the dispatcher
+    assert recording.sent == [("modq.start_video", ("vid-1",), {"argsrepr": "('vid-1',)", **shown}),
+                              ("modq.moderate_image", ("img-1",), {"argsrepr": "('img-1',)", **shown}),
                               ("modq.poll_video", ("vid-1",), {"countdown": 12.5}),
                               ("modq.poll_video", ("vid-1",), {"countdown": None})]
     # Sent by name, they reach the queue the app routes each name to.

@@ -123,6 +123,7 @@ def run_modq(rt, worker, database: str, relative: list[str]) -> dict:
     from moderation.items import services as service
 
     client = common.redis_client()
+    redis_pid = client.info("server")["process_id"]  # the whole server's CPU: quiet machine, or other users count
     os.kill(worker.pid, 19)  # SIGSTOP: the prefork parent hands nothing to its children while items are queued
     try:
         submit_start = time.perf_counter()
@@ -130,7 +131,8 @@ def run_modq(rt, worker, database: str, relative: list[str]) -> dict:
         submit_s = time.perf_counter() - submit_start
     finally:
         meter = common.CpuMeter({"worker": lambda: common.process_tree(worker.pid), "parent": lambda: [worker.pid],
-                                 "postgres": lambda: common.postgres_backends(database)})
+                                 "postgres": lambda: common.postgres_backends(database),
+                                 "redis": lambda: [redis_pid]})
         faults = minor_faults(common.process_tree(worker.pid))
         meter.start()
         t0 = time.perf_counter()
@@ -254,8 +256,10 @@ def measure(args, sizes: list[str], media: Path, logs: Path) -> dict:
                         stored = stored_labels(settings.database_url, run["ids"])
                         run["stored"] = stored
                     runs[side].append(run)
-                    cpu = f"{run['cpu_ms']:.1f}" if side == "model" else " / ".join(
-                        f"{v:.1f}" for v in run["cpu_ms"].values())
+                    c = run["cpu_ms"]
+                    cpu = f"{c:.1f}" if side == "model" else (
+                        f"worker {c['worker']:.1f} (parent {c['parent']:.1f}), PostgreSQL {c['postgres']:.1f}, "
+                        f"Redis {c['redis']:.1f}")
                     print(f"  {size:9} {side:5} run {repeat + 1}: {run['rate']:6.1f} photos/s, CPU ms/photo {cpu}, "
                           f"page faults/photo {run['faults']:,.0f}", flush=True)
             for run in runs["modq"]:
@@ -298,6 +302,7 @@ def report(args, info, results: dict) -> tuple[list[list[str]], list[str]]:
         cpu_worker = common.median([r["cpu_ms"]["worker"] for r in runs["modq"]])
         cpu_parent = common.median([r["cpu_ms"]["parent"] for r in runs["modq"]])
         cpu_pg = common.median([r["cpu_ms"]["postgres"] for r in runs["modq"]])
+        cpu_redis = common.median([r["cpu_ms"]["redis"] for r in runs["modq"]])
         problems = [p for r in runs["modq"] for p in r["problems"]]
         same = f"{min(r['same'] for r in runs['modq'])}/{args.photos}"
         verdict = "met" if ratio >= 0.8 and not problems else "NOT met"
@@ -307,11 +312,15 @@ def report(args, info, results: dict) -> tuple[list[list[str]], list[str]]:
         rows.append([info["date"], machine, code_cell(args.label), f"{args.photos} × {size}", f"{model:.1f}", f"{modq:.1f}", f"{ratio:.2f}",
                      verdict, f"{cpu_model:.1f} / {cpu_worker:.1f} ({cpu_parent:.1f}) / {cpu_pg:.1f}", same])
         cpu_ratio = cpu_model / (cpu_worker + cpu_pg)
+        used = modq * (cpu_worker + cpu_pg + cpu_redis) / 1000
         print(f"{'':10} CPU ms/photo: model {cpu_model:.1f}, modq worker {cpu_worker:.1f} (prefork parent "
-              f"{cpu_parent:.1f}) + PostgreSQL {cpu_pg:.1f}: CPU ratio {cpu_ratio:.2f}")
+              f"{cpu_parent:.1f}) + PostgreSQL {cpu_pg:.1f}: CPU ratio {cpu_ratio:.2f}; Redis server {cpu_redis:.1f}; "
+              f"cores busy: model {model * cpu_model / 1000:.2f}, modq {used:.2f}")
         details.append(f"- {size}: model alone runs " + ", ".join(f"{r['rate']:.1f}" for r in runs["model"]) +
                        "; modq runs " + ", ".join(f"{r['rate']:.1f}" for r in runs["modq"]) + " photos/s" +
-                       f"; CPU per photo model ÷ (modq worker + PostgreSQL) {cpu_ratio:.2f}; submitted (worker held) "
+                       f"; CPU per photo model ÷ (modq worker + PostgreSQL) {cpu_ratio:.2f}; Redis server "
+                       f"{cpu_redis:.1f} ms/photo; cores kept busy: model {model * cpu_model / 1000:.2f}, modq "
+                       f"{used:.2f} (worker + PostgreSQL + Redis); submitted (worker held) "
                        f"at {common.median([r['submit_rate'] for r in runs['modq']]):.0f} items/s" +
                        (f"; {len(problems)} items not decided" if problems else ""))
     for size, runs in results.items():

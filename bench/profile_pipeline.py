@@ -45,18 +45,20 @@ worker's CPU per item from /proc). The table keeps one row per run; the latest b
 # then refined by the sub-stages below.
 STAGES = [
     ("item lease (Redis)", ("held ",)),
-    ("begin: lock item, mark processing, audit", ("begin ",)),
-    ("load media reference", ("_load_image ",)),
+    ("start: lock item, charge attempt, mark processing, audit", ("start ", "begin ")),
+    ("load media: S3 peek (botocore)", ("_load_image ",)),
+    ("pay-once lookup", ("_known ",)),
     ("provider call", ("InstrumentedProvider.__getattr__.<locals>.call ",)),
     ("policy decision", ("decide ",)),
-    ("record: analysis, decision, audit, outbox", ("_record ",)),
+    ("record: usage, analysis, decision, audit, outbox", ("record ", "_record ")),
     ("fail item", ("fail_item ",)),
 ]
 SUBSTAGES = {
     "provider call": [("rate limiter + circuit breaker (Redis)", ("ClientGuard.",)),
                       ("provider call: botocore + HTTP", ("",))],
-    "record: analysis, decision, audit, outbox": [("alert task publish (kombu)", ("_send_alerts ",)),
-                                                  ("record: analysis, decision, audit, outbox", ("",))],
+    "record: usage, analysis, decision, audit, outbox": [
+        ("alert publish after the commit (lock, publish, mark; or its task)", ("send_alerts ", "_send_alerts ")),
+        ("record: usage, analysis, decision, audit, outbox", ("",))],
 }
 CELERY_SPLIT = [("Celery task events", ("EventDispatcher.",)),
                 ("logging", ("Logger.", "StreamHandler.", "Handler.")),
@@ -241,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
 
     celery = ms("prefork parent: receive, dispatch, ack", "Celery task events", "logging",
                 "Celery + kombu: receive, execute, ack")
-    database = ms("begin: lock item, mark processing, audit", "record: analysis, decision, audit, outbox")
+    database = ms("start: lock item, charge attempt, mark processing, audit", "pay-once lookup",
+                  "record: usage, analysis, decision, audit, outbox")
     provider = ms("rate limiter + circuit breaker (Redis)", "provider call: botocore + HTTP")
     other = 1000 * modq_cpu - celery - database - provider
     if not args.no_record:

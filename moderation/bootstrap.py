@@ -21,7 +21,7 @@ from config.settings import Settings, get_settings
 from moderation.infra import aws, coordination, db
 from moderation.infra.semaphore import LeaseSemaphore
 from moderation.domain import policy
-from moderation.alerts.services import AlertPublisher, LogPublisher, SnsPublisher
+from moderation.alerts.services import AlertPublisher, InlineRelay, LogPublisher, SnsPublisher
 from moderation.policy import versions as policy_store
 from moderation.providers.base import ModerationProvider
 from moderation.providers.guard import guard_rekognition_clients
@@ -90,6 +90,9 @@ class Runtime:
     _video_slots: Any = None  # limits.LeaseSemaphore
     _leases: Any = None  # lease.Leases
     _active: Any = None  # (ThresholdPolicy, monotonic time read) of the DB's active version
+    #: Publishes a decision's alerts from the deciding task (``alerts.services.InlineRelay``; workers).
+    #: None: they go out as publish_alert tasks through the dispatcher.
+    alert_relay: Any = None
 
     @property
     def provider(self) -> ModerationProvider:
@@ -174,17 +177,21 @@ def build_publisher(settings: Settings) -> AlertPublisher:
     return LogPublisher()
 
 
-def build_runtime(settings: Settings, dispatcher: Dispatcher) -> Runtime:
+def build_runtime(settings: Settings, dispatcher: Dispatcher, inline_alerts: bool = False) -> Runtime:
+    """``inline_alerts``: the worker's runtime, whose tasks publish the alerts they write themselves."""
     loaded = policy.load(settings.thresholds)
     guard_rekognition_clients(settings)  # global rate limit and circuit breaker
-    return Runtime(settings, loaded, dispatcher, build_publisher(settings))
+    rt = Runtime(settings, loaded, dispatcher, build_publisher(settings))
+    if inline_alerts:  # paused after a failure until the outbox's next flush
+        rt.alert_relay = InlineRelay(settings.database_url, rt.publisher, settings.outbox_interval_seconds)
+    return rt
 
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
 
 
-def get_runtime(make_dispatcher: Callable[[], Dispatcher]) -> Runtime:
+def get_runtime(make_dispatcher: Callable[[], Dispatcher], inline_alerts: bool = False) -> Runtime:
     """The process-wide runtime, built on first use around the entry point's dispatcher.
 
     A factory, called only when the runtime is built: a runtime already installed (a test's, by
@@ -193,7 +200,7 @@ def get_runtime(make_dispatcher: Callable[[], Dispatcher]) -> Runtime:
     global _runtime
     with _lock:
         if _runtime is None:
-            _runtime = build_runtime(get_settings(), make_dispatcher())
+            _runtime = build_runtime(get_settings(), make_dispatcher(), inline_alerts)
         return _runtime
 
 

@@ -103,8 +103,9 @@ def dispatcher() -> CeleryDispatcher:
 
 
 def runtime() -> Runtime:
-    """This process's runtime: the work a task hands on (polls, alerts, re-sends) goes out through Celery."""
-    return get_runtime(dispatcher)
+    """This process's runtime: the work a task hands on (polls, re-sends) goes out through Celery; the alerts
+    a task writes it publishes itself after its commit (publish_alert tasks only when that fails)."""
+    return get_runtime(dispatcher, inline_alerts=True)
 
 
 @signals.setup_logging.connect

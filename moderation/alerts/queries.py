@@ -1,13 +1,37 @@
-"""Reads of the alert outbox."""
+"""Reads of the alert outbox, and its one write on the per-item path."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from moderation.alerts.models import Alert
+from moderation.infra.clock import utcnow
+
+_table = Alert.__table__  # statements built once: they run for every alert
+_ADD = insert(_table)
+_LOCK_PENDING = (select(_table.c.attempts).where(_table.c.id == bindparam("alert_id"), _table.c.published_at.is_(None))
+                 .with_for_update())
+_SET = update(_table).where(_table.c.id == bindparam("alert_id"))
 
 
 def pending_alerts(s: Session, limit: int = 100) -> list[Alert]:
     query = select(Alert).where(Alert.published_at.is_(None)).order_by(Alert.id).limit(limit)
     return list(s.scalars(query))
+
+
+def add_alert(s: Session, alert: Alert) -> int:
+    """Write an outbox row built in memory (``decision_alert``, ``deployment_alert``) with one INSERT; its id."""
+    values = {"item_id": alert.item_id, "kind": alert.kind, "dedup_id": alert.dedup_id, "subject": alert.subject,
+              "message": alert.message, "attributes": alert.attributes, "created_at": utcnow(), "attempts": 0}
+    return s.execute(_ADD, values).inserted_primary_key[0]
+
+
+def lock_pending(s: Session, alert_id: int) -> int | None:
+    """Lock the outbox row if it is still unpublished: its attempts so far, else None."""
+    return s.scalar(_LOCK_PENDING, {"alert_id": alert_id})
+
+
+def set_delivery(s: Session, alert_id: int, **values) -> None:
+    s.execute(_SET, {"alert_id": alert_id, **values})
+

@@ -9,15 +9,16 @@ so FIFO topics (and subscribers) can drop repeats.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.exc import OperationalError
 
 from moderation.alerts.models import Alert
-from moderation.alerts.queries import pending_alerts
+from moderation.alerts.queries import lock_pending, pending_alerts, set_delivery
 from moderation.infra import aws
 from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
@@ -69,8 +70,10 @@ class SnsPublisher:
             params["MessageDeduplicationId"] = alert.dedup_id
         try:
             return self.client.publish(**params)["MessageId"]
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
             raise PublishError(str(exc)) from exc
+        except BotoCoreError as exc:  # no answer: missing credentials or region, named in one line; or the network
+            raise PublishError(str(aws.botocore_fault(exc, "SNS", self._client))) from exc
 
 
 class PublishError(Exception):
@@ -145,31 +148,62 @@ def _top_labels(reasons: list[dict], labels: list[dict], n: int = 3) -> list[dic
 # --- delivery (the outbox relay) -------------------------------------------
 
 
-def deliver(alert_id: int, database_url: str, publisher: AlertPublisher) -> bool:
+def deliver(alert_id: int, database_url: str, publisher: AlertPublisher, written: Alert | None = None) -> bool:
     """Publish one outbox row unless already published; True if sent now.
 
     The row stays locked while publishing so two relays never send it twice
     concurrently; a crash after SNS accepted it but before the commit can
     still repeat it, which the stable ``dedup_id`` lets FIFO topics absorb.
     Raises ``PublishError`` (after recording it on the row) if SNS refused.
+    ``written``: the row as this process has just committed it (the deciding
+    task): only its lock and state are read, not the whole row.
     """
-    error = None
     with transaction(database_url) as s:
-        alert = s.get(Alert, alert_id, with_for_update=True)
-        if alert is None or alert.published_at is not None:
+        if written is None:
+            alert = s.get(Alert, alert_id, with_for_update=True)
+            attempts = alert.attempts if alert is not None and alert.published_at is None else None
+        else:
+            alert, attempts = written, lock_pending(s, alert_id)
+        if attempts is None:
             return False
-        alert.attempts += 1
         try:
             message_id = publisher.publish(alert)
         except Exception as exc:
-            error = alert.last_error = str(exc)[:2000]
-            log.warning("alert_publish_failed", alert_id=alert_id, attempts=alert.attempts, error=error)
+            error = str(exc)[:2000]
+            log.warning("alert_publish_failed", alert_id=alert_id, attempts=attempts + 1, error=error)
+            outcome = {"last_error": error}
         else:
-            alert.published_at, alert.last_error = utcnow(), None
+            error, outcome = None, {"published_at": utcnow(), "last_error": None}
             log.info("alert_published", alert_id=alert_id, item_id=alert.item_id, message_id=message_id)
+        set_delivery(s, alert_id, attempts=attempts + 1, **outcome)
     if error is not None:
         raise PublishError(f"alert {alert_id}: {error}")
     return True
+
+
+class InlineRelay:
+    """A worker's deciding task publishes its alerts itself right after the commit (``deliver``): no second
+    task on the happy path. The outbox row and beat's flush stay the guarantee. After a failed publish,
+    alerts go to the publish_alert task (which retries) for ``pause`` seconds, so an SNS outage does not
+    hold every deciding task up."""
+
+    def __init__(self, database_url: str, publisher: AlertPublisher, pause: float,
+                 clock: Callable[[], float] = time.monotonic):
+        self.database_url, self.publisher, self.pause, self._clock = database_url, publisher, pause, clock
+        self._paused_until = 0.0
+
+    def deliver(self, alert_ids: list[int], written: dict[int, Alert]) -> list[int]:
+        """Publish each alert now; return those left to the publish_alert task (failed, or while paused)."""
+        if self._clock() < self._paused_until:
+            return list(alert_ids)
+        for n, alert_id in enumerate(alert_ids):
+            try:
+                deliver(alert_id, self.database_url, self.publisher, written.get(alert_id))
+            except Exception as exc:  # SNS or the database: the publish_alert task and the flush take over
+                self._paused_until = self._clock() + self.pause
+                log.warning("alert_relay_paused", alert_id=alert_id, seconds=self.pause, error=str(exc)[:500])
+                return list(alert_ids[n:])
+        return []
 
 
 def flush_outbox(database_url: str, publisher: AlertPublisher, limit: int = 500) -> int:

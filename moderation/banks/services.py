@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from moderation.domain.errors import BadInput
@@ -81,6 +81,12 @@ def _current(content_key: str, *columns):
     """The query for a key's active entry (the newest, should two ever be active)."""
     return (select(*columns).where(BankEntry.content_key == content_key, BankEntry.removed_at.is_(None))
             .order_by(BankEntry.id.desc()).limit(1))
+
+
+def in_use():
+    """A SQL expression, true while the bank has an active entry: with none, nothing can match and the
+    lookup before a provider call is skipped (``items.services``, read in the item's own start statement)."""
+    return exists(select(BankEntry.id).where(BankEntry.removed_at.is_(None)))
 
 
 def active(s: Session, content_key: str) -> BankEntry | None:

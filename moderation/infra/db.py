@@ -3,27 +3,56 @@
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 _lock = threading.Lock()
 _factories: dict[str, sessionmaker[Session]] = {}
+IDLE_PING_SECONDS = 1.0  # a pooled connection idle longer than this is pinged before use (``ping_when_idle``)
 
 
-def make_engine(url: str, pool_size: int = 5) -> Engine:
+def make_engine(url: str, pool_size: int = 5, idle_ping: float | None = None) -> Engine:
+    """``idle_ping``: ping a pooled connection idle longer than this many seconds (``ping_when_idle``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    # pre_ping: a worker outlives database restarts; stale pooled connections
-    # must not turn into failed items.
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    ping_when_idle(engine, IDLE_PING_SECONDS if idle_ping is None else idle_ping)
+    return engine
+
+
+def ping_when_idle(engine: Engine, idle: float) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, for connections that sat in the pool longer than ``idle`` seconds.
+
+    A worker outlives database restarts; a stale pooled connection must not turn into a failed item, so
+    one is pinged before use and replaced if dead. A connection used moments ago is not pinged (that
+    was a round trip per transaction, three per image): a restart within that moment also breaks the
+    transactions in flight, and either way the statement's error is a disconnect that makes SQLAlchemy
+    replace the whole pool, and to a task an ``OperationalError``, which defers it (README guarantee 3).
+    """
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _now_idle(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):
+        if time.monotonic() - record.info.get("idle_since", 0.0) < idle:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:  # the pool drops it and checks out another
+            raise DisconnectionError(f"pooled connection is dead: {exc}") from exc
 
 
 def _sqlite_engine(url: str) -> Engine:

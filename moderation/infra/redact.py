@@ -43,8 +43,9 @@ class Scrubber:
         for secret in self.secrets:
             if secret in value:
                 value = value.replace(secret, MARK)
-        for pattern, replacement in _PATTERNS:
-            value = pattern.sub(replacement, value)
+        if "=" in value or "://" in value:  # every pattern needs one of them: most values skip the regexes
+            for pattern, replacement in _PATTERNS:
+                value = pattern.sub(replacement, value)
         return value
 
     def value(self, value: Any) -> Any:

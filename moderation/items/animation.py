@@ -88,7 +88,7 @@ def _store(database_url: str, analysis: Analysis, key: str, min_confidence: floa
     """Keep a frame's answer at once, in a transaction of its own: it describes a picture, not the item, so
     a retry of this item (throttled on a later frame, say) or any later file showing it reuses it unpaid."""
     with transaction(database_url) as s:
-        return outcomes.analysis_row(s, analysis, key, min_confidence, None).id
+        return outcomes.stored_analysis(s, analysis, key, min_confidence, None).id
 
 
 def _call(provider, img: Image.Image, key: str, min_confidence: float) -> Analysis:

@@ -68,12 +68,17 @@ def gave_up(attempts: int, reason: str) -> str:
 
 def charge(item: m.Item, max_attempts: int) -> None:
     """Count this delivery as an attempt on ``item`` (row locked by the caller), or raise ``Exhausted``."""
-    if item.attempts >= max_attempts:
-        raise Exhausted(worker_died(item.attempts))
-    item.attempts += 1
-    charged = _charged.get()
-    if charged is not None:
-        charged[item.id] = item.attempts
+    item.attempts = charged(item.id, item.attempts, max_attempts)
+
+
+def charged(item_id: str, used: int, max_attempts: int) -> int:
+    """``charge`` for a caller that holds the locked row's columns: the count to store, or ``Exhausted``."""
+    if used >= max_attempts:
+        raise Exhausted(worker_died(used))
+    charges = _charged.get()
+    if charges is not None:
+        charges[item_id] = used + 1
+    return used + 1
 
 
 def settle(rt: Runtime, item_id: str, work: Callable[[], str], fail: Callable[..., str],

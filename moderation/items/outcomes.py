@@ -8,10 +8,11 @@ delivered twice records one decision and one alert.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from moderation.infra import metrics
 from moderation.providers import usage
@@ -19,17 +20,21 @@ from moderation.alerts.services import decision_alert, deployment_alert
 from moderation.items import models as m
 from moderation.infra.clock import utcnow
 from moderation.alerts.models import Alert
+from moderation.alerts.queries import add_alert
 from moderation.infra.db import transaction
-from moderation.items.queries import audit, lock_item
+from moderation.items.queries import add_audit, audit, lock_item, lock_state, lock_statement, set_item
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
     from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.service")
+_items = m.Item.__table__  # statements built once (``queries``): record runs once per item
+_RECORD = lock_statement(_items.c.external_id, _items.c.media_type, _items.c.provider, _items.c.created_at)
+_ADD_DECISION, _ADD_ANALYSIS = insert(m.Decision.__table__), insert(m.Analysis.__table__)
 
 
 def record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_confidence: float,
-            reasons: list[dict] | None = None, extra=None, reused: int | None = None) -> str:
+           reasons: list[dict] | None = None, extra=None, reused: int | None = None) -> str:
     """Analysis, decision, outbox alert, provider-call accounting and status in one transaction.
 
     ``reasons``: the stored form of ``decision.reasons`` when the caller adds
@@ -37,53 +42,62 @@ def record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_
     analysis_row)`` writes more evidence (a video's timeline) in the same
     transaction. ``analysis`` None: decided without one (a hash bank);
     ``reused``: the id of the stored analysis it came from (no new row).
+    Append-only rows are plain INSERTs and the item one UPDATE: this runs once per item.
     """
+    alert = None
     with transaction(rt.settings.database_url) as s:
-        s.add_all(usage.take())  # the calls were made (and paid for) even if a duplicate delivery won
-        item = lock_item(s, item_id)
-        if item.status in m.TERMINAL:  # a duplicate delivery finished first
-            return item.status
-        row = analysis_row(s, analysis, content_key, min_confidence, reused)
+        usage.store(s, usage.take())  # the calls were made (and paid for) even if a duplicate delivery won
+        item = lock_state(s, _RECORD, item_id)
+        if item is None or item.status in m.TERMINAL:  # a duplicate delivery finished first
+            return item.status if item else "missing"
+        row = stored_analysis(s, analysis, content_key, min_confidence, reused)
         if extra is not None:
             extra(s, item, row)
         if reasons is None:
             reasons = [dict(vars(r), text=r.text()) for r in decision.reasons]
-        now, labels = utcnow(), row.labels if row is not None else []
-        s.add(m.Decision(item_id=item.id, analysis_id=row and row.id, verdict=decision.verdict, reasons=reasons,
-                         policy_version=decision.policy_version, decided_at=now))
-        audit(s, item, m.AuditAction.DECIDE, item.status, decision.verdict, verdict=decision.verdict,
-              reason="; ".join(r["text"] for r in reasons), policy_version=decision.policy_version)
-        item.status, item.verdict, item.decided_at = decision.verdict, decision.verdict, now
-        item.analysis_id, item.content_key, item.policy_version = row and row.id, content_key, decision.policy_version
-        alert = None
+        now, analysis_id, labels = utcnow(), row and row.id, row.labels if row is not None else []
+        s.execute(_ADD_DECISION, {"item_id": item_id, "analysis_id": analysis_id, "verdict": decision.verdict,
+                                  "reasons": reasons, "policy_version": decision.policy_version, "decided_at": now})
+        add_audit(s, item_id, m.AuditAction.DECIDE, item.status, decision.verdict, verdict=decision.verdict,
+                  reason="; ".join(r["text"] for r in reasons), policy_version=decision.policy_version)
+        set_item(s, item_id, status=decision.verdict, verdict=decision.verdict, decided_at=now,
+                 analysis_id=analysis_id, content_key=content_key, policy_version=decision.policy_version)
         if decision.verdict in (m.FLAGGED, m.REJECTED):
             alert = decision_alert(item, decision.verdict, reasons, labels, decision.policy_version, now)
-            s.add(alert)  # its id is assigned by the commit's flush: no flush of its own
-    alert_ids = [alert.id] if alert is not None else []
+            alert.id = add_alert(s, alert)
     metrics.item_decided(decision.verdict, item.provider, item.media_type, item.created_at, now)
     log.info("decided", item_id=item_id, verdict=decision.verdict, policy_version=decision.policy_version)
-    send_alerts(rt, alert_ids)
+    if alert is not None:
+        send_alerts(rt, [alert.id], {alert.id: alert})
     return decision.verdict
 
 
-def analysis_row(s, analysis, content_key: str, min_confidence: float, reused: int | None) -> m.Analysis | None:
+@dataclass(frozen=True)
+class StoredAnalysis:
+    id: int
+    labels: list
+
+
+def stored_analysis(s, analysis, content_key: str, min_confidence: float,
+                    reused: int | None) -> StoredAnalysis | None:
+    """The analysis row the decision cites: inserted (one statement), or the reused one's labels read."""
     if analysis is None:
         return None
     if reused is not None:
-        return s.get(m.Analysis, reused)
-    row = m.Analysis(provider=analysis.provider, model_version=analysis.model_version, content_key=content_key,
-                     min_confidence=min_confidence, labels=analysis.labels_as_dicts(),
-                     content_types=analysis.content_types, raw=analysis.raw)
-    s.add(row)
-    s.flush()
-    return row
+        return StoredAnalysis(reused, s.scalar(select(m.Analysis.labels).where(m.Analysis.id == reused)) or [])
+    labels = analysis.labels_as_dicts()
+    new = s.execute(_ADD_ANALYSIS, {"provider": analysis.provider, "model_version": analysis.model_version,
+                                    "content_key": content_key, "min_confidence": min_confidence, "labels": labels,
+                                    "content_types": analysis.content_types, "raw": analysis.raw,
+                                    "created_at": utcnow()})
+    return StoredAnalysis(new.inserted_primary_key[0], labels)
 
 
 def fail_item(item_id: str, reason: str, rt: Runtime, alert: bool = False,
               alert_kind: str = "deployment") -> str:
     """End an item as ``failed`` with a reason a person can act on; ``alert``: and tell the operator
     (``alerts.OPERATOR_ALERTS``)."""
-    alert_ids = []
+    written: dict[int, Alert] = {}
     with transaction(rt.settings.database_url) as s:
         item = lock_item(s, item_id)
         if item is None or item.status in m.TERMINAL:
@@ -96,16 +110,20 @@ def fail_item(item_id: str, reason: str, rt: Runtime, alert: bool = False,
                                .where(Alert.item_id == item.id, Alert.kind == row.kind))
             if earlier:  # it failed before and was re-driven: a new event needs a new dedup id
                 row.dedup_id = f"{row.dedup_id}:{earlier + 1}"
-            s.add(row)
-            s.flush()
-            alert_ids.append(row.id)
+            row.id = add_alert(s, row)
+            written[row.id] = row
     metrics.item_decided(m.FAILED, item.provider, item.media_type)
     log.warning("failed", item_id=item_id, reason=reason)
-    send_alerts(rt, alert_ids)
+    send_alerts(rt, list(written), written)
     return m.FAILED
 
 
-def send_alerts(rt: Runtime, alert_ids: list[int]) -> None:
+def send_alerts(rt: Runtime, alert_ids: list[int], written: dict[int, Alert] | None = None) -> None:
+    """Hand committed outbox rows on: published here and now when the runtime has an ``alert_relay`` (a
+    worker: no second task), else (or for what the relay could not publish) as publish_alert tasks.
+    ``written``: rows this process has just written, by id, so the relay need not read them back."""
+    if alert_ids and rt.alert_relay is not None:
+        alert_ids = rt.alert_relay.deliver(alert_ids, written or {})
     if not alert_ids:
         return
     try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from moderation.banks import services as banks
@@ -34,24 +34,38 @@ class Reusable:
     first_item_id: str | None  # the item whose call produced it, for the audit trail
 
 
-def _model_version(provider):
-    """The model version a call would use now: the provider's own when it knows it (the offline model),
-    else (Rekognition says it only in a response) the one its latest stored answer reported, as a
-    subquery of the lookup itself: no extra round trip on the hot path."""
+def _reuse_statement(model_version):
+    a = m.Analysis.__table__
+    return (select(a.c.id, a.c.provider, a.c.model_version, a.c.labels, a.c.content_types)
+            .where(a.c.content_key == bindparam("content_key"), a.c.provider == bindparam("provider"),
+                   a.c.model_version == model_version, a.c.min_confidence <= bindparam("min_confidence"))
+            .order_by(a.c.id.desc()).limit(1))
+
+
+# Built once (this runs before every provider call when MODQ_DEDUPE is on). The model version a call would
+# use now: the provider's own when it knows it (the offline model), else (Rekognition says it only in a
+# response) the one its latest stored answer reported, as a subquery: no extra round trip on the hot path.
+_REUSE_KNOWN_VERSION = _reuse_statement(bindparam("model_version"))
+_REUSE_LATEST_VERSION = _reuse_statement(
+    select(m.Analysis.__table__.c.model_version).where(m.Analysis.__table__.c.provider == bindparam("provider"))
+    .order_by(m.Analysis.__table__.c.id.desc()).limit(1).scalar_subquery())
+
+
+def _model_version(provider) -> str | None:
+    """The model version a call would use, when the provider knows it before any call (the offline model);
+    None for Rekognition, which says it only in a response."""
     known = getattr(provider, "model_version", None)
-    if isinstance(known, str):
-        return known
-    return (select(m.Analysis.model_version).where(m.Analysis.provider == provider.name)
-            .order_by(m.Analysis.id.desc()).limit(1).scalar_subquery())
+    return known if isinstance(known, str) else None
 
 
 def reusable(s: Session, content_key: str, provider, min_confidence: float) -> Reusable | None:
     """The newest analysis of ``content_key`` a new call would reproduce, if any (one statement)."""
-    a = m.Analysis
-    row = s.execute(select(a.id, a.provider, a.model_version, a.labels, a.content_types)
-                    .where(a.content_key == content_key, a.provider == provider.name,
-                           a.model_version == _model_version(provider), a.min_confidence <= min_confidence)
-                    .order_by(a.id.desc()).limit(1)).first()
+    params = {"content_key": content_key, "provider": provider.name, "min_confidence": min_confidence}
+    known = _model_version(provider)
+    if known is not None:
+        row = s.execute(_REUSE_KNOWN_VERSION, {**params, "model_version": known}).first()
+    else:
+        row = s.execute(_REUSE_LATEST_VERSION, params).first()
     if row is None:
         return None
     # Labels between the old and today's min_confidence were not asked for now: drop them,
@@ -70,10 +84,11 @@ class Known:
 
 
 def lookup(database_url: str, content_key: str, provider, min_confidence: float, dedupe: bool = True,
-           pdq: str | None = None, pdq_distance: int = 0) -> Known:
-    """What is known about this content: a bank match first, else (``dedupe``) a reusable analysis."""
+           pdq: str | None = None, pdq_distance: int = 0, bank: bool = True) -> Known:
+    """What is known about this content: a bank match first (``bank``: unless the bank had no active
+    entry, ``banks.in_use``), else (``dedupe``) a reusable analysis."""
     with transaction(database_url) as s:
-        match = banks.match(s, content_key, pdq, pdq_distance)
+        match = banks.match(s, content_key, pdq, pdq_distance) if bank else None
         if match is not None:
             return Known(bank=match)
         return Known(reuse=reusable(s, content_key, provider, min_confidence) if dedupe else None)

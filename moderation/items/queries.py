@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from moderation.domain.errors import AMBIGUOUS_SHOWN, AmbiguousRef
-from moderation.infra.clock import aware
+from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
 
@@ -18,6 +18,39 @@ MIN_PREFIX = 4  # characters of an item id that may name it
 def lock_item(s: Session, item_id: str) -> m.Item | None:
     """The item row, locked until the transaction ends (no-op lock on SQLite)."""
     return s.get(m.Item, item_id, with_for_update=True)
+
+
+# The per-item path's statements, built once: building a statement costs more CPU than running it.
+_items, _audit = m.Item.__table__, m.AuditEvent.__table__
+_STATE = (_items.c.id, _items.c.status, _items.c.attempts, _items.c.media_uri, _items.c.policy_version)
+_SET_ITEM = update(_items).where(_items.c.id == bindparam("item_key"))
+_ADD_AUDIT = insert(_audit)
+
+
+def lock_statement(*columns) -> Select:
+    """A statement for ``lock_state``: the item's status, attempts, media URI and policy version, and
+    ``columns``, its row locked until the transaction ends. Build it once (module level) and reuse it."""
+    return select(*_STATE, *columns).where(_items.c.id == bindparam("item_key")).with_for_update()
+
+
+def lock_state(s: Session, statement: Select, item_id: str) -> Row | None:
+    """The locked item's columns (``lock_statement``): no ORM object, for the per-item path
+    (``lock_item`` loads the entity)."""
+    return s.execute(statement, {"item_key": item_id}).first()
+
+
+def set_item(s: Session, item_id: str, **values) -> None:
+    """Update the item row's ``values`` (and ``updated_at``) with one statement."""
+    s.execute(_SET_ITEM, {"item_key": item_id, "updated_at": utcnow(), **values})
+
+
+def add_audit(s: Session, item_id: str, action: m.AuditAction, from_status: str | None, to_status: str | None,
+              actor: str = "system", verdict: str | None = None, reason: str | None = None,
+              policy_version: str | None = None) -> None:
+    """``audit`` as one INSERT, for callers holding the item's columns rather than its entity."""
+    s.execute(_ADD_AUDIT, {"item_id": item_id, "at": utcnow(), "actor": actor, "action": m.AuditAction(action).value,
+                           "from_status": from_status, "to_status": to_status, "verdict": verdict,
+                           "reason": reason, "policy_version": policy_version})
 
 
 def audit(s: Session, item: m.Item, action: m.AuditAction, from_status: str | None, to_status: str | None,

@@ -7,6 +7,7 @@ for a provider call, ``pay_once`` looks for a bank entry or a reusable analysis.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -23,7 +24,7 @@ from moderation.domain.policy import Decision, decide
 from moderation.items import models as m
 from moderation.infra.schema import new_id
 from moderation.infra.db import core_transaction, transaction
-from moderation.items.queries import audit, lock_item
+from moderation.items.queries import add_audit, lock_state, lock_statement, set_item
 # Many at once (submit_many) and what submit accepts: ``submission``; re-exported for Python callers.
 from moderation.items.admission import accept, check_external_id, check_metadata
 from moderation.items.submission import Entry, Submitted, insert_new, known_item, new_row, submit_many  # noqa: F401
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never buil
     from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.service")
+_START = lock_statement(banks.in_use().label("bank_in_use"))  # the item, locked, and whether the bank is in use
 
 
 def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, Any] | None = None,
@@ -98,14 +100,14 @@ def process_image(item_id: str, rt: Runtime, owner: str | None = None) -> str:
 
 def _process_image(rt: Runtime, item_id: str) -> str:
     provider = rt.provider
-    uri = begin(rt, item_id, provider.name)
-    if uri is None:
+    started = start(rt, item_id, provider.name)
+    if started is None:
         return outcomes.status(rt, item_id)
     with usage.recording(rt.settings.database_url, item_id, "image"):  # every provider call is accounted
         try:
-            image = _load_image(rt, uri, provider)
+            image = _load_image(rt, started.media_uri, provider)
             policy = rt.active_policy().for_provider(provider.name)
-            known = _known(rt, image, provider, policy.min_confidence)
+            known = _known(rt, image, provider, policy.min_confidence, started.bank_in_use)
             if known.bank is not None:
                 return _record_banked(rt, item_id, known.bank, image.sha256, policy)
             if isinstance(image, frames.Sequence):  # every distinct frame, each paid for once (``animation``)
@@ -122,16 +124,22 @@ def _process_image(rt: Runtime, item_id: str) -> str:
 
 
 def _known(rt: Runtime, image: imaging.PreparedImage | frames.Sequence, provider,
-           min_confidence: float) -> pay_once.Known:
+           min_confidence: float, bank_in_use: bool = True) -> pay_once.Known:
     """A bank entry or a reusable analysis for this content (``pay_once``); the PDQ hash only when asked for.
-    A multi-frame file is looked up in the bank only: its frames are reused one by one (``animation``)."""
+    A multi-frame file is looked up in the bank only: its frames are reused one by one (``animation``).
+    Nothing is looked up when nothing could match: no active bank entry when the item started, and no reuse
+    asked for (MODQ_DEDUPE off, or a multi-frame file)."""
     s = rt.settings
-    if isinstance(image, frames.Sequence):
+    sequence = isinstance(image, frames.Sequence)
+    if not bank_in_use and (sequence or not s.dedupe):
+        return pay_once.Known()
+    if sequence:
         return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, dedupe=False)
     pdq = None
-    if s.bank_pdq_distance and image.s3 is None:
+    if bank_in_use and s.bank_pdq_distance and image.s3 is None:
         pdq = banks.pdq_hex(image.pil())
-    return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, s.dedupe, pdq, s.bank_pdq_distance)
+    return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, s.dedupe, pdq, s.bank_pdq_distance,
+                           bank=bank_in_use)
 
 
 def _record_banked(rt: Runtime, item_id: str, match: banks.Match, content_key: str, policy) -> str:
@@ -151,11 +159,24 @@ def _record_reused(rt: Runtime, item_id: str, reuse: pay_once.Reusable, content_
                            reasons=reasons, reused=reuse.analysis_id)
 
 
+@dataclass(frozen=True)
+class Started:
+    media_uri: str
+    bank_in_use: bool  # the hash bank had an active entry when the item started (``banks.in_use``)
+
+
 def begin(rt: Runtime, item_id: str, provider: str) -> str | None:
-    """Move the item to ``processing``, charging an attempt (``attempts.charge``), and hand back its media URI
-    (one transaction, not two); None if there is nothing to do (missing, or already ended). Videos begin here too."""
+    """``start``, for callers that need only the media URI (videos)."""
+    started = start(rt, item_id, provider)
+    return started.media_uri if started else None
+
+
+def start(rt: Runtime, item_id: str, provider: str) -> Started | None:
+    """Move the item to ``processing``, charging an attempt (``attempts.charged``), and hand back its media URI
+    and whether the bank is in use (one transaction, a locking read and plain writes); None if there is
+    nothing to do (missing, or already ended)."""
     with transaction(rt.settings.database_url) as s:
-        item = lock_item(s, item_id)
+        item = lock_state(s, _START, item_id)
         if item is None:
             log.warning("item_missing", item_id=item_id)
             return None
@@ -164,11 +185,12 @@ def begin(rt: Runtime, item_id: str, provider: str) -> str | None:
             return None
         # Charged before any work that could kill this worker; raises ``attempts.Exhausted`` when
         # earlier deliveries used every attempt without ending (they died), before trying again.
-        attempts.charge(item, rt.settings.max_attempts)
+        used = attempts.charged(item_id, item.attempts, rt.settings.max_attempts)
         if item.status != m.PROCESSING:
-            audit(s, item, m.AuditAction.PROCESSING, item.status, m.PROCESSING)
-        item.status, item.provider = m.PROCESSING, provider
-        return item.media_uri
+            add_audit(s, item_id, m.AuditAction.PROCESSING, item.status, m.PROCESSING,
+                      policy_version=item.policy_version)
+        set_item(s, item_id, status=m.PROCESSING, provider=provider, attempts=used)
+        return Started(item.media_uri, bool(item.bank_in_use))
 
 
 def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage | frames.Sequence:

@@ -19,9 +19,10 @@ from datetime import datetime
 from typing import Iterator
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 from moderation.providers.models import AVOIDED, BANKED, REUSED, ProviderCall
 
@@ -51,6 +52,7 @@ class Tally:
         self.video_seconds.clear()
 
 
+_ADD = insert(ProviderCall.__table__)  # built once: ``store`` runs for every item
 _current: ContextVar[Tally | None] = ContextVar("modq_usage", default=None)
 
 
@@ -101,10 +103,19 @@ def take() -> list[ProviderCall]:
     return rows
 
 
+def store(s: Session, rows: list[ProviderCall]) -> None:
+    """Write ``take``'s rows in the caller's transaction: one INSERT (no ORM flush; this runs once per item)."""
+    if rows:
+        columns = ("item_id", "media_type", "provider", "operation", "outcome", "calls", "video_seconds")
+        now = utcnow()
+        values = [{"at": r.at or now, **{c: getattr(r, c) for c in columns}} for r in rows]
+        s.execute(_ADD, values[0] if len(values) == 1 else values)  # one row (the usual): no executemany
+
+
 def _write(database_url: str, rows: list[ProviderCall]) -> None:
     try:
         with transaction(database_url) as s:
-            s.add_all(rows)
+            store(s, rows)
     except Exception as exc:  # accounting must never fail the item; the metrics still counted the calls
         log.error("usage_not_recorded", calls=sum(r.calls for r in rows), error=str(exc))
 

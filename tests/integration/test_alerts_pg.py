@@ -192,3 +192,42 @@ def drain(sqs, queue_url: str) -> list[dict]:
 
     wait_for(empty_twice, 30, 0.1, "the alert to reach the subscriber")
     return found
+
+
+def test_the_deciding_tasks_own_publish_and_a_flush_at_once_publish_each_alert_once(outbox):
+    """The worker publishes a decision's alert itself after the commit (``InlineRelay``: ``deliver`` with
+    the row in hand) while beat's flush may pick the same pending rows: the row lock still decides."""
+    ids = pending_alerts(outbox, 3)
+    with transaction(outbox) as s:
+        written = {a.id: a for a in s.scalars(select(Alert).where(Alert.id.in_(ids)))}
+    publisher = OverlappingPublisher(outbox)
+    left: list[list[int]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def deciding_task() -> None:
+        try:
+            start.wait()
+            left.append(alerts.InlineRelay(outbox, publisher, pause=30).deliver(ids, written))
+        except BaseException as exc:  # surfaced below, not lost in the thread
+            errors.append(exc)
+
+    def flush() -> None:
+        try:
+            start.wait()
+            alerts.flush_outbox(outbox, publisher)
+        except BaseException as exc:
+            errors.append(exc)
+
+    relays = [threading.Thread(target=deciding_task), threading.Thread(target=flush)]
+    for t in relays:
+        t.start()
+    for t in relays:
+        t.join(120)
+
+    assert not errors, errors
+    assert left == [[]]  # nothing handed on to a publish_alert task
+    with transaction(outbox) as s:
+        rows = list(s.scalars(select(Alert).where(Alert.id.in_(ids)).order_by(Alert.id)))
+    assert sorted(publisher.published) == sorted(a.dedup_id for a in rows)  # each alert once
+    assert all(a.published_at is not None and a.attempts == 1 for a in rows)

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 import structlog
+from botocore.exceptions import NoCredentialsError
 from botocore.stub import Stubber
 
 from moderation.alerts import services as alerts
@@ -307,6 +308,21 @@ def test_internal_error_is_the_typed_sns_exception(sns):
     assert isinstance(info.value.__cause__, client.exceptions.InternalErrorException)
 
 
+class NoCredentialsClient:
+    """An SNS client on a host where the SDK chain finds no credentials (botocore raises at signing)."""
+
+    def publish(self, **_params):
+        raise NoCredentialsError()
+
+
+def test_missing_credentials_become_a_one_line_publish_error_naming_what_to_set():
+    with pytest.raises(alerts.PublishError) as info:
+        alerts.SnsPublisher(TOPIC, client=NoCredentialsClient()).publish(rejected_alert())
+
+    assert str(info.value).startswith("no AWS credentials for SNS: set AWS_ACCESS_KEY_ID")
+    assert "Unable to locate credentials" not in str(info.value)
+
+
 def test_log_publisher_logs_the_alert():
     alert = rejected_alert()
     alert.id = 7
@@ -498,3 +514,58 @@ def test_video_alert_top_labels_carry_their_first_timestamps():
     ]
     assert alert.subject == "modq rejected video: Nazi Party (95%) at 1:01.000 [upload-42]"
     assert alert.attributes == {"verdict": "rejected", "top_label": "Nazi Party", "media_type": "video"}
+
+
+def written(url: str, alert_id: int) -> Alert:
+    """The row as the deciding task holds it after its commit: in memory, detached."""
+    alert = load(url, alert_id)
+    return Alert(id=alert.id, item_id=alert.item_id, kind=alert.kind, dedup_id=alert.dedup_id,
+                 subject=alert.subject, message=alert.message, attributes=alert.attributes)
+
+
+def test_deliver_of_a_written_alert_publishes_it_once_and_marks_it(url):
+    [alert_id] = add_alerts(url)
+    publisher = FakePublisher()
+
+    assert alerts.deliver(alert_id, url, publisher, written(url, alert_id)) is True
+    assert alerts.deliver(alert_id, url, publisher, written(url, alert_id)) is False  # another relay's copy
+
+    assert publisher.sent == ["00000000-0000-4000-8000-000000000000:decision:flagged"]
+    row = load(url, alert_id)
+    assert row.published_at is not None and row.attempts == 1 and row.last_error is None
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_inline_relay_publishes_at_once_and_leaves_nothing_for_the_task(url):
+    ids = add_alerts(url, 2)
+    publisher = FakePublisher()
+    relay = alerts.InlineRelay(url, publisher, pause=30)
+
+    assert relay.deliver(ids, {ids[0]: written(url, ids[0])}) == []  # the second one is read from the outbox
+
+    assert len(publisher.sent) == 2
+    assert all(load(url, i).published_at is not None for i in ids)
+
+
+def test_inline_relay_hands_alerts_to_the_task_after_a_failure_until_its_pause_ends(url):
+    ids = add_alerts(url, 3)
+    clock = Clock()
+    publisher = FakePublisher(fail=True)
+    relay = alerts.InlineRelay(url, publisher, pause=30, clock=clock)
+
+    assert relay.deliver(ids[:2], {}) == ids[:2]  # the first failed (recorded on its row); both go to the task
+    assert load(url, ids[0]).attempts == 1 and load(url, ids[1]).attempts == 0
+    publisher.fail = False
+    clock.now += 29
+    assert relay.deliver(ids[2:], {}) == ids[2:]  # paused: not even tried
+    assert publisher.sent == []
+    clock.now += 1
+    assert relay.deliver(ids[2:], {}) == []
+    assert publisher.sent == ["00000000-0000-4000-8000-000000000002:decision:flagged"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from moderation.banks import services as banks
 from moderation.providers import instrumented
@@ -15,7 +15,7 @@ from moderation.domain.errors import TransientFault
 from moderation.bootstrap import InMemoryDispatcher, Runtime
 from moderation.infra.lease import LocalLeases
 from moderation.items import models as m
-from moderation.infra.db import transaction
+from moderation.infra.db import session_factory, transaction
 from moderation.banks.models import BankEntry
 from moderation.providers.models import ProviderCall
 from tests.conftest import jpeg_bytes
@@ -256,3 +256,32 @@ def test_the_offline_model_declares_its_version_before_any_call():
     from moderation.providers.local import MODEL_VERSION, LocalProvider
 
     assert pay_once._model_version(instrumented.InstrumentedProvider(LocalProvider())) == MODEL_VERSION
+
+
+def statements(rt) -> list[str]:
+    """Every SQL statement the runtime's database runs from now on (the engine's own event: no mock)."""
+    seen: list[str] = []
+    engine = session_factory(rt.settings.database_url).kw["bind"]
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+def test_with_dedupe_off_and_no_active_bank_entry_nothing_is_looked_up(make_settings, media_root, provider):
+    rt = runtime(make_settings, provider, dedupe=False)
+    entry = bank(rt, "approved")
+    with transaction(rt.settings.database_url) as s:
+        banks.remove(s, entry, "tester")
+    seen = statements(rt)
+    assert moderate(rt, media_root, "a.jpg").verdict == "rejected"
+    assert len(provider.calls) == 1
+    lookups = [sql for sql in seen if sql.lstrip().upper().startswith("SELECT") and
+               ("FROM analyses" in sql or "FROM bank_entries" in sql.split("EXISTS", 1)[0])]
+    assert lookups == []  # the bank's emptiness came with the item's own locking read
+
+
+def test_with_dedupe_off_an_active_bank_entry_still_decides(make_settings, media_root, provider):
+    rt = runtime(make_settings, provider, dedupe=False)
+    moderate(rt, media_root, "a.jpg")  # nothing banked yet: the provider is called
+    bank(rt, "approved", note="reviewed: a film still")
+    assert moderate(rt, media_root, "b.jpg").verdict == "approved"
+    assert len(provider.calls) == 1

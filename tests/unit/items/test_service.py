@@ -214,3 +214,35 @@ def test_audit_trail_of_a_decision(rt, media_root):
     with transaction(rt.settings.database_url) as s:
         events = [(e.action, e.from_status, e.to_status) for e in s.scalars(select(m.AuditEvent).order_by(m.AuditEvent.id))]
     assert events == [("submit", None, "queued"), ("processing", "queued", "processing"), ("decide", "processing", "approved")]
+
+
+def test_a_worker_runtime_publishes_the_alert_itself_after_the_commit(rt, media_root, fake_provider):
+    digest = put(media_root, "a.jpg", jpeg_bytes())
+    fake_provider.by_key[digest] = labels_for("Exposed Female Genitalia", 97.5)
+    rt.alert_relay = alerts.InlineRelay(rt.settings.database_url, rt.publisher, pause=30)
+    item_id = service.submit("a.jpg", external_id="post-7", rt=rt).item_id
+
+    assert service.process_image(item_id, rt=rt) == "rejected"
+
+    assert rt.dispatcher.alerts == []  # no publish_alert task
+    (sent,) = rt.publisher.sent
+    assert (sent["item_id"], sent["message"]["external_id"], sent["message"]["verdict"]) == (item_id, "post-7", "rejected")
+    with transaction(rt.settings.database_url) as s:
+        row = s.scalar(select(Alert))
+        assert (row.id, row.attempts, row.last_error) == (sent["id"], 1, None) and row.published_at is not None
+    assert alerts.flush_outbox(rt.settings.database_url, rt.publisher) == 0
+
+
+def test_when_the_inline_publish_fails_the_alert_goes_to_the_task(rt, media_root, fake_provider):
+    digest = put(media_root, "a.jpg", jpeg_bytes())
+    fake_provider.by_key[digest] = labels_for("Exposed Female Genitalia", 97.5)
+    rt.publisher.failing = True
+    rt.alert_relay = alerts.InlineRelay(rt.settings.database_url, rt.publisher, pause=30)
+    item_id = service.submit("a.jpg", rt=rt).item_id
+
+    assert service.process_image(item_id, rt=rt) == "rejected"  # the decision stands
+
+    with transaction(rt.settings.database_url) as s:
+        row = s.scalar(select(Alert))
+        assert row.published_at is None and row.attempts == 1 and "SNS unavailable" in row.last_error
+    assert rt.dispatcher.alerts == [row.id]

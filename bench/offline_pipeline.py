@@ -211,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
 
     common.install_signal_cleanup()
     info = common.machine_info()
+    info["code"] = code_cell(args.label)  # now, before the worker imports the code: others may commit meanwhile
     common.print_header("Benchmark 5: offline end to end", info)
     media, logs = Path(tempfile.mkdtemp(prefix="modq-bench5-media-")), Path(tempfile.mkdtemp(prefix="modq-bench5-"))
     try:
@@ -314,8 +315,9 @@ def report(args, info, results: dict) -> tuple[list[list[str]], list[str]]:
         print(f"{size:10} {model:13.1f} {modq:8.1f} {ratio:6.2f}  {same}  target {verdict}")
         for p in problems[:5]:
             print(f"   !! {p}")
-        rows.append([info["date"], machine, code_cell(args.label), f"{args.photos} × {size}", f"{model:.1f}", f"{modq:.1f}", f"{ratio:.2f}",
-                     verdict, f"{cpu_model:.1f} / {cpu_worker:.1f} ({cpu_parent:.1f}) / {cpu_pg:.1f}", same])
+        rows.append([info["date"], machine, info["code"], f"{args.photos} × {size}", f"{model:.1f}", f"{modq:.1f}",
+                     f"{ratio:.2f}", verdict, f"{cpu_model:.1f} / {cpu_worker:.1f} ({cpu_parent:.1f}) / {cpu_pg:.1f}",
+                     same])
         cpu_ratio = cpu_model / (cpu_worker + cpu_pg)
         used = modq * (cpu_worker + cpu_pg + cpu_redis) / 1000
         print(f"{'':10} CPU ms/photo: model {cpu_model:.1f}, modq worker {cpu_worker:.1f} (prefork parent "

@@ -315,7 +315,7 @@ def report(args, info, results: dict) -> tuple[list[list[str]], list[str]]:
         print(f"{size:10} {model:13.1f} {modq:8.1f} {ratio:6.2f}  {same}  target {verdict}")
         for p in problems[:5]:
             print(f"   !! {p}")
-        rows.append([info["date"], machine, info["code"], f"{args.photos} × {size}", f"{model:.1f}", f"{modq:.1f}",
+        rows.append([info["date"], machine, info["code"], f"{args.photos} × {size}, {args.processes} processes", f"{model:.1f}", f"{modq:.1f}",
                      f"{ratio:.2f}", verdict, f"{cpu_model:.1f} / {cpu_worker:.1f} ({cpu_parent:.1f}) / {cpu_pg:.1f}",
                      same])
         cpu_ratio = cpu_model / (cpu_worker + cpu_pg)

@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--processes", type=int, default=2, help="model processes = prefork concurrency")
     parser.add_argument("--sizes", default=",".join(SIZES), help=f"comma-separated, of {', '.join(SIZES)}")
-    parser.add_argument("--loglevel", default="INFO", help="worker log level")
+    parser.add_argument("--loglevel", default="INFO", choices=["INFO", "DEBUG"],
+                        help="worker log level (no higher: the worker is seen ready by its INFO line)")
     parser.add_argument("--worker-arg", action="append", default=[], metavar="ARG",
                         help="extra `celery worker` argument for an experiment, e.g. --worker-arg=--prefetch-multiplier=2")
     parser.add_argument("--profile", action="store_true",

@@ -51,8 +51,11 @@ onnxruntime thread on both sides: prefork c=2 with MODQ_LOCAL_THREADS=1, and Nud
 session and cv2.setNumThreads(1)). modq: items pre-queued with the worker held, timed from its release to
 the last decision acked. Rates are photos/s, median of the repeats.
 Target: modq >= 0.8 x the model alone. CPU ms/photo: model processes; modq worker (its prefork parent) /
-PostgreSQL backends. The first two rows (05:51, 06:01) scanned /proc and connected to PostgreSQL 4 times a
-second during modq's runs, which cost modq ~5% of the machine; later rows list the processes once a run.
+PostgreSQL backends. "before" rows ran the resize of 4c43e47 (as before issue 15), "after" rows 3af233f +
+44cd4fb. Caveats: the 05:51 and 06:00 rows scanned /proc and connected to PostgreSQL 4 times a second during
+modq's runs, which cost modq ~5% of the machine; at 06:05 main moved under the running benchmark (hot-path
+merged, 06:06), and the 06:11 run shared the cores with other jobs (each side kept only ~1.3 busy). The
+06:18 / 06:21 pair is the clean before / after on the same code.
 """,
     columns=["date (UTC)", "machine", "code", "photos", "model alone photos/s", "modq photos/s", "ratio",
              "target ≥ 0.8", "CPU ms/photo: model / modq worker (prefork parent) / PostgreSQL", "labels as NudeNet's"],

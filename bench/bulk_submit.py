@@ -174,11 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     details = [f"- Machine: {common.machine_line(info)}", f"- Versions: {common.versions_line(info)}"]
     details += [f"- {name}: {r['requests']:,} requests, answers {r['statuses']}, p50 {r['p50']:.1f} ms, "
                 f"p99 {r['p99']:.1f} ms per request" for name, r in got.items()]
-    details.append("- Load average at the end: " + "/".join(f"{x:.2f}" for x in os.getloadavg()))
-    if not args.no_record:
-        common.record_rows(SECTION, [row], details)
-    print(f"logs: {logs}")
-    return 0
+    return common.finish_run(SECTION, [row], details, logs, record_it=not args.no_record)
 
 
 if __name__ == "__main__":

@@ -393,6 +393,34 @@ def cleaned_up():
         flush_broker()
 
 
+def submitter_runtime(env: dict[str, str], keys: Iterable[str]):
+    """The submitting side of a benchmark, in this process, with the workers' settings (``keys`` of ``env``):
+    the broker flushed, modq's logs quiet, a Runtime sending through Celery."""
+    for key in keys:
+        os.environ[key] = env[key]
+    flush_broker()
+    # Imported only now: modq reads its settings from the environment just set.
+    from config.settings import get_settings
+    from moderation.bootstrap import Runtime, build_publisher
+    from moderation.domain import policy
+    from moderation.infra import logs as modq_logs
+    from worker.app import dispatcher
+
+    modq_logs.configure("json", "WARNING")
+    settings = get_settings()
+    return Runtime(settings, policy.load(settings.thresholds), dispatcher(), build_publisher(settings))
+
+
+def finish_run(section: "Section", rows: list[list[str]], details: list[str], logs: Path, record_it: bool) -> int:
+    """End a run: the load average at its end (other jobs may have started meanwhile), its rows recorded
+    unless --no-record, where its logs are; the script's exit code."""
+    details.append("- Load average at the end: " + "/".join(f"{x:.2f}" for x in os.getloadavg()))
+    if record_it:
+        record_rows(section, rows, details)
+    print(f"logs: {logs}")
+    return 0
+
+
 def record_rows(section: "Section", rows: list[list[str]], details: list[str]) -> None:
     """Record one run's rows (sharing its details) and say where they went."""
     for row in rows:

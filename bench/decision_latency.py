@@ -146,11 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 if "Traceback" in worker.output():
                     print(f"!! the worker logged a traceback; see {worker.log_path}")
                 fake.stop()
-    details.append("- Load average at the end: " + "/".join(f"{x:.2f}" for x in os.getloadavg()))
-    if not args.no_record:
-        common.record_rows(SECTION, rows, details)
-    print(f"logs: {logs}")
-    return 0
+    return common.finish_run(SECTION, rows, details, logs, record_it=not args.no_record)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import socket
 import sys
 import tempfile
@@ -224,11 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                         proc.stop()
                         if "Traceback" in proc.output():
                             print(f"!! {kind} logged a traceback; see {proc.log_path}")
-    details.append("- Load average at the end: " + "/".join(f"{x:.2f}" for x in os.getloadavg()))
-    if not args.no_record:
-        common.record_rows(SECTION, rows, details)
-    print(f"logs: {logs}")
-    return 0
+    return common.finish_run(SECTION, rows, details, logs, record_it=not args.no_record)
 
 
 if __name__ == "__main__":

@@ -236,18 +236,8 @@ def measure(args, sizes: list[str], media: Path, logs: Path) -> dict:
     with common.cleaned_up(), common.temp_database("modq_bench5") as url:
         env = common.base_env(url, MODQ_PROVIDER="local", MODQ_LOCAL_THREADS="1", MODQ_MEDIA_ROOT=str(media),
                               MODQ_LOG_LEVEL=args.loglevel)
-        for key in ("MODQ_DATABASE_URL", "MODQ_BROKER_URL", "MODQ_PROVIDER", "MODQ_MEDIA_ROOT", "MODQ_DEDUPE"):
-            os.environ[key] = env[key]
-        common.flush_broker()
-        from config.settings import get_settings
-        from moderation.bootstrap import Runtime, build_publisher
-        from moderation.domain import policy
-        from moderation.infra import logs as modq_logs
-        from worker.app import dispatcher
-
-        modq_logs.configure("json", "WARNING")
-        settings = get_settings()
-        rt = Runtime(settings, policy.load(settings.thresholds), dispatcher(), build_publisher(settings))
+        rt = common.submitter_runtime(env, ("MODQ_DATABASE_URL", "MODQ_BROKER_URL", "MODQ_PROVIDER",
+                                            "MODQ_MEDIA_ROOT", "MODQ_DEDUPE"))
         database = url.rsplit("/", 1)[1]
         worker = common.start_worker("worker", "images", "prefork", args.processes, env, logs / "worker.log",
                                      "bench5", args.loglevel, extra=args.worker_arg)
@@ -263,7 +253,7 @@ def measure(args, sizes: list[str], media: Path, logs: Path) -> dict:
                         run = run_model(paths[size], args.processes)
                     else:
                         run = run_modq(rt, worker, database, relative)
-                        stored = stored_labels(settings.database_url, run["ids"])
+                        stored = stored_labels(rt.settings.database_url, run["ids"])
                         run["stored"] = stored
                     runs[side].append(run)
                     c = run["cpu_ms"]

@@ -24,7 +24,6 @@ database, which is where the time goes on a 2-core machine. Target: modq ≥ 0.5
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -121,22 +120,10 @@ def run_all(args, url: str, fake, logs: Path) -> dict:
     env = common.base_env(url, MODQ_PROVIDER="rekognition", AWS_ENDPOINT_URL_REKOGNITION=fake.url,
                           MODQ_LOG_LEVEL=args.loglevel, MODQ_REKOGNITION_TPS="10000")
     # The submitting side runs in this process: same settings as the workers.
-    for key in ("MODQ_DATABASE_URL", "MODQ_BROKER_URL", "MODQ_PROVIDER", "MODQ_LOG_LEVEL", "MODQ_LOG_FORMAT",
-                "AWS_ENDPOINT_URL_REKOGNITION", "MODQ_REKOGNITION_TPS"):
-        os.environ[key] = env[key]
-    common.flush_broker()
-
+    rt = common.submitter_runtime(env, ("MODQ_DATABASE_URL", "MODQ_BROKER_URL", "MODQ_PROVIDER", "MODQ_LOG_LEVEL",
+                                        "MODQ_LOG_FORMAT", "AWS_ENDPOINT_URL_REKOGNITION", "MODQ_REKOGNITION_TPS"))
     from bench.bare_app import QUEUE, noop
-    from config.settings import get_settings
-    from moderation.infra import logs as modq_logs
-    from moderation.domain import policy
     from moderation.items import services as service
-    from moderation.bootstrap import Runtime, build_publisher
-    from worker.app import dispatcher
-
-    modq_logs.configure("json", "WARNING")
-    settings = get_settings()
-    rt = Runtime(settings, policy.load(settings.thresholds), dispatcher(), build_publisher(settings))
     database = url.rsplit("/", 1)[1]
     client = common.redis_client()
     results = {}
@@ -173,7 +160,7 @@ def run_all(args, url: str, fake, logs: Path) -> dict:
             t1 = time.perf_counter()
             end = common.wait_drained(client, ["images"], timeout=600)
             run = Run("modq", n, t1 - t0, end - t0, cpu.stop())
-            check_decided(settings.database_url, tag, n, args.verdict)
+            check_decided(rt.settings.database_url, tag, n, args.verdict)
             return run
 
         run_bare(args.warmup)

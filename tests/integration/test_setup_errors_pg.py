@@ -4,25 +4,13 @@ a database that does not exist is named as PostgreSQL says it."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
-from moderation.infra import db
 from moderation.infra.setup_errors import explain
 from tests.integration.fresh_pg import PG_ADMIN
+from tests.unit.infra.test_setup_errors import raised  # what running SQL raises, as a command meets it
 
 pytestmark = pytest.mark.integration
 BROKER = "redis://127.0.0.1:1/0"
-
-
-def raised(url: str, sql: str) -> BaseException:
-    try:
-        with db.transaction(url) as s:
-            s.execute(text(sql))
-    except Exception as exc:  # noqa: BLE001 - the exception is the subject
-        return exc
-    finally:
-        db.dispose_all()
-    raise AssertionError(f"{sql} raised nothing")
 
 
 @pytest.mark.parametrize("sql, detail", [

@@ -73,13 +73,7 @@ def run_modes(port: int, api: common.Proc, database: str, token: str, seconds: f
             meter.start()
             latencies, statuses, wall = asyncio.run(ingest_api.load("127.0.0.1", port, token, clients,
                                                                     seconds / rounds, maker))
-            acc = got[name]
-            for key, value in meter.stop().items():
-                acc["cpu"][key] = acc["cpu"].get(key, 0.0) + value
-            acc["latencies"] += latencies
-            acc["wall"] += wall
-            for code, count in statuses.items():
-                acc["statuses"][code] = acc["statuses"].get(code, 0) + count
+            ingest_api.accumulate(got[name], meter.stop(), latencies, statuses, wall)
     out = {}
     for name, acc in got.items():
         per_request = MODES[name][2]

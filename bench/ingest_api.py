@@ -129,6 +129,18 @@ def start_api(kind: str, url: str, token: str, workers: int, loglevel: str, logs
     return proc, port
 
 
+def accumulate(acc: dict, cpu: dict[str, float], latencies: list[float], statuses: dict[int, int],
+               wall: float) -> None:
+    """Add one round of load to a side's totals (rounds alternate between the sides)."""
+    for name, value in cpu.items():
+        acc["cpu"][name] = acc["cpu"].get(name, 0.0) + value
+    acc["latencies"] += latencies
+    acc["wall"] += wall
+    for code, count in statuses.items():
+        acc["statuses"][code] = acc["statuses"].get(code, 0) + count
+
+
+
 def measure(servers: dict, database: str, token: str, clients: int, seconds: float, rounds: int) -> dict:
     """Each endpoint in turn, ``rounds`` times (seconds / rounds each): the machine's load, which drifts, is
     shared alike. Per endpoint: the rounds' requests and time added up, latencies pooled."""
@@ -139,13 +151,7 @@ def measure(servers: dict, database: str, token: str, clients: int, seconds: flo
                                      "postgres": lambda: common.postgres_backends(database), "client": "self"})
             meter.start()
             latencies, statuses, wall = asyncio.run(load("127.0.0.1", port, token, clients, seconds / rounds))
-            acc = got[kind]
-            for name, value in meter.stop().items():
-                acc["cpu"][name] = acc["cpu"].get(name, 0.0) + value
-            acc["latencies"] += latencies
-            acc["wall"] += wall
-            for code, count in statuses.items():
-                acc["statuses"][code] = acc["statuses"].get(code, 0) + count
+            accumulate(got[kind], meter.stop(), latencies, statuses, wall)
     out = {}
     for kind, acc in got.items():
         n = len(acc["latencies"])

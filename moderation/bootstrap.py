@@ -92,7 +92,7 @@ class Runtime:
     _active: Any = None  # (ThresholdPolicy, monotonic time read) of the DB's active version
     #: Publishes a decision's alerts from the deciding task (``alerts.services.InlineRelay``; workers).
     #: None: they go out as publish_alert tasks through the dispatcher.
-    alert_relay: Any = None
+    alert_relay: InlineRelay | None = None  # the worker's: its deciding tasks publish their own alerts
 
     @property
     def provider(self) -> ModerationProvider:

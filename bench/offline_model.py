@@ -72,7 +72,7 @@ def _direct():
 
 
 def _local(threads: int = 1):
-    from moderation.media import imaging
+    from moderation.infra.media import imaging
     from moderation.providers.local import LocalProvider
 
     provider = LocalProvider(threads=threads)  # as moderation.items.services._load_image prepares for it:

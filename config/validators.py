@@ -2,7 +2,7 @@
 
 They live here, not in ``moderation``, because ``config`` imports nothing from ``moderation``
 (``.importlinter``, rule 2): settings validate with them at start-up, and moderation applies
-the same rules to what callers submit (``moderation.media.uris``, ``moderation.infra.coordination``).
+the same rules to what callers submit (``moderation.infra.media.uris``, ``moderation.infra.coordination``).
 """
 
 from __future__ import annotations

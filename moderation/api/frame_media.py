@@ -13,7 +13,7 @@ from fastapi import HTTPException
 from fastapi.responses import Response
 
 from moderation.infra.aws import fetch_s3_object
-from moderation.media import frames, local, uris as media
+from moderation.infra.media import frames, local, uris as media
 from moderation.api.media import HEADERS
 from moderation.domain.errors import BadInput, ModqError
 from moderation.review.services import NotFound

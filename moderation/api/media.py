@@ -19,7 +19,7 @@ from botocore.config import Config
 from fastapi import HTTPException
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from moderation.media import local, uris as media
+from moderation.infra.media import local, uris as media
 from moderation.domain.errors import BadInput, ModqError
 from moderation.review.services import NotFound
 from moderation.bootstrap import Runtime

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from moderation.banks import services as banks
 from moderation.domain.errors import BadInput
 from moderation.infra.db import transaction
-from moderation.media import imaging, local, uris
+from moderation.infra.media import imaging, local, uris
 
 COLUMNS = ("path", "content_key", "pdq", "verdict", "note")
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")

@@ -25,7 +25,7 @@ from moderation.cli.progress import bar as progress_bar
 from moderation.domain.errors import BadInput, ModqError
 from moderation.infra.aws import client, fetch_s3_object
 from moderation.items.queries import stored_item
-from moderation.media import imaging, local, uris as media
+from moderation.infra.media import imaging, local, uris as media
 
 Verdict = enum.Enum("Verdict", {v: v for v in banks.VERDICTS}, type=str)
 app = typer.Typer(help="Hash banks: known-bad (rejected) and known-good (approved) content.", no_args_is_help=True)

@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from moderation.media import uris as media
+from moderation.infra.media import uris as media
 from moderation.infra import metrics
 from moderation.ingest import s3_events
 from moderation.items import services as service

@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from moderation.domain.errors import RefusedSubmission
-from moderation.media import uris as media
+from moderation.infra.media import uris as media
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
     from moderation.bootstrap import Runtime

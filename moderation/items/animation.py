@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from PIL import Image
 
 from moderation.banks import services as banks
-from moderation.media import frames
+from moderation.infra.media import frames
 from moderation.items import outcomes, pay_once
 from moderation.providers import usage
 from moderation.items.frame_evidence import evidence, frame_reasons
 from moderation.domain.frame_selection import Distinct, choose
-from moderation.media.imaging import MIN_SIDE, REKOGNITION_MAX_BYTES, PreparedImage
+from moderation.infra.media.imaging import MIN_SIDE, REKOGNITION_MAX_BYTES, PreparedImage
 from moderation.domain.policy import Decision, ThresholdPolicy, decide, severity
 from moderation.domain.labels import Analysis, ModerationLabel
 from moderation.infra.db import transaction

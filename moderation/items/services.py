@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.items import animation, attempts, outcomes, pay_once
 from moderation.banks import services as banks
-from moderation.media import frames, imaging, local, s3_peek, uris as media
+from moderation.infra.media import frames, imaging, local, s3_peek, uris as media
 from moderation.infra import lease
 from moderation.infra.aws import fetch_s3_object
 from moderation.providers import usage

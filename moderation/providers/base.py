@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from moderation.domain.labels import Analysis
-from moderation.media.imaging import PreparedImage
+from moderation.infra.media.imaging import PreparedImage
 
 
 class ModerationProvider(Protocol):

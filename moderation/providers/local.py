@@ -15,7 +15,7 @@ from PIL import Image
 
 from moderation.domain import taxonomy
 from moderation.domain.errors import BadInput, DeploymentFault, TransientFault
-from moderation.media.imaging import PreparedImage
+from moderation.infra.media.imaging import PreparedImage
 from moderation.providers import nudenet_model
 from moderation.domain.labels import Analysis, ModerationLabel
 
@@ -42,7 +42,7 @@ _UNKNOWN = {leaf for leaf in LEAF_LABELS.values() if taxonomy.lookup(leaf) is No
 if _UNKNOWN:
     raise ImportError(f"labels missing from the v7 taxonomy: {sorted(_UNKNOWN)}")
 
-# What Pillow raises for corrupt, truncated or oversized data (moderation.media.imaging
+# What Pillow raises for corrupt, truncated or oversized data (moderation.infra.media.imaging
 # turns DecompressionBombWarning into an error process-wide).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning)
 

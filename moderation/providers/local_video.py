@@ -32,7 +32,7 @@ import av
 from PIL import Image
 
 from moderation.domain.errors import BadInput
-from moderation.media.budget import DEFAULT_MAX_DECODE_BYTES, format_mib
+from moderation.infra.media.budget import DEFAULT_MAX_DECODE_BYTES, format_mib
 from moderation.domain.timeline import Detection
 
 PROBE_SECONDS = 10.0  # how much of the packet index ``auto`` looks at

@@ -27,7 +27,7 @@ from botocore.validate import validate_parameters
 
 from moderation.domain.errors import BadInput, DeploymentFault
 from moderation.domain.labels import Analysis, ModerationLabel
-from moderation.media.imaging import PreparedImage
+from moderation.infra.media.imaging import PreparedImage
 
 NAME = "recorded"
 

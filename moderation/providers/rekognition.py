@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from moderation.infra import aws
 from moderation.domain.errors import BadInput, DeploymentFault, Throttled, TransientFault
-from moderation.media.imaging import PreparedImage
+from moderation.infra.media.imaging import PreparedImage
 from moderation.domain.labels import Analysis, ModerationLabel
 
 BAD_INPUT = {

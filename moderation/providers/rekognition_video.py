@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from moderation.infra import aws
 from moderation.domain.errors import BadInput, Deferred, DeploymentFault, TransientFault
-from moderation.media.imaging import S3Object
+from moderation.infra.media.imaging import S3Object
 from moderation.providers.rekognition import RekognitionClient, classify
 
 MAX_RESULTS = 1000  # the most Get returns per page

@@ -18,10 +18,10 @@ import structlog
 from sqlalchemy import insert
 
 from moderation.items import attempts
-from moderation.media import uris as media
+from moderation.infra.media import uris as media
 from moderation.video import staging
 from moderation.domain.errors import Deferred, TransientFault
-from moderation.media.imaging import S3Object
+from moderation.infra.media.imaging import S3Object
 from moderation.infra.semaphore import SemaphoreBusy
 from moderation.items import models as m
 from moderation.infra.clock import aware, utcnow

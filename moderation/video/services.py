@@ -18,7 +18,7 @@ import structlog
 
 from moderation.items import attempts, outcomes, pay_once, services as service
 from moderation.infra import lease, metrics
-from moderation.media import uris as media
+from moderation.infra.media import uris as media
 from moderation.video import staging
 from moderation.domain import timeline
 from moderation.providers import usage

@@ -20,9 +20,9 @@ from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from moderation.infra import aws
-from moderation.media import local, uris as media
+from moderation.infra.media import local, uris as media
 from moderation.domain.errors import BadInput, DeploymentFault, TransientFault
-from moderation.media.imaging import S3Object
+from moderation.infra.media.imaging import S3Object
 
 log = structlog.get_logger("modq.staging")
 STAGING_PREFIX = "modq-staging"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from moderation.domain.errors import ModqError
-from moderation.media.imaging import PreparedImage
+from moderation.infra.media.imaging import PreparedImage
 from moderation.domain.labels import Analysis, ModerationLabel
 from moderation.domain import taxonomy
 

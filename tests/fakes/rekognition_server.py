@@ -61,7 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:  # noqa: N802 - S3 GetObject (path style), for the fake's own objects
-        """The worker reads an S3 image's first bytes before Rekognition reads it in place (moderation/media/s3_peek.py):
+        """The worker reads an S3 image's first bytes before Rekognition reads it in place (moderation/infra/media/s3_peek.py):
         with ``AWS_ENDPOINT_URL_S3`` pointing here, each object the fake knows is a small JPEG."""
         bucket, _, key = unquote(self.path.split("?", 1)[0]).lstrip("/").partition("/")
         fake = self.server.fake  # type: ignore[attr-defined]

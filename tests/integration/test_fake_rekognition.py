@@ -522,7 +522,7 @@ def test_command_line_mode():
 
 def test_s3_getobject_serves_the_first_bytes_of_its_objects(fake):
     """Benchmarks point AWS_ENDPOINT_URL_S3 here too: the worker reads an S3 image's first bytes before
-    Rekognition reads it in place (moderation/media/s3_peek.py), so every object the fake knows is a JPEG there."""
+    Rekognition reads it in place (moderation/infra/media/s3_peek.py), so every object the fake knows is a JPEG there."""
     s3_client = boto3.client("s3", region_name="us-east-1", endpoint_url=fake.endpoint_url, aws_access_key_id="a",
                              aws_secret_access_key="b")
     fake.add_s3_object(BUCKET, "in/a.jpg", labels=[])

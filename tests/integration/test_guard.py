@@ -17,7 +17,7 @@ from botocore.config import Config
 from moderation.infra import aws
 from moderation.infra.circuit import CircuitOpen
 from moderation.domain.errors import Throttled, TransientFault
-from moderation.media.imaging import from_s3
+from moderation.infra.media.imaging import from_s3
 from moderation.providers.guard import ClientGuard
 from moderation.providers.rekognition import RekognitionProvider
 

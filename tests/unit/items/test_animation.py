@@ -182,7 +182,7 @@ def test_re_evaluation_under_a_new_policy_keeps_naming_the_frame(rt, media_root,
 
 
 def test_a_retry_after_a_failed_frame_does_not_pay_again_for_the_frames_before_it(rt, media_root, provider):
-    from moderation.media import frames
+    from moderation.infra.media import frames
     from moderation.items.animation import frame_key
     from moderation.domain.errors import TransientFault
 
@@ -201,7 +201,7 @@ def test_a_retry_after_a_failed_frame_does_not_pay_again_for_the_frames_before_i
 
 def test_a_frame_in_the_hash_bank_is_decided_without_a_call(rt, media_root, provider):
     from moderation.banks import services as banks
-    from moderation.media import frames
+    from moderation.infra.media import frames
     from moderation.items.animation import frame_key
 
     data = animated("gif", [BLUE, YELLOW], [100, 3_000])

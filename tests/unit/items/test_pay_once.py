@@ -199,7 +199,7 @@ def scene(shift: int = 0, quality: int = 90) -> bytes:
 
 @pytest.mark.parametrize("distance, matched", [(31, True), (0, False)])
 def test_pdq_matches_a_reencoded_near_duplicate(make_settings, media_root, provider, distance, matched):
-    from moderation.media.imaging import prepare
+    from moderation.infra.media.imaging import prepare
 
     rt = runtime(make_settings, provider, bank_pdq_distance=distance)
     original, near = scene(), scene(shift=3, quality=60)
@@ -214,7 +214,7 @@ def test_pdq_matches_a_reencoded_near_duplicate(make_settings, media_root, provi
 
 
 def test_pdq_ignores_featureless_images():
-    from moderation.media.imaging import prepare
+    from moderation.infra.media.imaging import prepare
 
     assert banks.pdq_hex(prepare(jpeg_bytes()).pil()) is None  # one flat colour: any two would "match"
 

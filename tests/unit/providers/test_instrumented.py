@@ -6,7 +6,7 @@ import pytest
 
 from moderation.bootstrap import build_provider
 from moderation.domain.errors import BadInput
-from moderation.media.imaging import PreparedImage
+from moderation.infra.media.imaging import PreparedImage
 from moderation.providers import instrumented
 from tests.fakes.providers import FakeProvider
 from tests.metric_samples import Snapshot, value

@@ -16,10 +16,10 @@ import pytest
 from onnxruntime.capi.onnxruntime_pybind11_state import Fail
 from PIL import Image
 
-from moderation.media import imaging
+from moderation.infra.media import imaging
 from moderation.domain import taxonomy
 from moderation.domain.errors import BadInput, DeploymentFault, TransientFault
-from moderation.media.imaging import PreparedImage, S3Object
+from moderation.infra.media.imaging import PreparedImage, S3Object
 from moderation.providers import nudenet_model
 from moderation.providers.local import LocalProvider, to_labels
 from tests.rekognition_shapes import validate_output

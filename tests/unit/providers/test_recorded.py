@@ -9,7 +9,7 @@ import pytest
 
 from moderation.bootstrap import build_provider
 from moderation.domain.errors import BadInput, DeploymentFault
-from moderation.media.imaging import prepare
+from moderation.infra.media.imaging import prepare
 from moderation.providers.recorded import RecordedProvider, load
 from tests.conftest import REPO, SAMPLES, jpeg_bytes
 from tests.settings_cases import assert_refused

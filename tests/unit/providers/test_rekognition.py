@@ -19,7 +19,7 @@ from botocore.stub import Stubber
 
 from moderation.infra import aws
 from moderation.domain.errors import BadInput, DeploymentFault, Throttled, TransientFault
-from moderation.media.imaging import PreparedImage, from_s3
+from moderation.infra.media.imaging import PreparedImage, from_s3
 from moderation.domain.labels import ModerationLabel
 from moderation.providers.rekognition import RekognitionProvider
 

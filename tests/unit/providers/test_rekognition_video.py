@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from moderation.domain.errors import BadInput, DeploymentFault, TransientFault
-from moderation.media.imaging import S3Object
+from moderation.infra.media.imaging import S3Object
 from moderation.providers.rekognition_video import JobLimitExceeded, RekognitionVideo
 
 JOB = "6f3a0f3c2b9d4c1e8a7b5d4c3b2a1f0e"

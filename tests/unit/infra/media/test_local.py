@@ -7,7 +7,7 @@ import os
 import pytest
 
 from moderation.domain.errors import RefusedSubmission
-from moderation.media import local
+from moderation.infra.media import local
 
 
 def test_a_missing_file_names_the_media_root_and_its_setting(media_root):

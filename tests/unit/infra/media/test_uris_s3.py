@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moderation.media import uris as media
+from moderation.infra.media import uris as media
 
 # Any character but control characters (``parse`` refuses those) and lone surrogates (not text).
 _CHARS = st.characters(blacklist_categories=("Cc", "Cs"))

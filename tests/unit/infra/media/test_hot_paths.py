@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from moderation.media import imaging
+from moderation.infra.media import imaging
 from moderation.items import services as service
 from moderation.providers import nudenet_model
 from moderation.providers.local import LocalProvider

@@ -16,8 +16,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from moderation.domain.errors import BadInput
-from moderation.media import budget
-from moderation.media.uris import sniff
+from moderation.infra.media import budget
+from moderation.infra.media.uris import sniff
 
 MIN_SIDE = 80
 MAX_SIDE = 10_000

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from moderation.media import budget, imaging
+from moderation.infra.media import budget, imaging
 from moderation.domain.errors import BadInput
 from tests import crafted_media
 from tests.conftest import REPO

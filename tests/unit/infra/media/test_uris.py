@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from config.validators import bucket_name_problem, valid_bucket_name
-from moderation.media import local, uris as media
+from moderation.infra.media import local, uris as media
 from moderation.domain.errors import BadInput, RefusedSubmission
 
 REPO = Path(__file__).resolve().parents[3]
@@ -263,7 +263,7 @@ def test_paths_the_os_will_not_read_are_refused_with_the_reason(media_root, phot
 _PARSE_AS_ANOTHER_USER = """
 import json, os, pwd, sys
 from pathlib import Path
-from moderation.media import uris as media
+from moderation.infra.media import uris as media
 from moderation.domain.errors import RefusedSubmission
 if os.geteuid() == 0:  # root reads everything: drop to nobody (after start-up, the interpreter may be root's)
     nobody = pwd.getpwnam("nobody")

@@ -8,9 +8,9 @@ import io
 import pytest
 from PIL import Image
 
-from moderation.media import frames
+from moderation.infra.media import frames
 from moderation.domain.errors import BadInput
-from moderation.media.frame_headers import gif_frame_count, png_is_animated
+from moderation.infra.media.frame_headers import gif_frame_count, png_is_animated
 from tests.animated_media import BLUE, GREY, RED, animated, many_frame_gif, still, tiff_pages
 
 LIMITS = frames.Limits(max_frames=16, max_frame_count=1000, max_total_pixels=250_000_000,

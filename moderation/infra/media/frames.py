@@ -18,11 +18,11 @@ from typing import Iterable, Iterator
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from moderation.media import budget, imaging
+from moderation.infra.media import budget, imaging
 from moderation.domain.errors import BadInput
-from moderation.media.frame_headers import gif_frame_count, png_is_animated
+from moderation.infra.media.frame_headers import gif_frame_count, png_is_animated
 from moderation.domain.frame_selection import PAGE_WEIGHT, Frame, display_ms
-from moderation.media.uris import sniff
+from moderation.infra.media.uris import sniff
 
 SEQUENCE_FORMATS = ("gif", "png", "webp", "tiff")  # JPEG (MPO extras) and BMP: viewers show one picture
 

@@ -30,8 +30,8 @@ from botocore.exceptions import ClientError
 
 from moderation.infra.aws import error_code, fetch_s3_object, reading_s3
 from moderation.domain.errors import BadInput
-from moderation.media.frame_headers import png_is_animated
-from moderation.media.uris import sniff
+from moderation.infra.media.frame_headers import png_is_animated
+from moderation.infra.media.uris import sniff
 
 HEAD_BYTES = 64 * 1024  # PNG chunks before IDAT (IHDR, colour profile, text) fit in this almost always
 

@@ -3,7 +3,7 @@
 A ``MediaRef`` is parsed once at submit time; anything that could let a caller
 read outside the media root or an unapproved bucket is refused there, before a
 row exists. Content checks (decoding, dimensions) happen in the worker, see
-``moderation.media.imaging``; local files are confined and read by ``moderation.media.local``.
+``moderation.infra.media.imaging``; local files are confined and read by ``moderation.infra.media.local``.
 
 What was submitted is what is moderated: nothing in a URI is silently dropped.
 A ``#`` (fragment), a ``?`` other than an S3 ``?versionId=``, and an empty S3 key
@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote, urlsplit
 from config.validators import bucket_name_problem
 from moderation.domain.errors import BadInput, RefusedSubmission
 from moderation.infra.redact import Scrubber
-from moderation.media import local
+from moderation.infra.media import local
 
 if TYPE_CHECKING:  # the type only: what reparse reads of the settings
     from config.settings import Settings

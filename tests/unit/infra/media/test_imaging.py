@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from moderation.media import imaging
+from moderation.infra.media import imaging
 from moderation.domain.errors import BadInput
 from tests.conftest import SAMPLES, jpeg_bytes, png_bytes
 

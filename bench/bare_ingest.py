@@ -22,7 +22,7 @@ from config.settings import get_settings
 from moderation.infra.clock import utcnow
 from moderation.infra.db import session_factory
 from moderation.items.models import Item
-from moderation.review.models import ApiToken
+from moderation.tenants.models import ApiToken
 from worker.app import app as celery_app
 
 app = FastAPI()

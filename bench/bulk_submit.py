@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = Path(tempfile.mkdtemp(prefix="modq-bulk-"))
     with common.cleaned_up():
         with common.temp_database() as url:
-            from moderation.review import tokens
+            from moderation.tenants import tokens
 
             _, token = tokens.create(url, "bench-bulk", "ingest", created_by="bench")
             database = url.rsplit("/", 1)[1]

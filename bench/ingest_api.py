@@ -4,7 +4,7 @@
     .venv/bin/python bench/ingest_api.py --clients 1,16 --seconds 5 --api-workers 1 --no-record
 
 `modq api` (uvicorn) runs in its own process(es) on a fresh PostgreSQL
-database, with an ingest token made by `moderation.review.tokens.create` as `modq
+database, with an ingest token made by `moderation.tenants.tokens.create` as `modq
 tokens create --role ingest` does. Each client is one keep-alive HTTP/1.1
 connection sending `POST /v1/items` (a new external_id and s3:// URI each time,
 so every request stores an item and sends its task to Redis) as soon as the
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'API CPU ms/req':>14} {'PG CPU ms/req':>13} {'client CPU ms/req':>17}")
     with common.cleaned_up():
         with common.temp_database() as url:
-            from moderation.review import tokens
+            from moderation.tenants import tokens
 
             _, token = tokens.create(url, "bench-ingest", "ingest", created_by="bench")
             database = url.rsplit("/", 1)[1]

@@ -20,7 +20,7 @@ from moderation.api.auth import docs_reader
 from moderation.api.middleware import BodyLimit, SecurityHeaders
 from moderation.bootstrap import Runtime, get_runtime
 from moderation.ops.health import CHECKS, Check
-from moderation.review.tokens import Principal
+from moderation.tenants.tokens import Principal
 from worker.app import dispatcher
 
 STATIC = Path(__file__).resolve().parent / "static"

@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from moderation.review import tokens
+from moderation.tenants import tokens
 from moderation.bootstrap import Runtime
-from moderation.review.models import ADMIN, INGEST, REVIEWER
-from moderation.review.tokens import Principal
+from moderation.tenants.models import ADMIN, INGEST, REVIEWER
+from moderation.tenants.tokens import Principal
 
 SESSION_COOKIE = "modq_session"
 LOGIN_COOKIE = "modq_login"  # double-submit token for the sign-in form (login CSRF)

@@ -24,8 +24,8 @@ from moderation.api.items import Offset
 from moderation.domain.errors import BadInput
 from moderation.bootstrap import Runtime
 from moderation.items.queries import stored_item
-from moderation.review.models import ADMIN, REVIEWER
-from moderation.review.tokens import Principal
+from moderation.tenants.models import ADMIN, REVIEWER
+from moderation.tenants.tokens import Principal
 
 router = APIRouter(tags=["bank"])
 Admin = Annotated[Principal, Depends(allow(ADMIN))]

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from moderation.review import tokens
+from moderation.tenants import tokens
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # No inline script or style anywhere: data reaches console.js in data-* attributes.

@@ -15,9 +15,9 @@ from moderation.api.auth import allow, runtime
 from moderation.api.errors import problem
 from moderation.domain.errors import ConfigError
 from moderation.bootstrap import Runtime
-from moderation.review.models import ADMIN
+from moderation.tenants.models import ADMIN
 from moderation.review.services import NotFound
-from moderation.review.tokens import Principal
+from moderation.tenants.tokens import Principal
 
 router = APIRouter(tags=["policy"])
 Admin = Annotated[Principal, Depends(allow(ADMIN))]

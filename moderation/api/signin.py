@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from moderation.review import tokens
+from moderation.tenants import tokens
 from moderation.api.auth import (
     CONSOLE_ROLES,
     LOGIN_COOKIE,

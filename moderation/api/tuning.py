@@ -21,8 +21,8 @@ from moderation.api.errors import problem
 from moderation.api.pages import page
 from moderation.bootstrap import Runtime
 from moderation.policy import curves, queries as replay_db, recommend
-from moderation.review.models import ADMIN
-from moderation.review.tokens import Principal
+from moderation.tenants.models import ADMIN
+from moderation.tenants.tokens import Principal
 
 
 router = APIRouter(tags=["policy"])

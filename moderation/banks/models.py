@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from moderation.infra.clock import utcnow
@@ -24,6 +24,8 @@ class BankEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     content_key: Mapped[str] = mapped_column(String(255), index=True)
+    # The tenant whose items it decides; NULL: a global entry, for every tenant.
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
     pdq: Mapped[str | None] = mapped_column(String(64))
     verdict: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")

@@ -16,7 +16,7 @@ from moderation.cli.common import operator
 from moderation.cli.demo_cases import ANSWERS, REPO, how_decided
 from moderation.domain import policy as policy_mod
 from moderation.policy.versions import active_text
-from moderation.review import tokens
+from moderation.tenants import tokens
 
 OUTCOMES = ("approved", "flagged", "rejected", "failed")
 REVIEWER = "demo-reviewer"

@@ -14,8 +14,8 @@ from rich.table import Table
 from config.settings import get_settings
 from moderation.cli.common import choices, err, fail, operator, out
 from moderation.domain.errors import ModqError
-from moderation.review import tokens
-from moderation.review.models import ROLES
+from moderation.tenants import tokens
+from moderation.tenants.models import ROLES
 
 app = typer.Typer(help="API and console tokens (roles: ingest, reviewer, admin).", no_args_is_help=True)
 Role = choices("Role", ROLES)

@@ -24,6 +24,17 @@ def check_external_id(external_id: str | None) -> None:
         storable("external_id", external_id)
 
 
+def check_subject_id(subject_id: str | None) -> None:
+    """The uploader's account id on the platform: 1-255 printable characters (it is shown to reviewers)."""
+    if subject_id is None:
+        return
+    if not isinstance(subject_id, str) or not 1 <= len(subject_id) <= 255:
+        raise RefusedSubmission("subject_id must be 1-255 characters")
+    if not subject_id.isprintable():
+        raise RefusedSubmission("subject_id must not contain control characters")
+    storable("subject_id", subject_id)
+
+
 def storable(what: str, value: str) -> str:
     """Refuse what PostgreSQL and SQLite would refuse (for a whole batch): NUL characters, lone surrogates."""
     if "\x00" in value:

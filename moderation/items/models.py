@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from moderation.domain.tenancy import DEFAULT_TENANT_ID
 from moderation.infra.clock import aware, utcnow
 from moderation.infra.schema import Base, new_id
 
@@ -28,11 +29,20 @@ TERMINAL = (*DECIDED, FAILED)
 
 class Item(Base):
     __tablename__ = "items"
-    # The review queue is "pending items of one status, oldest first".
-    __table_args__ = (Index("ix_items_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        # The review queue is "pending items of one status, oldest first".
+        Index("ix_items_status_created_at", "status", "created_at"),
+        # A platform's own id names one item of that platform: two tenants may both send "post-1".
+        UniqueConstraint("tenant_id", "external_id", name="uq_items_tenant_external_id"),
+        # A subject's history: GET /v1/subjects/{id}, the subject rule.
+        Index("ix_items_tenant_subject_created_at", "tenant_id", "subject_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), default=DEFAULT_TENANT_ID)
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    # The uploader's account on the platform (optional): moderators judge an upload by its uploader's history.
+    subject_id: Mapped[str | None] = mapped_column(String(255))
     media_uri: Mapped[str] = mapped_column(Text)
     media_type: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True, default=QUEUED)
@@ -116,8 +126,11 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     item_id: Mapped[str | None] = mapped_column(ForeignKey("items.id"), index=True)
+    # Events about no item (a tenant's policy, webhook or token) name their tenant here; an item's events
+    # reach it through the item. NULL: deployment-wide.
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(128))
+    actor: Mapped[str] = mapped_column(String(255))  # "<token name> (token <id>)", "cli:<user>", "system"
     action: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
@@ -130,3 +143,20 @@ class AuditEvent(Base):
         # Every writer goes through here, so AuditAction stays the complete list of actions.
         return AuditAction(value).value
 
+
+
+class SubjectFlag(Base):
+    """A subject (uploader) crossing its tenant's rule (``subjects: alert_after``): one row, and one
+    ``subject.flagged`` alert, per crossing; ``cleared_at`` is set when it falls back under the rule."""
+
+    __tablename__ = "subject_flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    subject_id: Mapped[str] = mapped_column(String(255))
+    rule: Mapped[str] = mapped_column(String(64))  # e.g. "rejected>=3 within 7d"
+    count: Mapped[int] = mapped_column(Integer)  # what it counted when it crossed
+    crossed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_subject_flags_tenant_subject", "tenant_id", "subject_id"),)

@@ -26,8 +26,9 @@ from moderation.infra.schema import new_id
 from moderation.infra.db import core_transaction, transaction
 from moderation.items.queries import add_audit, lock_state, lock_statement, set_item
 # Many at once (submit_many) and what submit accepts: ``submission``; re-exported for Python callers.
-from moderation.items.admission import accept, check_external_id, check_metadata
-from moderation.items.submission import Entry, Submitted, insert_new, known_item, new_row, submit_many  # noqa: F401
+from moderation.items.admission import accept, check_external_id, check_metadata, check_subject_id
+from moderation.items.submission import (DEFAULT_ORIGIN, Entry, Origin, Submitted, insert_new,  # noqa: F401
+                                         known_item, new_row, submit_many)
 from moderation.providers.models import BANKED, REUSED
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
@@ -38,27 +39,29 @@ _START = lock_statement(banks.in_use().label("bank_in_use"))  # the item, locked
 
 
 def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, Any] | None = None,
-           media_type: str | None = None, *, rt: Runtime) -> Submitted:
-    """Record an item as ``queued``, commit, then send its task.
+           media_type: str | None = None, *, rt: Runtime, subject_id: str | None = None,
+           origin: Origin = DEFAULT_ORIGIN) -> Submitted:
+    """Record an item as ``queued`` for ``origin``'s tenant, commit, then send its task.
 
     Raises ``RefusedSubmission`` (nothing stored) for a URI that is malformed,
     outside the media root, not allow-listed, or missing.
     """
     check_external_id(external_id)
     check_metadata(metadata)
+    check_subject_id(subject_id)
     try:
         uri, kind = accept(media_uri, media_type, rt)
     except (RefusedSubmission, ValueError, OSError):
-        existing = _by_external_id(rt, external_id)  # a known external_id answers whatever its URI
+        existing = _by_external_id(rt, external_id, origin)  # a known external_id answers whatever its URI
         if existing:
             return existing
         raise
-    row = new_row(uri, kind, external_id, metadata)
+    row = new_row(uri, kind, external_id, metadata, tenant_id=origin.tenant_id, subject_id=subject_id)
     try:
         with core_transaction(rt.settings.database_url) as s:
-            existing = insert_new(s, row)  # the row and its audit event, unless the external_id is known
+            existing = insert_new(s, row, origin.actor)  # the row and its audit event, unless the id is known
     except IntegrityError:  # a concurrent submit of the same external_id won (SQLite; PostgreSQL skips it)
-        existing = _by_external_id(rt, external_id)
+        existing = _by_external_id(rt, external_id, origin)
         if existing is None:
             raise
     if existing:
@@ -66,9 +69,9 @@ def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, A
     return Submitted(row["id"], m.QUEUED, True, _dispatch(rt, row["id"], kind))
 
 
-def _by_external_id(rt: Runtime, external_id: str | None) -> Submitted | None:
+def _by_external_id(rt: Runtime, external_id: str | None, origin: Origin) -> Submitted | None:
     with transaction(rt.settings.database_url) as s:
-        return known_item(s, external_id)
+        return known_item(s, external_id, origin.tenant_id)
 
 
 def _dispatch(rt: Runtime, item_id: str, kind: str) -> bool:

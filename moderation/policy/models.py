@@ -39,6 +39,8 @@ class PolicyActivation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     version: Mapped[str] = mapped_column(ForeignKey("policy_versions.version"), index=True)
+    # The tenant this activation is for; NULL: the deployment's policy, used by tenants without their own.
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
     author: Mapped[str] = mapped_column(String(128))
     note: Mapped[str] = mapped_column(Text, default="")
     activated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -49,6 +51,7 @@ class Reevaluation(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     version: Mapped[str] = mapped_column(ForeignKey("policy_versions.version"))
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))  # whose items it walks; NULL: all
     actor: Mapped[str] = mapped_column(String(128))
     state: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed
     done: Mapped[int] = mapped_column(Integer, default=0)  # items walked

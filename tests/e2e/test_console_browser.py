@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from moderation.items import services as service
-from moderation.review import tokens
+from moderation.tenants import tokens
 from moderation.api.app import create_app
 from moderation.items import models as m
 from moderation.infra.clock import utcnow

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from moderation.review import tokens
+from moderation.tenants import tokens
 from moderation.api.app import create_app
 from tests.e2e.conftest import sign_in, watched_page
 from tests.live_server import serve

@@ -12,7 +12,7 @@ import pytest
 
 from moderation.api.app import create_app
 from moderation.policy import replay, versions as policy_store
-from moderation.review import tokens
+from moderation.tenants import tokens
 from tests.conftest import REPO
 from tests.e2e.conftest import sign_in, watched_page
 from tests.fakes.providers import labels_for

@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.settings import Settings
-from moderation.review import tokens
+from moderation.tenants import tokens
 from moderation.api.app import create_app
 from tests.conftest import REPO
 from tests.integration.fresh_pg import fresh_database

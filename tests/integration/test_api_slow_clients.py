@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from moderation.review import tokens
+from moderation.tenants import tokens
 from tests.conftest import jpeg_bytes
 from tests.integration.conftest import _free_port
 

@@ -14,7 +14,7 @@ from moderation.api.app import create_app
 from moderation.bootstrap import InMemoryDispatcher, Runtime
 from moderation.domain import policy
 from moderation.infra.lease import LocalLeases
-from moderation.review import tokens
+from moderation.tenants import tokens
 from tests.fakes.providers import FakeProvider, RecordingPublisher
 from tests.integration.conftest import WorkerProcess, wait_for
 from tests.integration.fresh_pg import fresh_database

@@ -15,6 +15,7 @@ from moderation.items import models as _items  # noqa: F401
 from moderation.policy import models as _policy  # noqa: F401
 from moderation.providers import models as _providers  # noqa: F401
 from moderation.review import models as _review  # noqa: F401
+from moderation.tenants import models as _tenants  # noqa: F401
 from moderation.video import models as _video  # noqa: F401
 
 config = context.config

@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from moderation.review import tokens
+from moderation.tenants import tokens
 from moderation.ops import health
 from moderation.api.app import create_app
 from tests.review_items import decided_item

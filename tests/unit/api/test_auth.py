@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.review import tokens
+from moderation.tenants import tokens
 
 ITEM = "00000000-0000-4000-8000-000000000000"
 # method, path, JSON body, roles allowed

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from moderation.review import tokens
+from moderation.tenants import tokens
 from moderation.items import models as m
 from moderation.infra.db import transaction
 from moderation.review.models import Review

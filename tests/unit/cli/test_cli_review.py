@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from moderation.review import tokens
+from moderation.tenants import tokens
 from moderation.cli.main import app
 from moderation.items import models as m
 from moderation.infra.db import transaction

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from moderation.cli import demo_report as report
 from moderation.domain import policy
-from moderation.review import tokens
+from moderation.tenants import tokens
 
 
 def console() -> tuple[Console, io.StringIO]:

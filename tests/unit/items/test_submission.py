@@ -126,8 +126,8 @@ def test_a_concurrent_submit_of_one_external_id_makes_it_known_and_the_rest_stil
     lookup = submission.known_items
     raced = {}
 
-    def racing_lookup(rt_, external_ids):
-        found = lookup(rt_, external_ids)
+    def racing_lookup(rt_, external_ids, tenant_id):
+        found = lookup(rt_, external_ids, tenant_id)
         if not raced:  # another process submits "race" after this batch looked it up, before it inserts
             raced["item"] = service.submit("c.jpg", external_id="race", rt=rt)
         return found
@@ -146,8 +146,8 @@ def test_single_submit_that_loses_a_race_for_its_external_id_returns_the_winner(
     lookup = submission.known_item
     won = {}
 
-    def racing_lookup(s, external_id):
-        found = lookup(s, external_id)
+    def racing_lookup(s, external_id, tenant_id):
+        found = lookup(s, external_id, tenant_id)
         if not won:  # the other submit commits between this one's lookup and its insert
             won["item"] = service.submit_many([Entry("b.jpg", external_id)], rt=rt)[0]
         return found

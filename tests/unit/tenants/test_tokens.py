@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from moderation.review import tokens
+from moderation.domain.tenancy import DEFAULT_TENANT_ID, Scope
+from moderation.tenants import tokens
 from moderation.domain.errors import BadInput
 from moderation.items import models as m
 from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
-from moderation.review.models import ConsoleSession
+from moderation.tenants.models import ConsoleSession
 
 
 @pytest.fixture
@@ -26,7 +27,8 @@ def test_token_is_random_prefixed_and_only_its_hash_is_stored(url):
     with transaction(url) as s:
         dump = " ".join(str(v) for row in s.execute(text("SELECT * FROM api_tokens")) for v in row)
     assert token not in dump and token[5:] not in dump and tokens.digest(token) in dump
-    assert tokens.authenticate(url, token) == tokens.Principal(token_id, "alice", "reviewer")
+    assert tokens.authenticate(url, token) == tokens.Principal(token_id, "alice", "reviewer",
+                                                               Scope(tenant_ids=frozenset({DEFAULT_TENANT_ID})))
 
 
 @pytest.mark.parametrize("presented", [None, "", "modq_wrong", "not-even-prefixed", "modq_" + "x" * 200])

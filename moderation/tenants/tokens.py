@@ -17,10 +17,12 @@ from datetime import timedelta
 from sqlalchemy import delete, or_, select
 
 from moderation.domain.errors import BadInput
+from moderation.domain.tenancy import DEFAULT_TENANT, Scope
 from moderation.infra.db import autocommit, transaction
 from moderation.infra.clock import utcnow
 from moderation.items.models import AuditAction, AuditEvent
-from moderation.review.models import ADMIN, ROLES, ApiToken, ConsoleSession
+from moderation.tenants import services as tenants
+from moderation.tenants.models import ADMIN, INGEST, ROLES, ApiToken, ConsoleSession
 
 PREFIX = "modq_"  # recognisable in secret scanners and config files
 _RESERVED = {"system", "api"}  # actors modq itself writes in the audit trail (and "cli:<user>")
@@ -31,18 +33,29 @@ class Principal:
     token_id: int
     name: str
     role: str
+    scope: Scope = Scope()  # the tenants it acts for
 
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names it: the token's name and id, so two services are told apart."""
+        return f"{self.name} (token {self.token_id})"
+
+    def covers(self, tenant_id: int | None) -> bool:
+        return self.scope.covers(tenant_id)
 
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def create(database_url: str, name: str, role: str, created_by: str) -> tuple[int, str]:
-    """A new token; returns (id, token). The token cannot be recovered later."""
+def create(database_url: str, name: str, role: str, created_by: str,
+           tenant_names: list[str] | tuple[str, ...] = (DEFAULT_TENANT,)) -> tuple[int, str]:
+    """A new token for the tenants named ('*': every tenant; reviewer and admin only, an ingest token is for
+    exactly one); returns (id, token). The token cannot be recovered later."""
     name = name.strip()
     if role not in ROLES:
         raise BadInput(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
@@ -51,12 +64,22 @@ def create(database_url: str, name: str, role: str, created_by: str) -> tuple[in
         raise BadInput("token name must be 1-128 printable characters, not 'system', 'api' or 'cli:...'")
     token = PREFIX + secrets.token_urlsafe(32)
     with transaction(database_url) as s:
-        row = ApiToken(name=name, role=role, token_hash=digest(token), created_by=created_by)
+        scope = tenants.scope(s, tenant_names)
+        if role == INGEST and scope.only() is None:
+            raise BadInput("tenant: an ingest token submits for exactly one tenant")
+        row = ApiToken(name=name, role=role, token_hash=digest(token), created_by=created_by,
+                       tenant_ids=sorted(scope.tenant_ids), all_tenants=scope.all)
         s.add(row)
         s.flush()
-        s.add(AuditEvent(actor=created_by, action=AuditAction.TOKEN_CREATE,
-                         reason=f"token {row.id} {name!r} role {role}"))
+        s.add(AuditEvent(actor=created_by, action=AuditAction.TOKEN_CREATE, tenant_id=scope.only(),
+                         reason=f"token {row.id} {name!r} role {role} tenants {_scope_text(scope, s)}"))
         return row.id, token
+
+
+def _scope_text(scope: Scope, s) -> str:
+    if scope.all:
+        return "*"
+    return ",".join(tenants.names_of(s, scope.tenant_ids))
 
 
 def revoke(database_url: str, ref: str, actor: str) -> list[int]:
@@ -79,9 +102,12 @@ def revoke(database_url: str, ref: str, actor: str) -> list[int]:
 
 def list_tokens(database_url: str) -> list[dict]:
     with transaction(database_url) as s:
-        rows = s.scalars(select(ApiToken).order_by(ApiToken.id))
-        return [{"id": r.id, "name": r.name, "role": r.role, "created_by": r.created_by,
-                 "created_at": r.created_at.isoformat(), "revoked": r.revoked_at is not None} for r in rows]
+        rows = list(s.scalars(select(ApiToken).order_by(ApiToken.id)))
+        names = tenants.names_of_all(s)
+        return [{"id": r.id, "name": r.name, "role": r.role,
+                 "tenants": ["*"] if r.all_tenants else [names.get(t, str(t)) for t in r.tenant_ids],
+                 "created_by": r.created_by, "created_at": r.created_at.isoformat(),
+                 "revoked": r.revoked_at is not None} for r in rows]
 
 
 def authenticate(database_url: str, presented: str | None) -> Principal | None:
@@ -92,12 +118,17 @@ def authenticate(database_url: str, presented: str | None) -> Principal | None:
     # Every API request asks: one indexed read, with no transaction of its own and no ORM object.
     with autocommit(database_url) as conn:
         row = conn.execute(select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.token_hash,
-                                  ApiToken.revoked_at).where(ApiToken.token_hash == wanted)).first()
+                                  ApiToken.revoked_at, ApiToken.tenant_ids, ApiToken.all_tenants)
+                           .where(ApiToken.token_hash == wanted)).first()
     # The index finds the row; the final equality does not depend on the
     # database's collation rules, and takes the same time either way.
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, wanted):
         return None
-    return Principal(row.id, row.name, row.role)
+    return Principal(row.id, row.name, row.role, _scope(row))
+
+
+def _scope(row) -> Scope:
+    return Scope(tenant_ids=frozenset(row.tenant_ids or ()), all=bool(row.all_tenants))
 
 
 # --- console sessions ---------------------------------------------------------
@@ -133,7 +164,7 @@ def session(database_url: str, secret: str | None) -> Session | None:
         if row is None:
             return None
         sess, token = row
-        return Session(Principal(token.id, token.name, token.role), sess.csrf_token)
+        return Session(Principal(token.id, token.name, token.role, _scope(token)), sess.csrf_token)
 
 
 def close_session(database_url: str, secret: str | None) -> None:

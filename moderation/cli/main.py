@@ -21,6 +21,7 @@ from moderation.cli import (
     review as cli_review,
     stats as cli_stats,
     submit_file as cli_submit_file,
+    tenants as cli_tenants,
     tokens as cli_tokens,
 )
 from moderation.cli.common import ModqGroup, choices, error, fail, out, runtime, warn
@@ -38,6 +39,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(items_app, name="items")
 app.add_typer(db_app, name="db")
 app.add_typer(cli_policy.app, name="policy")
+app.add_typer(cli_tenants.app, name="tenants")
 app.add_typer(cli_tokens.app, name="tokens")
 app.add_typer(cli_review.app, name="review")
 app.add_typer(cli_bank.app, name="bank")

@@ -14,6 +14,7 @@ from rich.table import Table
 from config.settings import get_settings
 from moderation.cli.common import choices, err, fail, operator, out
 from moderation.domain.errors import ModqError
+from moderation.domain.tenancy import ALL, DEFAULT_TENANT
 from moderation.tenants import tokens
 from moderation.tenants.models import ROLES
 
@@ -24,14 +25,34 @@ Role = choices("Role", ROLES)
 @app.command("create")
 def create(role: Role = typer.Option(..., help="What the token may do (docs/api.md)"),
            name: str = typer.Option(..., help="Who or what uses it ('alice', 'forum-backend'); shown in the audit"),
-           ) -> None:
+           tenant: list[str] = typer.Option(
+               [DEFAULT_TENANT], "--tenant", help="The tenant it acts for; reviewer and admin tokens: repeat it or "
+                                                 "give a comma-separated list, or '*' for every tenant; an ingest "
+                                                 "token is for exactly one"),
+           as_json: bool = typer.Option(False, "--json", help="Print JSON: id, name, role, tenants, token.")) -> None:
     """Create a token and print it once; only its hash is stored."""
+    wanted = tenant_names(tenant)
+    url = get_settings().database_url
     try:
-        token_id, token = tokens.create(get_settings().database_url, name, role.value, created_by=operator())
+        token_id, token = tokens.create(url, name, role.value, created_by=operator(), tenant_names=wanted)
     except ModqError as exc:
         fail(str(exc))
-    print(token)  # stdout holds the token alone, for `TOKEN=$(modq tokens create ...)`
-    err.print(f"token {token_id} ({role.value}, {name!r}) created. Store it now: it cannot be shown again.", highlight=False)
+    scope = [ALL] if ALL in wanted else wanted
+    if as_json:
+        print(json.dumps({"id": token_id, "name": name.strip(), "role": role.value, "tenants": scope,
+                          "token": token}))
+    else:
+        print(token)  # stdout holds the token alone, for `TOKEN=$(modq tokens create ...)`
+    err.print(f"token {token_id} ({role.value}, {name!r}, tenants {','.join(scope)}) created. Store it now: it "
+              "cannot be shown again.", highlight=False, soft_wrap=True)
+
+
+def tenant_names(given: list[str]) -> list[str]:
+    """``--tenant`` as given, repeated and/or comma-separated, blanks dropped (none left: refused by name)."""
+    names = [n.strip() for value in given for n in value.split(",") if n.strip()]
+    if not names:
+        fail("--tenant: name a tenant (or '*' for every tenant)")
+    return list(dict.fromkeys(names))
 
 
 @app.command("revoke")
@@ -50,8 +71,8 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table("id", "name", "role", "created", "by", "state")
+    table = Table("id", "name", "role", "tenants", "created", "by", "state")
     for r in rows:
-        table.add_row(str(r["id"]), r["name"], r["role"], r["created_at"][:19], r["created_by"],
+        table.add_row(str(r["id"]), r["name"], r["role"], ",".join(r["tenants"]), r["created_at"][:19], r["created_by"],
                       "revoked" if r["revoked"] else "active")
     out.print(table)

@@ -18,13 +18,13 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
-from moderation.domain import taxonomy
+from moderation.domain import subject_rule, taxonomy
 from moderation.domain.errors import ConfigError, InvalidPolicy
 from moderation.domain.labels import ModerationLabel
 
 VERDICTS = ("approved", "flagged", "rejected")
 _SEVERITY = {"approved": 0, "flagged": 1, "rejected": 2}
-_TOP_KEYS = {"min_confidence", "default", "labels", "providers"}
+_TOP_KEYS = {"min_confidence", "default", "labels", "providers", "subjects"}
 _PROFILE_KEYS = {"min_confidence", "default", "labels"}
 
 
@@ -66,6 +66,7 @@ class ThresholdPolicy:
     version: str = ""
     profiles: dict[str, "ThresholdPolicy"] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    subjects: subject_rule.SubjectRule | None = None  # the ``subjects:`` rule (moderation.items.subjects)
 
     def for_provider(self, provider: str) -> "ThresholdPolicy":
         """The policy a provider's results are judged by (its profile, if any)."""
@@ -151,11 +152,12 @@ def parse(text: str, source: str = "<thresholds>") -> ThresholdPolicy:
             problems.append(f"{where}: expected a mapping")
         else:
             profiles[name] = _profile(body, _PROFILE_KEYS, where, warnings, problems, parent=base)
+    subjects = _checked(problems, subject_rule.parse, doc.get("subjects"), f"{source}: subjects")
     if problems:
         raise InvalidPolicy(problems)
-    version = _version(base, profiles)
-    profiles = {k: _with_version(p, version) for k, p in profiles.items()}
-    return ThresholdPolicy(base.min_confidence, base.default, base.rules, version, profiles, tuple(warnings))
+    version = _version(base, profiles, subjects)
+    profiles = {k: _with_version(p, version, subjects) for k, p in profiles.items()}
+    return ThresholdPolicy(base.min_confidence, base.default, base.rules, version, profiles, tuple(warnings), subjects)
 
 
 def _profile(doc: dict, allowed: set[str], where: str, warnings: list[str], problems: list[str],
@@ -226,16 +228,14 @@ def _percent(value: Any, where: str, required: bool = False) -> float | None:
     return float(value)
 
 
-def _with_version(policy: ThresholdPolicy, version: str) -> ThresholdPolicy:
-    return ThresholdPolicy(policy.min_confidence, policy.default, policy.rules, version)
+def _with_version(policy: ThresholdPolicy, version: str, subjects=None) -> ThresholdPolicy:
+    return ThresholdPolicy(policy.min_confidence, policy.default, policy.rules, version, subjects=subjects)
 
 
-def _version(base: ThresholdPolicy, profiles: dict[str, ThresholdPolicy]) -> str:
+def _version(base: ThresholdPolicy, profiles: dict[str, ThresholdPolicy], subjects=None) -> str:
     """Content hash of what the policy means (comments and layout don't count)."""
-    canonical = json.dumps(
-        {"base": to_dict(base), "profiles": {k: to_dict(v) for k, v in sorted(profiles.items())}},
-        sort_keys=True,
-    )
+    canonical = json.dumps({"base": to_dict(base), "profiles": {k: to_dict(v) for k, v in sorted(profiles.items())},
+                            **subject_rule.canonical(subjects)}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
@@ -246,5 +246,5 @@ def to_dict(policy: ThresholdPolicy) -> dict[str, Any]:
     return {
         "min_confidence": policy.min_confidence,
         "default": rule(policy.default),
-        "labels": {k: rule(v) for k, v in sorted(policy.rules.items())},
+        "labels": {k: rule(v) for k, v in sorted(policy.rules.items())}, **subject_rule.canonical(policy.subjects),
     }

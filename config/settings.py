@@ -20,6 +20,7 @@ from config.http import HttpSettings
 from config.s3_events import S3EventsSettings
 from config.validators import parse_rates
 from config.video import VideoSettings
+from config.webhooks import WebhookSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_THRESHOLDS = PACKAGE_DIR / "thresholds.yaml"
@@ -30,7 +31,7 @@ class SettingsError(Exception):
     """MODQ_* variables that cannot be used; the message names each one. Entry points print it on one line."""
 
 
-class Settings(VideoSettings, S3EventsSettings, HttpSettings, BaseSettings):
+class Settings(WebhookSettings, VideoSettings, S3EventsSettings, HttpSettings, BaseSettings):
     """Every MODQ_* variable. The video, S3-events and HTTP groups live in their own modules, each with its
     checks; a check across groups (visibility timeout against video polls) is where both are known."""
 

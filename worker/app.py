@@ -27,8 +27,9 @@ from worker.dispatch import CeleryDispatcher
 ROUTES = {"modq.moderate_image": "images", "modq.start_video": "videos", "modq.poll_video": "videos",
           "modq.publish_alert": "alerts", "modq.flush_outbox": "alerts", "modq.drain_video_completions": "maintenance",
           "modq.reap_stuck": "maintenance", "modq.ingest_s3_events": "maintenance",
-          "modq.reevaluate_policy": "maintenance"}
-QUEUES = tuple(dict.fromkeys(ROUTES.values()))  # images, videos, alerts, maintenance
+          "modq.reevaluate_policy": "maintenance", "modq.deliver_webhook": "webhooks",
+          "modq.sweep_webhooks": "webhooks"}
+QUEUES = tuple(dict.fromkeys(ROUTES.values()))  # images, videos, alerts, maintenance, webhooks
 
 
 def transport_options(s) -> dict:
@@ -84,6 +85,8 @@ def beat_schedule(s) -> dict:
         "flush-outbox": every("modq.flush_outbox", s.outbox_interval_seconds),
         # The database is the source of truth: re-send items whose task was lost (moderation/ops/reaper.py).
         "reap-stuck-items": every("modq.reap_stuck", s.reaper_interval_seconds),
+        # Webhooks: fan out alerts no deciding process did, queue the deliveries due (moderation/alerts).
+        "sweep-webhooks": every("modq.sweep_webhooks", s.webhook_sweep_seconds),
     }
     if s.video_completion_queue_url:  # Rekognition completion notifications, via SQS
         schedule["drain-video-completions"] = every("modq.drain_video_completions",

@@ -47,5 +47,9 @@ class CeleryDispatcher:
         for alert_id in alert_ids:
             self.app.send_task("modq.publish_alert", (alert_id,))
 
+    def deliver_webhooks(self, delivery_ids: list[int]) -> None:
+        for delivery_id in delivery_ids:
+            self.app.send_task("modq.deliver_webhook", (delivery_id,))
+
     def reevaluate_policy(self, job_id: str) -> None:
         self.app.send_task("modq.reevaluate_policy", (job_id,))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moderation.alerts import services as alerts
+from moderation.alerts import delivery as webhook_delivery, fanout as webhook_fanout, services as alerts
 from moderation.ingest import services as ingest_s3
 from moderation.items import attempts, services as service
 from moderation.ops import reaper
@@ -45,6 +45,21 @@ def publish_alert(alert_id: int) -> bool:
 def flush_outbox() -> int:
     rt = runtime()
     return alerts.flush_outbox(rt.settings.database_url, rt.publisher)
+
+
+# Webhooks (README "Webhooks"): a send per delivery; retries are rows due later (next_attempt_at), queued by
+# beat's sweep, not Celery countdowns (hours of backoff would outlive the broker's visibility timeout).
+@app.task(base=ModqTask, name="modq.deliver_webhook", acks_late=True)
+def deliver_webhook(delivery_id: int) -> str:
+    rt = runtime()
+    return webhook_delivery.send(rt.settings.database_url, delivery_id, webhook_delivery.Policy.of(rt.settings))
+
+
+@app.task(base=ModqTask, name="modq.sweep_webhooks", acks_late=True)
+def sweep_webhooks() -> int:
+    due = webhook_fanout.sweep(runtime().settings.database_url)
+    runtime().dispatcher.deliver_webhooks(due)
+    return len(due)
 
 
 @app.task(base=ModqTask, name="modq.reap_stuck", acks_late=True)

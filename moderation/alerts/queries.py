@@ -22,8 +22,9 @@ def pending_alerts(s: Session, limit: int = 100) -> list[Alert]:
 
 def add_alert(s: Session, alert: Alert) -> int:
     """Write an outbox row built in memory (``decision_alert``, ``deployment_alert``) with one INSERT; its id."""
-    values = {"item_id": alert.item_id, "kind": alert.kind, "dedup_id": alert.dedup_id, "subject": alert.subject,
-              "message": alert.message, "attributes": alert.attributes, "created_at": utcnow(), "attempts": 0}
+    values = {"item_id": alert.item_id, "tenant_id": alert.tenant_id, "kind": alert.kind, "dedup_id": alert.dedup_id,
+              "subject": alert.subject, "message": alert.message, "attributes": alert.attributes,
+              "created_at": utcnow(), "attempts": 0, "published_at": alert.published_at}
     return s.execute(_ADD, values).inserted_primary_key[0]
 
 

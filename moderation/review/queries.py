@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, se
 from sqlalchemy.dialects.postgresql import JSONB
 
 from moderation.domain import taxonomy
+from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.items import models as m
 from moderation.review.models import Review
 
@@ -24,11 +25,12 @@ class QueueFilter:
     media_type: str | None = None
     min_age: int | None = None  # seconds since submission, at least
     max_age: int | None = None  # seconds since submission, at most
+    scope: Scope = EVERY_TENANT  # the tenants whose items the reviewer may see (their token's, or narrower)
 
 
 def pending(dialect: str, f: QueueFilter, now: datetime) -> Select:
-    """Items awaiting review that match ``f``, oldest first (ties by id)."""
-    query = select(m.Item).where(awaiting_review(), m.Item.status == f.verdict)
+    """Items awaiting review that match ``f``, of the tenants in its scope, oldest first (ties by id)."""
+    query = select(m.Item).where(awaiting_review(), m.Item.status == f.verdict, in_scope(f.scope))
     if f.label:
         query = query.where(_has_label(dialect, f.label))
     if f.media_type:
@@ -42,6 +44,11 @@ def pending(dialect: str, f: QueueFilter, now: datetime) -> Select:
 
 def awaiting_review() -> ColumnElement[bool]:
     return and_(m.Item.status.in_(REVIEWABLE), ~exists().where(Review.item_id == m.Item.id))
+
+
+def in_scope(scope: Scope) -> ColumnElement[bool]:
+    """The item belongs to a tenant ``scope`` covers."""
+    return true() if scope.all else m.Item.tenant_id.in_(sorted(scope.tenant_ids))
 
 
 def lease_free(now: datetime) -> ColumnElement[bool]:

@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from moderation.banks import services as banks
+from moderation.alerts import fanout
 from moderation.alerts.services import decision_alert
 from moderation.domain.errors import BadInput, ModqError
-from moderation.items import models as m
+from moderation.domain.tenancy import EVERY_TENANT, Scope
+from moderation.items import models as m, subjects
 from moderation.infra.clock import utcnow
 from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
@@ -65,7 +67,8 @@ def queue(rt: Runtime, f: QueueFilter, limit: int = 50, offset: int = 0) -> list
 
 def claim(rt: Runtime, reviewer: str, f: QueueFilter | None = None, lease_seconds: int | None = None,
           skip: str | None = None, item_id: str | None = None) -> Lease | None:
-    """Lease the oldest matching item (or ``item_id``) to ``reviewer``; None if none is free.
+    """Lease the oldest matching item (or ``item_id``) of ``f.scope``'s tenants to ``reviewer``; None if none is
+    free (an item outside the scope is never free: the caller cannot tell it from a missing one).
 
     One reviewer, one lease: a reviewer who already holds a lease gets that item
     back (renewed), whatever the filters, so reloading a page or a burst of
@@ -79,12 +82,12 @@ def claim(rt: Runtime, reviewer: str, f: QueueFilter | None = None, lease_second
     with transaction(rt.settings.database_url) as s:
         claims.lock_claims_of(s, reviewer)
         if skip:
-            _release(s, skip, reviewer, missing_ok=True)
+            _release(s, skip, reviewer, missing_ok=True, scope=f.scope)
         now = utcnow()
         until = now + length
         held = claims.held(s, reviewer, now)
         if held is not None:
-            if item_id and item_id != held:
+            if (item_id and item_id != held) or not f.scope.covers(s.get(m.Item, held).tenant_id):
                 raise Conflict(f"you hold a lease on item {held}: review or release it before claiming another")
             if claims.set_lease(s, held, held_by(reviewer, now), reviewer, until):
                 return Lease(held, reviewer, until)
@@ -114,14 +117,16 @@ def lease_length(settings: Settings, requested: int | None) -> int:
     return requested
 
 
-def release(rt: Runtime, item_id: str, reviewer: str, admin: bool = False, missing_ok: bool = False) -> None:
-    """Give a claimed item back to the queue."""
+def release(rt: Runtime, item_id: str, reviewer: str, admin: bool = False, missing_ok: bool = False, *,
+            scope: Scope = EVERY_TENANT) -> None:
+    """Give a claimed item back to the queue (an item outside ``scope``: NotFound, as a missing one)."""
     with transaction(rt.settings.database_url) as s:
-        _release(s, item_id, reviewer, admin, missing_ok)
+        _release(s, item_id, reviewer, admin, missing_ok, scope)
 
 
-def _release(s: Session, item_id: str, reviewer: str, admin: bool = False, missing_ok: bool = False) -> None:
-    item = lock_item(s, item_id)
+def _release(s: Session, item_id: str, reviewer: str, admin: bool = False, missing_ok: bool = False,
+             scope: Scope = EVERY_TENANT) -> None:
+    item = _locked(s, item_id, scope)
     if item is None:
         if missing_ok:
             return
@@ -136,8 +141,10 @@ def _release(s: Session, item_id: str, reviewer: str, admin: bool = False, missi
     item.lease_owner = item.lease_expires_at = None
 
 
-def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, admin: bool = False) -> Review:
-    """Record a reviewer's final verdict; only the lease holder (or an admin)."""
+def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, admin: bool = False, *,
+           scope: Scope = EVERY_TENANT) -> Review:
+    """Record a reviewer's final verdict; only the lease holder (or an admin). An item outside ``scope`` is
+    NotFound, as a missing one (an admin token for some tenants is no admin of the others)."""
     reason = (reason or "").strip()
     if verdict not in VERDICTS:
         raise BadInput(f"verdict must be one of {', '.join(VERDICTS)}")
@@ -145,18 +152,22 @@ def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, 
         raise BadInput(f"a reason of 1-{REASON_MAX} characters is required")
     try:
         with transaction(rt.settings.database_url) as s:
-            row, alert_id = _record(s, item_id, reviewer, verdict, reason, admin)
+            row, alert_id = _record(s, item_id, reviewer, verdict, reason, admin, scope)
+            # The subject rule, if any: a rejection counts, an overturned one no longer does (items/subjects.py).
+            flagged = [a.id for a in subjects.after_verdict(s, rt, s.get(m.Item, item_id), verdict, row.previous_status)]
             if verdict == "rejected" and rt.settings.bank_reviewer_rejections:
-                banks.bank_review_rejection(s, s.get(m.Item, item_id).content_key, item_id, reviewer, reason)
+                item = s.get(m.Item, item_id)  # banked for the item's tenant only (the entry names item, reviewer)
+                banks.bank_review_rejection(s, item.content_key, item_id, reviewer, reason, tenant_id=item.tenant_id)
     except IntegrityError:  # a concurrent review of the same item committed first
         raise Conflict(f"item {item_id} has already been reviewed") from None
     log.info("reviewed", item_id=item_id, verdict=verdict, reviewer=reviewer)
-    _publish(rt, [alert_id])
+    _publish(rt, [alert_id, *flagged])
     return row
 
 
-def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, admin: bool) -> tuple[Review, int]:
-    item = lock_item(s, item_id)
+def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, admin: bool,
+            scope: Scope) -> tuple[Review, int]:
+    item = _locked(s, item_id, scope)
     if item is None:
         raise NotFound(f"no item {item_id!r}")
     if item.status not in REVIEWABLE or s.scalar(select(Review.id).where(Review.item_id == item_id)):
@@ -190,10 +201,18 @@ def _review_alert(s: Session, item: m.Item, verdict: str, reason: str, previous:
 
 
 def _publish(rt: Runtime, alert_ids: list[int]) -> None:
+    # item.reviewed to the tenant's webhook endpoints (logs, never raises: beat's sweep is the guarantee)
+    fanout.after_commit(rt.settings.database_url, rt.dispatcher, alert_ids, rt.settings.webhook_subscriptions_seconds)
     try:
         rt.dispatcher.publish_alerts(alert_ids)
     except Exception as exc:  # the rows are in the outbox; the periodic flush delivers them
         log.error("alert_dispatch_failed", alert_ids=alert_ids, error=str(exc))
+
+
+def _locked(s: Session, item_id: str, scope: Scope) -> m.Item | None:
+    """The item, locked, if ``scope`` covers its tenant; else None, as for a missing one."""
+    item = lock_item(s, item_id)
+    return item if item is not None and scope.covers(item.tenant_id) else None
 
 
 def _leased(item: m.Item) -> bool:

@@ -25,6 +25,7 @@ from moderation.tenants import services as tenants
 from moderation.tenants.models import ADMIN, INGEST, ROLES, ApiToken, ConsoleSession
 
 PREFIX = "modq_"  # recognisable in secret scanners and config files
+ACTOR_MAX = 128  # items.lease_owner and reviews.reviewer hold a Principal.actor
 _RESERVED = {"system", "api"}  # actors modq itself writes in the audit trail (and "cli:<user>")
 
 
@@ -41,8 +42,11 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """How the audit trail names it: the token's name and id, so two services are told apart."""
-        return f"{self.name} (token {self.token_id})"
+        """How the audit trail, leases and reviews name it: the token's name and id, so two services (or two
+        people's tokens of one name) are told apart. At most ``ACTOR_MAX`` characters, the columns that hold it
+        (a long name is cut, the id never)."""
+        suffix = f" (token {self.token_id})"
+        return self.name[:ACTOR_MAX - len(suffix)] + suffix
 
     def covers(self, tenant_id: int | None) -> bool:
         return self.scope.covers(tenant_id)

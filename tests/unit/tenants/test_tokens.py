@@ -81,3 +81,9 @@ def test_same_secret():
     assert tokens.same_secret("abc", "abc")
     assert not tokens.same_secret("abc", "abd") and not tokens.same_secret("abc", None)
     assert not tokens.same_secret("", "") and not tokens.same_secret("abc", "\ud800")
+
+
+def test_the_actor_names_the_token_and_fits_the_columns_that_hold_it():
+    assert tokens.Principal(7, "alice", "reviewer").actor == "alice (token 7)"
+    long = tokens.Principal(123456, "n" * 128, "reviewer").actor
+    assert len(long) == tokens.ACTOR_MAX and long.endswith("n (token 123456)")  # the name is cut, never the id

@@ -42,6 +42,9 @@ class Dispatcher(Protocol):
 
     def publish_alerts(self, alert_ids: list[int]) -> None: ...
 
+    def deliver_webhooks(self, delivery_ids: list[int]) -> None:
+        """Send webhook deliveries (``moderation.alerts.delivery``), one task each."""
+
     def poll_video(self, item_id: str, countdown: float = 0) -> None:
         """Check a running video job after ``countdown`` seconds."""
 
@@ -58,6 +61,7 @@ class InMemoryDispatcher:
     scheduled: list[tuple[str, str, float]] = field(default_factory=list)  # (task, item_id, countdown)
     jobs: list[str] = field(default_factory=list)  # re-evaluation job ids
     batches: list[int] = field(default_factory=list)  # the size of each moderate_many call
+    webhooks: list[int] = field(default_factory=list)  # webhook delivery ids
 
     def moderate(self, item_id: str, media_type: str) -> None:
         self.sent.append((item_id, media_type))
@@ -68,6 +72,9 @@ class InMemoryDispatcher:
 
     def publish_alerts(self, alert_ids: list[int]) -> None:
         self.alerts.extend(alert_ids)
+
+    def deliver_webhooks(self, delivery_ids: list[int]) -> None:
+        self.webhooks.extend(delivery_ids)
 
     def poll_video(self, item_id: str, countdown: float = 0) -> None:
         self.scheduled.append(("poll_video", item_id, countdown))
@@ -89,7 +96,7 @@ class Runtime:
     _video: Any = None  # RekognitionVideo
     _video_slots: Any = None  # limits.LeaseSemaphore
     _leases: Any = None  # lease.Leases
-    _active: Any = None  # (ThresholdPolicy, monotonic time read) of the DB's active version
+    _active: Any = None  # ({tenant id or None: ThresholdPolicy}, monotonic time read) of the DB's active versions
     #: Publishes a decision's alerts from the deciding task (``alerts.services.InlineRelay``; workers).
     #: None: they go out as publish_alert tasks through the dispatcher.
     alert_relay: InlineRelay | None = None  # the worker's: its deciding tasks publish their own alerts
@@ -100,25 +107,34 @@ class Runtime:
             self._provider = build_provider(self.settings)
         return self._provider
 
-    def active_policy(self) -> policy.ThresholdPolicy:
-        """The active policy version from the database (``modq policy apply``), re-read every
-        MODQ_POLICY_REFRESH_SECONDS; ``self.policy`` (the MODQ_THRESHOLDS file) until one is applied."""
+    def active_policy(self, tenant_id: int | None = None) -> policy.ThresholdPolicy:
+        """The policy deciding ``tenant_id``'s items (None: the deployment's): its own applied version
+        (``modq policy apply --tenant``), else the deployment's, else ``self.policy`` (the MODQ_THRESHOLDS
+        file). Every tenant's active version is read in one query every MODQ_POLICY_REFRESH_SECONDS (a
+        version's text only when it is new to this process), so deciding an item costs no query."""
         cached = self._active
         now = time.monotonic()
-        if cached is not None and now - cached[1] < self.settings.policy_refresh_seconds:
-            return cached[0]
-        current = cached[0] if cached else self.policy
+        if cached is None or now - cached[1] >= self.settings.policy_refresh_seconds:
+            cached = self._active = (self._read_policies(cached[0] if cached else {}), now)
+        levels = cached[0]
+        found = levels.get(tenant_id) if tenant_id is not None else None
+        if found is None:
+            found = levels.get(None)
+        return self.policy if found is None else found
+
+    def _read_policies(self, had: dict[int | None, policy.ThresholdPolicy]) -> dict[int | None, policy.ThresholdPolicy]:
+        """{tenant id (None: the deployment's): its applied policy}, parsed once per version."""
+        url = self.settings.database_url
         try:
-            row = policy_store.active_text(self.settings.database_url)
+            versions = policy_store.active_versions(url)
+            known = {p.version: p for p in (*had.values(), self.policy)}
+            new = {v for v in versions.values() if v not in known}
+            for version, text in (policy_store.texts(url, new) if new else {}).items():
+                known[version] = policy.parse(text, source=f"policy version {version}")
         except SQLAlchemyError as exc:  # database briefly away: keep deciding with what we had
             structlog.get_logger("modq.runtime").warning("policy_refresh_failed", error=str(exc))
-            row = None if cached is None else (current.version, None)
-        if row is None:
-            current = self.policy
-        elif row[0] != current.version:
-            current = policy.parse(row[1], source=f"policy version {row[0]}")
-        self._active = (current, now)
-        return current
+            return had
+        return {level: known[version] for level, version in versions.items()}
 
     @property
     def leases(self):

@@ -35,7 +35,8 @@ if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never buil
     from moderation.bootstrap import Runtime
 
 log = structlog.get_logger("modq.service")
-_START = lock_statement(banks.in_use().label("bank_in_use"))  # the item, locked, and whether the bank is in use
+# The item, locked, whether the bank is in use, and its tenant (whose policy decides it: no query of its own).
+_START = lock_statement(banks.in_use().label("bank_in_use"), m.Item.__table__.c.tenant_id)
 
 
 def submit(media_uri: str, external_id: str | None = None, metadata: dict[str, Any] | None = None,
@@ -109,7 +110,7 @@ def _process_image(rt: Runtime, item_id: str) -> str:
     with usage.recording(rt.settings.database_url, item_id, "image"):  # every provider call is accounted
         try:
             image = _load_image(rt, started.media_uri, provider)
-            policy = rt.active_policy().for_provider(provider.name)
+            policy = rt.active_policy(started.tenant_id).for_provider(provider.name)
             known = _known(rt, image, provider, policy.min_confidence, started.bank_in_use)
             if known.bank is not None:
                 return _record_banked(rt, item_id, known.bank, image.sha256, policy)
@@ -166,6 +167,7 @@ def _record_reused(rt: Runtime, item_id: str, reuse: pay_once.Reusable, content_
 class Started:
     media_uri: str
     bank_in_use: bool  # the hash bank had an active entry when the item started (``banks.in_use``)
+    tenant_id: int  # whose policy decides it (``Runtime.active_policy``)
 
 
 def begin(rt: Runtime, item_id: str, provider: str) -> str | None:
@@ -175,8 +177,8 @@ def begin(rt: Runtime, item_id: str, provider: str) -> str | None:
 
 
 def start(rt: Runtime, item_id: str, provider: str) -> Started | None:
-    """Move the item to ``processing``, charging an attempt (``attempts.charged``), and hand back its media URI
-    and whether the bank is in use (one transaction, a locking read and plain writes); None if there is
+    """Move the item to ``processing``, charging an attempt (``attempts.charged``), and hand back its media URI,
+    its tenant and whether the bank is in use (one transaction, a locking read and plain writes); None if there is
     nothing to do (missing, or already ended)."""
     with transaction(rt.settings.database_url) as s:
         item = lock_state(s, _START, item_id)
@@ -193,7 +195,7 @@ def start(rt: Runtime, item_id: str, provider: str) -> Started | None:
             add_audit(s, item_id, m.AuditAction.PROCESSING, item.status, m.PROCESSING,
                       policy_version=item.policy_version)
         set_item(s, item_id, status=m.PROCESSING, provider=provider, attempts=used)
-        return Started(item.media_uri, bool(item.bank_in_use))
+        return Started(item.media_uri, bool(item.bank_in_use), item.tenant_id)
 
 
 def _load_image(rt: Runtime, uri: str, provider) -> imaging.PreparedImage | frames.Sequence:

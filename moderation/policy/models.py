@@ -51,7 +51,8 @@ class Reevaluation(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     version: Mapped[str] = mapped_column(ForeignKey("policy_versions.version"))
-    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))  # whose items it walks; NULL: all
+    # Whose version it applies, so whose items it walks; NULL: the deployment's (tenants without their own).
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))
     actor: Mapped[str] = mapped_column(String(128))
     state: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed
     done: Mapped[int] = mapped_column(Integer, default=0)  # items walked

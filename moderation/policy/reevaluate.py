@@ -19,6 +19,9 @@ Choices, and why:
 * Only a verdict that became more severe (flagged -> rejected) alerts the
   platform, as kind ``reevaluate``; flagged -> approved just leaves the queue.
 * Unchanged items are not touched, so a second run changes nothing.
+* Per tenant: a tenant's version walks only that tenant's items; the
+  deployment's (``tenant_id`` None) only the items of tenants without a
+  policy of their own (``queries.decided_by``), whose items it decides.
 
 Batches of ``batch`` items, each item locked (``lock_item``) and re-checked in
 the batch's transaction, so a concurrent reviewer's verdict or claim wins.
@@ -49,6 +52,7 @@ from moderation.alerts.models import Alert
 from moderation.video import models as vm
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, decision_for, lock_item
+from moderation.policy.queries import decided_by
 from moderation.review.models import Review
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
@@ -78,24 +82,29 @@ class Summary:
 OnProgress = Callable[[int, int], None]
 
 
-def _awaiting(after: str):
-    """Flagged items no person has reviewed, after ``after`` in id order: what a pass walks."""
-    return (m.Item.status == m.FLAGGED, m.Item.id > after, ~exists().where(Review.item_id == m.Item.id))
+def _awaiting(after: str, tenant_id: int | None):
+    """Flagged items no person has reviewed, decided by ``tenant_id``'s policy, after ``after`` in id order:
+    what a pass walks."""
+    return (m.Item.status == m.FLAGGED, m.Item.id > after, decided_by(tenant_id),
+            ~exists().where(Review.item_id == m.Item.id))
 
 
 def reevaluate(rt: Runtime, new: policy.ThresholdPolicy, actor: str, batch: int = 200,
-               on_progress: OnProgress | None = None, summary: Summary | None = None) -> Summary:
-    """Re-decide every unreviewed flagged item under ``new``; see the module docstring.
+               on_progress: OnProgress | None = None, summary: Summary | None = None,
+               tenant_id: int | None = None) -> Summary:
+    """Re-decide every unreviewed flagged item ``new`` decides (``tenant_id``'s: its items; None: the
+    deployment's, the items of tenants without their own policy); see the module docstring.
 
     ``on_progress(done, total)``: called after each batch; ``summary``: a stopped pass to continue."""
     summary = summary or Summary(new.version)
     with transaction(rt.settings.database_url) as s:
-        total = summary.done + s.scalar(select(func.count()).select_from(m.Item).where(*_awaiting(summary.after)))
+        total = summary.done + s.scalar(select(func.count()).select_from(m.Item).where(*_awaiting(summary.after, tenant_id)))
     report = _reporter(on_progress)
     report(summary.done, total)
     while True:
         with transaction(rt.settings.database_url) as s:
-            ids = list(s.scalars(select(m.Item.id).where(*_awaiting(summary.after)).order_by(m.Item.id).limit(batch)))
+            ids = list(s.scalars(select(m.Item.id).where(*_awaiting(summary.after, tenant_id))
+                              .order_by(m.Item.id).limit(batch)))
             alert_ids = [a for a in (_one(s, item_id, new, actor, summary) for item_id in ids) if a is not None]
             s.flush()
             alert_ids = [a.id for a in alert_ids]
@@ -109,7 +118,7 @@ def reevaluate(rt: Runtime, new: policy.ThresholdPolicy, actor: str, batch: int 
         report(summary.done, summary.done if last else max(total, summary.done))
         if last:
             break
-    log.info("reevaluated", **summary.to_dict(), actor=actor)
+    log.info("reevaluated", **summary.to_dict(), actor=actor, tenant_id=tenant_id)
     return summary
 
 

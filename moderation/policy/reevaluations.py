@@ -42,13 +42,15 @@ class NotQueued(Exception):
     """The job is recorded (and marked failed) but the broker did not take it."""
 
 
-def start(rt: Runtime, version: str, actor: str) -> dict[str, Any]:
-    """Record a re-evaluation under ``version`` (an applied version) and send it to a worker; its ``status``.
+def start(rt: Runtime, version: str, actor: str, tenant_id: int | None = None) -> dict[str, Any]:
+    """Record a re-evaluation under ``version`` (applied for ``tenant_id``; None: the deployment's) and send it
+    to a worker; its ``status``. It walks the items that version decides (``reevaluate``).
 
     Raises ``NotQueued`` when the dispatcher cannot send it; the job is then ``failed``, saying so."""
     job_id = new_id()
     with transaction(rt.settings.database_url) as s:
-        s.add(Reevaluation(id=job_id, version=version, actor=actor, state=QUEUED, counts={}, errors=[]))
+        s.add(Reevaluation(id=job_id, version=version, tenant_id=tenant_id, actor=actor, state=QUEUED, counts={},
+                           errors=[]))
     try:
         rt.dispatcher.reevaluate_policy(job_id)
     except Exception as exc:  # the broker is away: say so now rather than leave a job that never starts
@@ -71,11 +73,11 @@ def run(rt: Runtime, job_id: str, batch: int = 200) -> Summary | None:
         job.started_at = job.started_at or now
         text = s.get(PolicyVersion, job.version).yaml_text
         summary = Summary(job.version, **{k: job.counts.get(k, 0) for k in COUNTS}, done=job.done, after=job.after)
-        actor, runs = job.actor, job.runs
+        actor, runs, tenant_id = job.actor, job.runs, job.tenant_id
     log.info("reevaluation_started", job_id=job_id, version=summary.version, run=runs, resumed_at=summary.done)
     try:
         new = policy.parse(text, source=f"policy version {summary.version}")
-        reevaluate(rt, new, actor, batch, summary=summary,
+        reevaluate(rt, new, actor, batch, summary=summary, tenant_id=tenant_id,
                    on_progress=lambda done, total: _progress(url, job_id, summary, total))
     except Exception as exc:
         _end(url, job_id, FAILED, f"{type(exc).__name__}: {exc}", summary)
@@ -116,9 +118,10 @@ def status(database_url: str, job_id: str) -> dict[str, Any] | None:
         job = s.get(Reevaluation, job_id)
         if job is None:
             return None
-        return {"id": job.id, "version": job.version, "actor": job.actor, "state": job.state, "done": job.done,
-                "total": job.total, "counts": {k: job.counts.get(k, 0) for k in COUNTS}, "errors": list(job.errors),
-                "runs": job.runs, "created_at": job.created_at, "started_at": job.started_at,
+        return {"id": job.id, "version": job.version, "tenant_id": job.tenant_id, "actor": job.actor,
+                "state": job.state, "done": job.done, "total": job.total,
+                "counts": {k: job.counts.get(k, 0) for k in COUNTS}, "errors": list(job.errors), "runs": job.runs,
+                "created_at": job.created_at, "started_at": job.started_at,
                 "updated_at": job.updated_at, "finished_at": job.finished_at}
 
 

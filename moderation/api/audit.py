@@ -13,10 +13,13 @@ from pydantic import AfterValidator
 
 from moderation.api import schemas
 from moderation.api.auth import Reviewer, runtime
+from moderation.api.tenancy import TenantParam, read_scope
 from moderation.bootstrap import Runtime
 from moderation.infra.clock import aware
 from moderation.items.audit_trail import audit_trail
 from moderation.items.models import AuditAction
+from moderation.items.queries import stored_item
+from moderation.review.services import NotFound
 
 router = APIRouter(tags=["audit"])
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -40,16 +43,24 @@ When = Annotated[datetime | None, AfterValidator(_utc)]
             responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}})
 def audit(principal: Reviewer, rt: Rt,
           item_id: Annotated[schemas.Text | None, Query(max_length=64)] = None,
-          actor: Annotated[schemas.Text | None, Query(max_length=128)] = None,
+          actor: Annotated[schemas.Text | None, Query(max_length=255, description="As the trail writes it, or a "
+                                                       "token's name (finds '<name> (token <id>)')")] = None,
           action: Annotated[AuditAction | None, Query(description="one of the actions modq writes")] = None,
           since: Annotated[When, Query(description="ISO 8601; events at or after")] = None,
           until: Annotated[When, Query(description="ISO 8601; events before")] = None,
           format: Literal["json", "csv"] = "json",
           limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-          offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
-    """Who did what to which item, when, why, under which policy version; newest first."""
+          offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0, tenant: TenantParam = None):
+    """Who did what to which item, when, why, under which policy version; newest first.
+
+    Only the token's tenants' events (or those of the one `tenant` names): their items' events and events
+    about no item that name one of them; deployment-wide events only for a token for every tenant ('*').
+    An `item_id` that is not one of those tenants' items is 404, as a missing item."""
+    scope = read_scope(rt, principal, tenant)
+    if item_id and stored_item(rt.settings.database_url, item_id, scope=scope) is None:
+        raise NotFound(f"no item {item_id!r}")
     rows = audit_trail(rt.settings.database_url, item_id=item_id, actor=actor, action=action, since=since,
-                       until=until, limit=limit + 1, offset=offset)
+                       until=until, limit=limit + 1, offset=offset, scope=scope)
     events = rows[:limit]
     if format == "csv":
         return Response(to_csv(events), media_type="text/csv; charset=utf-8",

@@ -74,9 +74,10 @@ AMBIGUOUS_SHOWN = 5  # candidate ids an AmbiguousRef message lists
 
 
 class AmbiguousRef(BadInput):
-    """An id prefix that names several items; ``candidates`` holds some of their ids."""
+    """An id prefix (or an external id several tenants use) that names several items; ``candidates`` holds
+    some of their ids."""
 
-    def __init__(self, ref: str, candidates: list[str]):
+    def __init__(self, ref: str, candidates: list[str], what: str = "id prefix", hint: str = "give more characters"):
         shown = ", ".join(candidates[:AMBIGUOUS_SHOWN]) + (", ..." if len(candidates) > AMBIGUOUS_SHOWN else "")
-        super().__init__(f"id prefix {ref!r} matches several items: {shown}; give more characters")
+        super().__init__(f"{what} {ref!r} matches several items: {shown}; {hint}")
         self.ref, self.candidates = ref, candidates

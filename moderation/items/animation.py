@@ -52,13 +52,14 @@ def frame_key(digest: str) -> str:
     return FRAME_KEY_PREFIX + digest
 
 
-def moderate(rt, item_id: str, seq: frames.Sequence, policy: ThresholdPolicy) -> str:
-    """Analyse the chosen frames of ``seq`` and record the item's decision; return its status."""
+def moderate(rt, item_id: str, seq: frames.Sequence, policy: ThresholdPolicy, *, tenant_id: int) -> str:
+    """Analyse the chosen frames of ``seq`` and record the item's decision (of tenant ``tenant_id``, whose
+    bank entries and the global ones may decide a frame); return its status."""
     limits = frames.Limits.of(rt.settings)
     scanned = frames.scan(seq, limits)
     pictures = choose(scanned, limits.max_frames, seq.last_stays)
     decoded = frames.decode(seq, [p.index for p in pictures], limits)
-    results = [_analyse(rt, picture, img, policy) for picture, (_, img) in zip(pictures, decoded)]
+    results = [_analyse(rt, picture, img, policy, tenant_id) for picture, (_, img) in zip(pictures, decoded)]
     decision = judge(results, policy)
     reasons = frame_reasons(decision, results, seq.pages) + [_coverage(results, scanned, seq)]
     version = next((r.analysis.model_version for r in results if r.analysis), None)
@@ -67,12 +68,13 @@ def moderate(rt, item_id: str, seq: frames.Sequence, policy: ThresholdPolicy) ->
     return outcomes.record(rt, item_id, combined, decision, seq.sha256, policy.min_confidence, reasons=reasons)
 
 
-def _analyse(rt, picture: Distinct, img: Image.Image, policy: ThresholdPolicy) -> FrameResult:
+def _analyse(rt, picture: Distinct, img: Image.Image, policy: ThresholdPolicy, tenant_id: int) -> FrameResult:
     """One frame: a bank entry or an earlier analysis of its picture, else one provider call."""
     s, provider = rt.settings, rt.provider
     key = frame_key(picture.digest)
     pdq = banks.pdq_hex(img) if s.bank_pdq_distance else None
-    known = pay_once.lookup(s.database_url, key, provider, policy.min_confidence, s.dedupe, pdq, s.bank_pdq_distance)
+    known = pay_once.lookup(s.database_url, key, provider, policy.min_confidence, s.dedupe, pdq, s.bank_pdq_distance,
+                            tenant_id=tenant_id)
     if known.bank is not None:
         usage.note_call(provider.name, OPERATION, BANKED)
         return FrameResult(picture, [], "banked", bank=known.bank)

@@ -12,6 +12,12 @@ Two sources, looked up in one read transaction before the call:
 The content key is the sha256 of the bytes, or for an S3 object the provider
 reads in place, its bucket, key and version id (or ETag when unversioned):
 see ``service._load_image``.
+
+Across tenants: an item is matched against its own tenant's bank entries and
+the global ones only (``banks.match``); an analysis is reused whoever's item
+it was made for (the same bytes give the same labels), but the reason names
+the item it came from only when that item is the same tenant's: nothing one
+tenant sees names another tenant's item.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from moderation.infra.db import transaction
 class Reusable:
     analysis_id: int
     analysis: Analysis  # labels at or above today's min_confidence only
-    first_item_id: str | None  # the item whose call produced it, for the audit trail
+    first_item_id: str | None  # the same tenant's first item decided from it, for the audit trail (None: none)
 
 
 def _reuse_statement(model_version):
@@ -58,8 +64,14 @@ def _model_version(provider) -> str | None:
     return known if isinstance(known, str) else None
 
 
-def reusable(s: Session, content_key: str, provider, min_confidence: float) -> Reusable | None:
-    """The newest analysis of ``content_key`` a new call would reproduce, if any (one statement)."""
+_FIRST_ITEM = (select(m.Decision.item_id).join(m.Item, m.Item.id == m.Decision.item_id)
+               .where(m.Decision.analysis_id == bindparam("analysis_id"), m.Item.tenant_id == bindparam("tenant_id"))
+               .order_by(m.Decision.id).limit(1))
+
+
+def reusable(s: Session, content_key: str, provider, min_confidence: float, *, tenant_id: int) -> Reusable | None:
+    """The newest analysis of ``content_key`` a new call would reproduce, if any, with the first of
+    ``tenant_id``'s items decided from it (never another tenant's)."""
     params = {"content_key": content_key, "provider": provider.name, "min_confidence": min_confidence}
     known = _model_version(provider)
     if known is not None:
@@ -71,8 +83,7 @@ def reusable(s: Session, content_key: str, provider, min_confidence: float) -> R
     # Labels between the old and today's min_confidence were not asked for now: drop them,
     # so the decision is the one a fresh call would give.
     labels = [lab for lab in map(ModerationLabel.from_dict, row.labels or ()) if lab.confidence >= min_confidence]
-    first = s.scalar(select(m.Decision.item_id).where(m.Decision.analysis_id == row.id)
-                     .order_by(m.Decision.id).limit(1))
+    first = s.scalar(_FIRST_ITEM, {"analysis_id": row.id, "tenant_id": tenant_id})
     analysis = Analysis(row.provider, row.model_version, labels, row.content_types or [], {"ReusedAnalysis": row.id})
     return Reusable(row.id, analysis, first)
 
@@ -84,11 +95,13 @@ class Known:
 
 
 def lookup(database_url: str, content_key: str, provider, min_confidence: float, dedupe: bool = True,
-           pdq: str | None = None, pdq_distance: int = 0, bank: bool = True) -> Known:
-    """What is known about this content: a bank match first (``bank``: unless the bank had no active
-    entry, ``banks.in_use``), else (``dedupe``) a reusable analysis."""
+           pdq: str | None = None, pdq_distance: int = 0, bank: bool = True, *, tenant_id: int) -> Known:
+    """What is known about this content for an item of ``tenant_id``: a bank match first (its own and
+    global entries; ``bank``: unless the bank had no active entry, ``banks.in_use``), else (``dedupe``) a
+    reusable analysis."""
     with transaction(database_url) as s:
-        match = banks.match(s, content_key, pdq, pdq_distance) if bank else None
+        match = banks.match(s, content_key, pdq, pdq_distance, tenant_id=tenant_id) if bank else None
         if match is not None:
             return Known(bank=match)
-        return Known(reuse=reusable(s, content_key, provider, min_confidence) if dedupe else None)
+        return Known(reuse=reusable(s, content_key, provider, min_confidence, tenant_id=tenant_id)
+                     if dedupe else None)

@@ -8,6 +8,7 @@ from sqlalchemy import Row, Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from moderation.domain.errors import AMBIGUOUS_SHOWN, AmbiguousRef
+from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
@@ -61,10 +62,39 @@ def audit(s: Session, item: m.Item, action: m.AuditAction, from_status: str | No
                        policy_version=policy_version or item.policy_version))
 
 
-def stored_item(database_url: str, item_id: str) -> m.Item | None:
-    """The item row by id, detached: its columns stay readable after the transaction."""
+def scoped(query: Select, scope: Scope) -> Select:
+    """``query`` (over items) narrowed to the tenants ``scope`` covers."""
+    return query if scope.all else query.where(m.Item.tenant_id.in_(sorted(scope.tenant_ids)))
+
+
+def get_item(s: Session, item_id: str, scope: Scope) -> m.Item | None:
+    """The item with this id if ``scope`` covers its tenant: one outside it is "not found", as a missing one."""
+    item = s.get(m.Item, item_id)
+    return item if item is not None and scope.covers(item.tenant_id) else None
+
+
+def stored_item(database_url: str, item_id: str, *, scope: Scope) -> m.Item | None:
+    """The item row by id (None if missing or outside ``scope``), detached: its columns stay readable after
+    the transaction."""
     with transaction(database_url) as s:
-        return s.get(m.Item, item_id)
+        return get_item(s, item_id, scope)
+
+
+def by_external_id(s: Session, external_id: str, scope: Scope) -> m.Item | None:
+    """The item with this external id among ``scope``'s tenants (each has its own); ``AmbiguousRef`` when
+    several of them have one (a token for several tenants: name the tenant)."""
+    found = list(s.scalars(scoped(select(m.Item).where(m.Item.external_id == external_id), scope)
+                           .order_by(m.Item.id).limit(AMBIGUOUS_SHOWN + 1)))
+    if len(found) > 1:
+        raise AmbiguousRef(external_id, [i.id for i in found], what="external_id",
+                           hint="name the tenant (?tenant=NAME)")
+    return found[0] if found else None
+
+
+def tenant_of(database_url: str, item_id: str) -> int | None:
+    """The item's tenant (None if there is no such item)."""
+    with transaction(database_url) as s:
+        return s.scalar(select(m.Item.tenant_id).where(m.Item.id == item_id))
 
 
 def statuses(database_url: str, ids: list[str]) -> dict[str, str]:
@@ -73,12 +103,13 @@ def statuses(database_url: str, ids: list[str]) -> dict[str, str]:
         return dict(s.execute(select(m.Item.id, m.Item.status).where(m.Item.id.in_(ids))).all())
 
 
-def find_item(s: Session, ref: str) -> m.Item | None:
-    """By id, external id, or an id prefix of ``MIN_PREFIX``+ characters (``AmbiguousRef`` if it names
-    several items, listing some)."""
-    item = s.get(m.Item, ref) or s.scalar(select(m.Item).where(m.Item.external_id == ref))
+def find_item(s: Session, ref: str, scope: Scope = EVERY_TENANT) -> m.Item | None:
+    """By id, external id, or an id prefix of ``MIN_PREFIX``+ characters, among ``scope``'s tenants
+    (``AmbiguousRef`` if it names several items, listing some)."""
+    item = get_item(s, ref, scope) or by_external_id(s, ref, scope)
     if item is None and len(ref) >= MIN_PREFIX:
-        query = select(m.Item).where(m.Item.id.startswith(ref.lower(), autoescape=True)).order_by(m.Item.id)
+        query = scoped(select(m.Item).where(m.Item.id.startswith(ref.lower(), autoescape=True)), scope)
+        query = query.order_by(m.Item.id)
         matches = s.scalars(query.limit(AMBIGUOUS_SHOWN + 1)).all()
         if len(matches) > 1:
             raise AmbiguousRef(ref, [i.id for i in matches])
@@ -86,16 +117,18 @@ def find_item(s: Session, ref: str) -> m.Item | None:
     return item
 
 
-def item_id_for(database_url: str, ref: str) -> str | None:
-    """The id of the item ``ref`` names (``find_item``: an ambiguous prefix raises), or None."""
+def item_id_for(database_url: str, ref: str, scope: Scope = EVERY_TENANT) -> str | None:
+    """The id of the item ``ref`` names in ``scope`` (``find_item``: an ambiguous prefix raises), or None."""
     with transaction(database_url) as s:
-        item = find_item(s, ref)
+        item = find_item(s, ref, scope)
         return item.id if item else None
 
 
 def list_items(s: Session, status: str | None = None, verdict: str | None = None,
-               limit: int = 50, offset: int = 0, external_id: str | None = None) -> list[m.Item]:
-    query = select(m.Item).order_by(m.Item.created_at.desc(), m.Item.id)
+               limit: int = 50, offset: int = 0, external_id: str | None = None, *,
+               scope: Scope) -> list[m.Item]:
+    """Items of ``scope``'s tenants, newest first."""
+    query = scoped(select(m.Item), scope).order_by(m.Item.created_at.desc(), m.Item.id)
     if external_id:
         query = query.where(m.Item.external_id == external_id)
     if status:

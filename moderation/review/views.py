@@ -21,7 +21,8 @@ from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.infra.clock import utcnow
 from moderation.items.frame_evidence import fired_frame
-from moderation.items.queries import decision_for, find_item, iso, list_items
+from moderation.domain.tenancy import Scope
+from moderation.items.queries import by_external_id, decision_for, find_item, get_item, iso, list_items
 from moderation.review import services as review
 from moderation.review.models import Review
 from moderation.review.queries import QueueFilter
@@ -39,36 +40,40 @@ except ImportError:  # pragma: no cover - image-only installs
 
 
 def item_detail(database_url: str, item_id: str, with_reviewer: bool = True,
-                or_external_id: bool = False) -> dict[str, Any] | None:
+                or_external_id: bool = False, *, scope: Scope) -> dict[str, Any] | None:
     """``detail`` of the item with this id (``or_external_id``: else of the one with this external id, so an
-    id always wins over an external id equal to it); None if there is none."""
+    id always wins over an external id equal to it); None if there is none in ``scope`` (an item of a tenant
+    outside it is not found, as a missing one). An external id that several of ``scope``'s tenants use
+    raises ``AmbiguousRef``."""
     with transaction(database_url) as s:
-        item = s.get(m.Item, item_id)
+        item = get_item(s, item_id, scope)
         if item is None and or_external_id:
-            item = s.scalar(select(m.Item).where(m.Item.external_id == item_id))
+            item = by_external_id(s, item_id, scope)
         return detail(s, item, with_reviewer) if item is not None else None
 
 
-def item_outcome(database_url: str, ref: str) -> dict[str, Any] | None:
-    """``outcome`` of the item ``ref`` names (id, external id or a unique id prefix); None if none."""
+def item_outcome(database_url: str, ref: str, *, scope: Scope) -> dict[str, Any] | None:
+    """``outcome`` of the item ``ref`` names (id, external id or a unique id prefix) in ``scope``; None if
+    none."""
     with transaction(database_url) as s:
-        item = find_item(s, ref)
+        item = find_item(s, ref, scope)
         return outcome(s, item) if item is not None else None
 
 
 def item_outcomes(database_url: str, *, status: str | None = None, verdict: str | None = None,
-                  limit: int = 50) -> list[dict[str, Any]]:
-    """``outcome`` of items, newest first."""
+                  limit: int = 50, scope: Scope) -> list[dict[str, Any]]:
+    """``outcome`` of ``scope``'s items, newest first."""
     with transaction(database_url) as s:
-        return [outcome(s, i) for i in list_items(s, status=status, verdict=verdict, limit=limit)]
+        return [outcome(s, i) for i in list_items(s, status=status, verdict=verdict, limit=limit, scope=scope)]
 
 
 def item_summaries(database_url: str, *, status: str | None = None, verdict: str | None = None,
-                   external_id: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """``summary`` of items, newest first."""
+                   external_id: str | None = None, limit: int = 50, offset: int = 0,
+                   scope: Scope) -> list[dict[str, Any]]:
+    """``summary`` of ``scope``'s items, newest first."""
     with transaction(database_url) as s:
         return [summary(i) for i in list_items(s, status=status, verdict=verdict, external_id=external_id,
-                                                limit=limit, offset=offset)]
+                                                limit=limit, offset=offset, scope=scope)]
 
 
 def review_queue(rt: Runtime, f: QueueFilter, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
@@ -109,6 +114,7 @@ def outcome(s: Session, item: m.Item) -> dict[str, Any]:
     return {
         "id": item.id,
         "external_id": item.external_id,
+        "subject_id": item.subject_id,
         "media_uri": item.media_uri,
         "media_type": item.media_type,
         "status": item.status,

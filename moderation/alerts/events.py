@@ -52,32 +52,33 @@ def check_events(events: Iterable[str] | None) -> list[str]:
 
 
 class Subscriptions:
-    """Which tenants have an active endpoint for which events, read at most every ``ttl`` seconds."""
+    """Which tenants have an active endpoint for which events, read at most every ``ttl`` seconds (per
+    database: tests and tools may use several in one process)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic):
         self._clock, self._lock = clock, threading.Lock()
-        self._read_at: float | None = None
-        self._events: dict[int, frozenset[str]] = {}
+        self._read: dict[str, tuple[float, dict[int, frozenset[str]]]] = {}
 
     def wants(self, s: Session, tenant_id: int | None, event: str, ttl: float) -> bool:
         if tenant_id is None:
             return False
-        now = self._clock()
-        if self._read_at is None or now - self._read_at >= ttl:
+        now, key = self._clock(), str(s.get_bind().url) if hasattr(s, "get_bind") else ""
+        found = self._read.get(key)
+        if found is None or now - found[0] >= ttl:
             rows = s.execute(select(WebhookEndpoint.tenant_id, WebhookEndpoint.events)
                              .where(WebhookEndpoint.removed_at.is_(None), WebhookEndpoint.disabled_at.is_(None)))
             events: dict[int, set[str]] = {}
             for tenant, names in rows:
                 events.setdefault(tenant, set()).update(names or ())
+            found = (now, {t: frozenset(n) for t, n in events.items()})
             with self._lock:
-                self._events = {t: frozenset(n) for t, n in events.items()}
-                self._read_at = now
-        return event in self._events.get(tenant_id, ())
+                self._read[key] = found
+        return event in found[1].get(tenant_id, ())
 
     def clear(self) -> None:
         """Forget what was read (an endpoint added or removed in this process)."""
         with self._lock:
-            self._read_at = None
+            self._read.clear()
 
 
 SUBSCRIPTIONS = Subscriptions()  # per process

@@ -138,6 +138,13 @@ CONFIG = [
     ({"MODQ_WORKER_MAX_MEMORY_PER_CHILD_MB": "64"},
      "MODQ_WORKER_MAX_MEMORY_PER_CHILD_MB: Value error, 64 MiB is below what a pool process needs to start "
      "(about 110 MiB); use at least 128, or 0 to never replace a process"),
+    ({"MODQ_WEBHOOK_ALLOW_HOSTS": "127.0.0.1,http://x"},
+     "MODQ_WEBHOOK_ALLOW_HOSTS: Value error, 'http://x' is not a host name or IP address"),
+    ({"MODQ_WEBHOOK_ALLOW_HTTP_HOSTS": "my host"},
+     "MODQ_WEBHOOK_ALLOW_HTTP_HOSTS: Value error, 'my host' is not a host name or IP address"),
+    ({"MODQ_WEBHOOK_TIMEOUT_SECONDS": "0"}, "MODQ_WEBHOOK_TIMEOUT_SECONDS: Input should be greater than 0"),
+    ({"MODQ_WEBHOOK_RETRY_BASE_SECONDS": "60", "MODQ_WEBHOOK_RETRY_MAX_SECONDS": "30"},
+     "Value error, MODQ_WEBHOOK_RETRY_BASE_SECONDS must not be greater than MODQ_WEBHOOK_RETRY_MAX_SECONDS"),
 ]
 
 
@@ -176,6 +183,34 @@ def test_config(monkeypatch, env, message):
     with pytest.raises(SettingsError) as info:
         load_settings()
     assert str(info.value) == f"invalid configuration: {message}"
+
+
+WEBHOOKS = [
+    # (arguments after `modq webhooks add`, exact message): the URL and events of an endpoint (README "Webhooks")
+    (["--url", "http://hooks.example.com/x"], "url: must use https (plain http only for hosts in "
+                                              "MODQ_WEBHOOK_ALLOW_HTTP_HOSTS, not 'hooks.example.com')"),
+    (["--url", "https://10.2.3.4/x"], "url: 10.2.3.4 is a private address (allowed only for hosts in "
+                                      "MODQ_WEBHOOK_ALLOW_HOSTS)"),
+    (["--url", "https://169.254.1.1/x"], "url: 169.254.1.1 is a link-local address (allowed only for hosts in "
+                                         "MODQ_WEBHOOK_ALLOW_HOSTS)"),
+    (["--url", "https://169.254.169.254/x"], "url: 169.254.169.254 is a cloud metadata address (allowed only for "
+                                             "hosts in MODQ_WEBHOOK_ALLOW_HOSTS)"),
+    (["--url", "https://127.0.0.1:8443/x"], "url: 127.0.0.1 is a loopback address (allowed only for hosts in "
+                                            "MODQ_WEBHOOK_ALLOW_HOSTS)"),
+    (["--url", "https://me:pw@hooks.example.com/x"], "url: must not carry credentials (user:password@); the "
+                                                     "signature authenticates modq"),
+    (["--url", "https://hooks.example.com/", "--events", "item.decided,item.approved"],
+     "events: unknown event 'item.approved'; choose from item.decided, item.reviewed, item.failed, subject.flagged"),
+    (["--url", "https://hooks.example.com/", "--tenant", "nobody"],
+     "tenant: no tenant named 'nobody' (`modq tenants list` shows them)"),
+]
+
+
+@pytest.mark.parametrize("args, message", WEBHOOKS, ids=[f"webhooks-{i}" for i in range(len(WEBHOOKS))])
+def test_webhooks_add(cli_env, args, message):
+    result = runner.invoke(app, ["webhooks", "add", *args])
+    assert (result.exit_code, result.stderr.replace("\n", "")) == (2, f"error: {message}")
+    assert stored_rows(cli_env.settings.database_url) == {}
 
 
 SEEDED = {"tenants": 1}  # the rows migrations write themselves: the tenant "default"

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from moderation.items import services as service
 from moderation.items import models as m
 from moderation.infra.db import transaction
+from moderation.tenants import services as tenant_services
 from tests.conftest import jpeg_bytes
 
 ROOT = "<root>"  # replaced by the test's media root
@@ -75,12 +76,30 @@ CASES = [
     ("reviewer", "POST", "/v1/review/claim", {"lease_seconds": 5}, 422,
      "lease_seconds: Input should be greater than or equal to 10"),
     (None, "GET", "/v1/items", None, 401, "a valid bearer token is required (missing, unknown or revoked)"),
+    # Issue 16: a tenant the token does not act for is refused as an unknown one ("other" exists: media_files).
+    ("ingest", "POST", "/v1/items?tenant=other", {"external_id": "x", "media_uri": "a.jpg"}, 422,
+     "tenant: no tenant named 'other' that this token acts for"),
+    ("ingest", "POST", "/v1/items?tenant=nowhere", {"external_id": "x", "media_uri": "a.jpg"}, 422,
+     "tenant: no tenant named 'nowhere' that this token acts for"),
+    ("admin", "POST", "/v1/items/batch?tenant=other", {"items": [{"external_id": "x", "media_uri": "a.jpg"}]}, 422,
+     "tenant: no tenant named 'other' that this token acts for"),
+    ("admin", "POST", "/v1/items?tenant=Bad!", {"external_id": "x", "media_uri": "a.jpg"}, 422,
+     "tenant: 'Bad!' is not a tenant name (1-63 of a-z, 0-9, '-', '_'; starting with a letter or digit)"),
+    ("ingest", "POST", "/v1/items?tenant=" + "t" * 64, {"external_id": "x", "media_uri": "a.jpg"}, 422,
+     "query.tenant: String should have at most 63 characters"),
+    ("reviewer", "GET", "/v1/items?tenant=other", None, 422, "tenant: no tenant named 'other' that this token acts for"),
+    ("reviewer", "GET", "/v1/items/x?tenant=other", None, 422,
+     "tenant: no tenant named 'other' that this token acts for"),
+    ("reviewer", "GET", "/v1/audit?tenant=other", None, 422, "tenant: no tenant named 'other' that this token acts for"),
+    ("admin", "POST", "/v1/bank?tenant=other", {"content_key": "a" * 64, "verdict": "rejected"}, 422,
+     "tenant: no tenant named 'other' that this token acts for"),
 ]
 
 
 @pytest.fixture(autouse=True)
-def media_files(media_root):
-    """A good file, a symlink loop and a directory in the media root."""
+def media_files(media_root, rt):
+    """A good file, a symlink loop and a directory in the media root; a tenant "other" the tokens are not for."""
+    tenant_services.create(rt.settings.database_url, "other", "test")
     (media_root / "a.jpg").write_bytes(jpeg_bytes())
     os.symlink("loop.jpg", media_root / "loop.jpg")
     (media_root / "albums").mkdir()

@@ -1,11 +1,17 @@
-"""Policy API: read and apply the active threshold policy, follow a re-evaluation (role: admin)."""
+"""Policy API: read and apply the active threshold policy, follow a re-evaluation (role: admin); per tenant.
+
+``?tenant=NAME``: that tenant's policy (its own version, else the deployment's it
+inherits); without it, the deployment's, which only an admin token for every
+tenant ('*') may change. A tenant the token does not act for gets the same 404
+as one that does not exist.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from moderation.domain import policy
@@ -15,6 +21,7 @@ from moderation.api.auth import allow, runtime
 from moderation.api.errors import problem
 from moderation.domain.errors import ConfigError
 from moderation.bootstrap import Runtime
+from moderation.tenants import services as tenants
 from moderation.tenants.models import ADMIN
 from moderation.review.services import NotFound
 from moderation.tenants.tokens import Principal
@@ -22,6 +29,31 @@ from moderation.tenants.tokens import Principal
 router = APIRouter(tags=["policy"])
 Admin = Annotated[Principal, Depends(allow(ADMIN))]
 Rt = Annotated[Runtime, Depends(runtime)]
+TenantName = Annotated[str | None, schemas.blank_is(None), Query(max_length=63, description="A tenant's policy (its own version, else the "
+                                         "deployment's it inherits); without it, the deployment's")]
+DEPLOYMENT_ONLY = ("tenant: only an admin token for every tenant ('*') may change the deployment's policy; "
+                   "give ?tenant=NAME to change one tenant's")
+ACTOR_MAX = 128  # policy_activations.author, policy_reevaluations.actor
+
+
+def tenant_named(rt: Runtime, principal: Principal, name: str | None) -> int | None:
+    """The id of the tenant named (None: none was), if the token acts for it; else 404, the answer a tenant
+    that does not exist gets (existence does not leak)."""
+    if name is None:
+        return None
+    try:
+        found = tenants.tenant_id(rt.settings.database_url, name)
+    except tenants.UnknownTenant:
+        found = None
+    if found is None or not principal.covers(found):
+        raise NotFound(f"tenant: no tenant named {name!r}")
+    return found
+
+
+def actor(principal: Principal) -> str:
+    """The token as the policy history and the audit trail name it (name and id), within their 128 characters."""
+    suffix = f" (token {principal.token_id})"
+    return principal.name[:ACTOR_MAX - len(suffix)] + suffix
 
 
 class PolicyIn(BaseModel):
@@ -32,6 +64,8 @@ class PolicyIn(BaseModel):
 class ReevaluationOut(BaseModel):
     id: str
     version: str = Field(description="The policy version items are re-decided under")
+    tenant: str | None = Field(description="The tenant whose items it walks; null: the deployment's policy "
+                               "(the items of tenants without a policy of their own)")
     actor: str
     state: Literal["queued", "running", "done", "failed"]
     done: int = Field(description="Flagged, unreviewed items walked so far")
@@ -50,6 +84,9 @@ class ReevaluationOut(BaseModel):
 class PolicyOut(BaseModel):
     version: str
     source: str = Field(description="'database' (an applied version) or 'file' (MODQ_THRESHOLDS)")
+    tenant: str | None = Field(None, description="The tenant asked for; null: the deployment's policy")
+    inherited: bool = Field(False, description="The tenant has no version of its own: the deployment's decides "
+                                               "its items (always false for the deployment's policy)")
     activated_at: datetime | None = None
     author: str | None = None
     note: str | None = None
@@ -60,22 +97,25 @@ class PolicyOut(BaseModel):
         None, description="PUT ?reevaluate=true only: the background job just queued; follow its status_url")
 
 
-def _active(rt: Runtime) -> dict:
-    url = rt.settings.database_url
-    active = policy_store.active_text(url)
-    if active is None:
+def _active(rt: Runtime, tenant_id: int | None, name: str | None) -> dict:
+    found = policy_store.active(rt.settings.database_url, tenant_id)
+    whose = {"tenant": name, "inherited": tenant_id is not None and (found is None or found.tenant_id is None)}
+    if found is None:
         text = rt.settings.thresholds.read_text(encoding="utf-8")
-        return {"version": rt.policy.version, "source": "file", "yaml": text, "policy": policy_store.describe(rt.policy)}
-    last = policy_store.history(url, 1)[0]
-    parsed = policy.parse(active[1], f"version {active[0]}")
-    return {"version": active[0], "source": "database", "activated_at": last.activated_at, "author": last.author,
-            "note": last.note, "yaml": active[1], "policy": policy_store.describe(parsed)}
+        return {"version": rt.policy.version, "source": "file", "yaml": text, "policy": policy_store.describe(rt.policy),
+                **whose}
+    parsed = policy.parse(found.text, f"version {found.version}")
+    return {"version": found.version, "source": "database", "activated_at": found.activated_at,
+            "author": found.author, "note": found.note, "yaml": found.text, "policy": policy_store.describe(parsed),
+            **whose}
 
 
-@router.get("/v1/policy", response_model=PolicyOut, operation_id="getPolicy")
-def get_policy(principal: Admin, rt: Rt):
-    """The active threshold policy, its version and where it comes from."""
-    return _active(rt)
+@router.get("/v1/policy", response_model=PolicyOut, operation_id="getPolicy",
+            responses={404: {"model": schemas.Problem, "description": "No such tenant (or not this token's)"}})
+def get_policy(principal: Admin, rt: Rt, tenant: TenantName = None):
+    """The active threshold policy, its version and where it comes from: a tenant's (``?tenant=``) or the
+    deployment's."""
+    return _active(rt, tenant_named(rt, principal, tenant), tenant)
 
 
 JOB_LINK = {"getReevaluation": {"operationId": "getReevaluation",
@@ -86,40 +126,50 @@ JobId = Annotated[str, Path(max_length=64, description="The id PUT /v1/policy?re
 @router.put("/v1/policy", response_model=PolicyOut, operation_id="putPolicy",
             responses={202: {"model": PolicyOut, "links": JOB_LINK,
                              "description": "?reevaluate=true: applied, and a re-evaluation job queued (Location)"},
+                       403: {"model": schemas.Problem,
+                             "description": "The deployment's policy, by a token not for every tenant"},
+                       404: {"model": schemas.Problem, "description": "No such tenant (or not this token's)"},
                        422: {"model": schemas.Problem, "description": "Invalid thresholds; the message names the key"},
                        503: {"model": schemas.Problem,
                              "description": "?reevaluate=true: applied, but the job could not be queued (broker)"}})
 def put_policy(principal: Admin, rt: Rt, body: PolicyIn, request: Request, response: Response,
-               reevaluate: bool = False):
-    """Validate a thresholds file and make it the active version (workers pick it up within
-    MODQ_POLICY_REFRESH_SECONDS). Applying the active version again changes nothing.
-    ``?reevaluate=true``: then re-decide unreviewed flagged items under it in the background, as
-    ``modq policy apply --reevaluate`` does in the foreground (alerts only for items now rejected):
-    202, with the job's status URL in ``Location`` and ``reevaluation.status_url``."""
+               reevaluate: bool = False, tenant: TenantName = None):
+    """Validate a thresholds file and make it the active version of the tenant named (``?tenant=``: a token
+    acting for it), or of the deployment (a token for every tenant: it decides the items of tenants without
+    their own); workers pick it up within MODQ_POLICY_REFRESH_SECONDS. Applying the active version again
+    changes nothing. ``?reevaluate=true``: then re-decide the unreviewed flagged items it decides in the
+    background, as ``modq policy apply --reevaluate`` does in the foreground (alerts only for items now
+    rejected): 202, with the job's status URL in ``Location`` and ``reevaluation.status_url``."""
+    tenant_id = tenant_named(rt, principal, tenant)
+    if tenant_id is None and not principal.scope.all:
+        return problem(403, DEPLOYMENT_ONLY)
     try:
-        result = policy_store.apply(rt.settings.database_url, body.yaml, author=principal.name, note=body.note,
-                                    source="thresholds")
+        result = policy_store.apply(rt.settings.database_url, body.yaml, author=actor(principal), note=body.note,
+                                    source="thresholds", tenant_id=tenant_id)
     except ConfigError as exc:
         return problem(422, str(exc))
     job = None
     if reevaluate:
         try:
-            job = _with_url(request, reevaluations.start(rt, result.version, principal.name))
+            job = _with_url(request, reevaluations.start(rt, result.version, actor(principal), tenant_id), tenant)
         except reevaluations.NotQueued as exc:
             return problem(503, str(exc))
         response.status_code, response.headers["Location"] = 202, job["status_url"]
-    return {**_active(rt), "changed": result.created, "reevaluation": job}
+    return {**_active(rt, tenant_id, tenant), "changed": result.created, "reevaluation": job}
 
 
 @router.get("/v1/policy/reevaluations/{job_id}", response_model=ReevaluationOut, operation_id="getReevaluation",
             responses={404: {"model": schemas.Problem, "description": "No such job"}})
 def get_reevaluation(job_id: JobId, principal: Admin, rt: Rt, request: Request):
-    """A re-evaluation job: its state (queued, running, done, failed), items done of total, counts, errors."""
+    """A re-evaluation job: its state (queued, running, done, failed), items done of total, counts, errors.
+    A job for a tenant the token does not act for (or the deployment's, for a token not for every tenant)
+    is not found."""
     job = reevaluations.status(rt.settings.database_url, job_id)
-    if job is None:
+    if job is None or not principal.covers(job["tenant_id"]):
         raise NotFound(f"no re-evaluation job {job_id!r}")
-    return _with_url(request, job)
+    name = None if job["tenant_id"] is None else tenants.names(rt.settings.database_url).get(job["tenant_id"])
+    return _with_url(request, job, name)
 
 
-def _with_url(request: Request, job: dict) -> dict:
-    return {**job, "status_url": str(request.url_for("get_reevaluation", job_id=job["id"]))}
+def _with_url(request: Request, job: dict, tenant: str | None) -> dict:
+    return {**job, "tenant": tenant, "status_url": str(request.url_for("get_reevaluation", job_id=job["id"]))}

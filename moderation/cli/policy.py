@@ -1,4 +1,8 @@
-"""``modq policy``: validate, show, apply, history, diff, simulate (threshold tuning with evidence)."""
+"""``modq policy``: validate, show, apply, history, diff, simulate (threshold tuning with evidence).
+
+``--tenant NAME``: that tenant's policy (its own version, else the deployment's it inherits) and its items.
+Without it: the deployment's policy, which decides the items of tenants without a policy of their own.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from moderation.domain import policy as policy_mod
 from moderation.domain.errors import ConfigError, InvalidPolicy
 from moderation.policy import curves, queries as replay_db, replay, versions as policy_store
 from moderation.policy.reevaluate import reevaluate as reevaluate_flagged
+from moderation.tenants import services as tenants
 
 app = typer.Typer(help="Threshold policies: validate, show, apply (versioned), history, diff; simulate and "
                        "recommend thresholds.", no_args_is_help=True)
@@ -34,11 +39,30 @@ def _load_file(path: Path) -> policy_mod.ThresholdPolicy:
         fail(str(exc))
 
 
-def resolve(ref: str | None) -> policy_mod.ThresholdPolicy:
-    """A file path, a stored version (or unique prefix), or (None) the active policy."""
+TENANT = typer.Option(None, "--tenant", metavar="NAME",
+                      help="A tenant's policy and items (default: the deployment's policy, for tenants without their own)")
+
+
+def tenant_id(name: str | None) -> int | None:
+    """The id of the tenant named (exit 2 naming it if there is none); None: the deployment's level."""
+    if name is None:
+        return None
+    try:
+        return tenants.tenant_id(get_settings().database_url, name)
+    except tenants.UnknownTenant as exc:
+        fail(str(exc))
+
+
+def for_whom(name: str | None) -> str:
+    return f" for tenant {name}" if name is not None else ""
+
+
+def resolve(ref: str | None, tenant: int | None = None) -> policy_mod.ThresholdPolicy:
+    """A file path, a stored version (or unique prefix), or (None) the policy deciding ``tenant``'s items (its own,
+    else the deployment's; None: the deployment's)."""
     settings = get_settings()
     if ref is None:
-        active = policy_store.active_text(settings.database_url)
+        active = policy_store.active_text(settings.database_url, tenant)
         return policy_mod.parse(active[1], f"version {active[0]}") if active else _load_file(settings.thresholds)
     if Path(ref).is_file():
         return _load_file(Path(ref))
@@ -59,9 +83,10 @@ def validate(path: Path | None = typer.Argument(None, help="Thresholds file (def
 
 
 @app.command("show")
-def show(ref: str | None = typer.Argument(None, help="File or version (default: the active policy)")) -> None:
+def show(ref: str | None = typer.Argument(None, help="File or version (default: the active policy)"),
+         tenant: str | None = TENANT) -> None:
     """The effective policy (per provider profile) as JSON."""
-    print(json.dumps(policy_store.describe(resolve(ref)), indent=2))
+    print(json.dumps(policy_store.describe(resolve(ref, tenant_id(tenant))), indent=2))
 
 
 @app.command("apply")
@@ -72,15 +97,18 @@ def apply(
     reevaluate: bool = typer.Option(False, "--reevaluate",
                                     help="Then re-decide unreviewed flagged items under it (alerts only if stricter)"),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome (and --reevaluate summary) as JSON"),
+    tenant: str | None = TENANT,
 ) -> None:
-    """Validate a thresholds file and make it the active version.
+    """Validate a thresholds file and make it the active version of --tenant (default: the deployment's).
 
-    Workers pick it up within MODQ_POLICY_REFRESH_SECONDS, without a restart."""
+    Workers pick it up within MODQ_POLICY_REFRESH_SECONDS, without a restart. --reevaluate walks the items the
+    version decides: the tenant's, or (the deployment's) those of tenants without their own policy."""
     settings = get_settings()
-    target = path or settings.thresholds
+    target, level = path or settings.thresholds, tenant_id(tenant)
     try:
         text = Path(target).read_text(encoding="utf-8")
-        result = policy_store.apply(settings.database_url, text, author=author, note=note, source=str(target))
+        result = policy_store.apply(settings.database_url, text, author=author, note=note, source=str(target),
+                                    tenant_id=level)
     except OSError as exc:
         fail(f"thresholds file {str(target)!r} cannot be read: {exc.strerror}")
     except ConfigError as exc:
@@ -92,16 +120,17 @@ def apply(
     if reevaluate:
         with progress_bar("re-evaluating flagged items") as on_progress:
             summary = reevaluate_flagged(runtime(), result.policy, author or policy_store.default_author(),
-                                         on_progress=on_progress)
+                                         on_progress=on_progress, tenant_id=level)
     if as_json:
-        print(json.dumps({"version": result.version, "created": result.created,
+        print(json.dumps({"version": result.version, "created": result.created, "tenant": tenant,
                           "reevaluated": summary.to_dict() if summary else None}, indent=2))
         return
     if result.created:
-        out.print(f"version {result.version} is now active (workers pick it up within "
+        out.print(f"version {result.version} is now active{for_whom(tenant)} (workers pick it up within "
                   f"{settings.policy_refresh_seconds:g} s)", highlight=False)
     else:
-        out.print(f"version {result.version} is already active; nothing changed", highlight=False)
+        out.print(f"version {result.version} is already active{for_whom(tenant)}; nothing changed",
+                  highlight=False)
     if summary:
         out.print(f"re-evaluated {summary.examined} unreviewed flagged items under {summary.version}: "
                   f"{summary.unchanged} unchanged, {summary.approved} approved, {summary.rejected} rejected "
@@ -110,14 +139,20 @@ def apply(
 
 
 @app.command("history")
-def history(limit: int = typer.Option(20, min=1, max=1000), as_json: bool = typer.Option(False, "--json")) -> None:
-    """Policy activations, newest first (the first is active)."""
-    rows = policy_store.history(get_settings().database_url, limit)
+def history(limit: int = typer.Option(20, min=1, max=1000), as_json: bool = typer.Option(False, "--json"),
+            tenant: str | None = TENANT) -> None:
+    """Policy activations of --tenant (default: the deployment's), newest first (the first is active)."""
+    settings = get_settings()
+    rows = policy_store.history(settings.database_url, limit, tenant_id(tenant))
     if as_json:
         print(json.dumps([{**vars(r), "activated_at": r.activated_at.isoformat()} for r in rows], indent=2))
         return
+    if not rows and tenant is not None:
+        out.print(f"tenant {tenant} has no version of its own; the deployment's policy decides its items "
+                  f"({resolve(None).version})", highlight=False)
+        return
     if not rows:
-        out.print(f"no version applied yet; workers use MODQ_THRESHOLDS ({get_settings().thresholds})")
+        out.print(f"no version applied yet; workers use MODQ_THRESHOLDS ({settings.thresholds})")
         return
     table = Table("version", "activated", "author", "note", "")
     for i, r in enumerate(rows):
@@ -127,9 +162,12 @@ def history(limit: int = typer.Option(20, min=1, max=1000), as_json: bool = type
 
 
 @app.command("diff")
-def diff(v1: str = typer.Argument(..., help="Version or file"), v2: str = typer.Argument(..., help="Version or file")):
+def diff(v1: str = typer.Argument(..., help="Version or file"),
+         v2: str | None = typer.Argument(None, help="Version or file (default: the active policy of --tenant)"),
+         tenant: str | None = TENANT):
     """Rule changes from V1 to V2: per label, min_confidence, default, provider profiles."""
-    a, b = resolve(v1), resolve(v2)
+    level = tenant_id(tenant)
+    a, b = resolve(v1, level), resolve(v2, level)
     lines = policy_store.diff(a, b)
     out.print(f"{a.version} -> {b.version}", highlight=False)
     for line in lines or ["no changes"]:
@@ -143,20 +181,23 @@ def simulate(
     as_json: bool = typer.Option(False, "--json"),
     plot_dir: Path | None = typer.Option(None, "--plot", metavar="DIR", help=curve_files.PLOT_HELP),
     curve_file: Path | None = typer.Option(None, "--curve", metavar="FILE.csv", help=curve_files.CURVE_HELP),
+    tenant: str | None = TENANT,
 ) -> None:
-    """Re-decide stored analyses with a candidate policy (no provider calls) and compare."""
-    cand = _load_file(candidate)
+    """Re-decide stored analyses with a candidate policy (no provider calls) and compare: those of --tenant's
+    items (default: of tenants without their own policy, which the deployment's decides)."""
+    cand, level = _load_file(candidate), tenant_id(tenant)
     try:
         window = replay_db.parse_since(since)
     except ConfigError as exc:
         fail(str(exc))
     curve_files.check(plot_dir, curve_file)
     if plot_dir is not None or curve_file is not None:
-        _curves(cand, datetime.now(UTC) - window, plot_dir, curve_file, err if as_json else out)
+        _curves(cand, datetime.now(UTC) - window, plot_dir, curve_file, err if as_json else out, level)
     started = time.perf_counter()
     url, start = get_settings().database_url, datetime.now(UTC) - window
     with progress_bar("replaying decisions") as on_progress:
-        report = replay.simulate(replay_db.rows(url, start), cand, on_progress, replay_db.count(url, start))
+        report = replay.simulate(replay_db.rows(url, start, tenant_id=level), cand, on_progress,
+                                 replay_db.count(url, start, level))
     elapsed = time.perf_counter() - started
     if as_json:
         print(json.dumps({**report.to_dict(), "since": since, "seconds": round(elapsed, 3)}, indent=2))
@@ -195,10 +236,10 @@ def simulate(
 
 
 def _curves(cand: policy_mod.ThresholdPolicy, since: datetime, plot_dir: Path | None, curve_file: Path | None,
-            say) -> None:
+            say, tenant: int | None) -> None:
     """The candidate's precision/recall curve per category (its other rules judge), its flags and the active
     policy's marked, for the provider with the most reviewed items."""
-    reviewed = list(replay_db.rows(get_settings().database_url, since, reviewed_only=True))
+    reviewed = list(replay_db.rows(get_settings().database_url, since, reviewed_only=True, tenant_id=tenant))
     provider = curves.busiest_provider(reviewed)
-    found = curves.curves(reviewed, cand, provider, current=resolve(None), candidate=cand)
+    found = curves.curves(reviewed, cand, provider, current=resolve(None, tenant), candidate=cand)
     curve_files.write(found, provider, plot_dir, curve_file, say)

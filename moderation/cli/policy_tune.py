@@ -16,7 +16,7 @@ import typer
 from config.settings import get_settings
 from moderation.cli import curve_files
 from moderation.cli.common import err, fail, out, pct
-from moderation.cli.policy import resolve
+from moderation.cli.policy import TENANT, resolve, tenant_id
 from moderation.domain import policy as policy_mod
 from moderation.domain.errors import ConfigError
 from moderation.policy import curves as curves_mod, queries as replay_db, recommend as rec_mod
@@ -114,8 +114,10 @@ def recommend(
     as_json: bool = typer.Option(False, "--json"),
     plot_dir: Path | None = typer.Option(None, "--plot", metavar="DIR", help=curve_files.PLOT_HELP),
     curve_file: Path | None = typer.Option(None, "--curve", metavar="FILE.csv", help=curve_files.CURVE_HELP),
+    tenant: str | None = TENANT,
 ) -> None:
-    """Propose flag thresholds from reviewer verdicts; write them to a candidate file (not over one).
+    """Propose flag thresholds from reviewer verdicts on --tenant's items (default: tenants without their own
+    policy), starting from the policy deciding them; write them to a candidate file (not over one).
 
     Per category, the threshold whose flags reach the target precision on reviewed items with the highest
     recall. The file is ready for `modq policy simulate` and `modq policy apply`."""
@@ -128,17 +130,21 @@ def recommend(
     except ConfigError as exc:
         fail(str(exc))
     curve_files.check(plot_dir, curve_file)
-    current = resolve(None)
-    reviewed = [r for r in replay_db.rows(get_settings().database_url, datetime.now(UTC) - window) if r.truth]
+    level = tenant_id(tenant)
+    current = resolve(None, level)
+    reviewed = [r for r in replay_db.rows(get_settings().database_url, datetime.now(UTC) - window, tenant_id=level)
+                if r.truth]
     provider = provider or curves_mod.busiest_provider(reviewed)
     rec = rec_mod.recommend(reviewed, current, target_precision, provider, min_support)
+    flag = f" --tenant {tenant}" if tenant else ""
     header = [f"Candidate thresholds from `modq policy recommend --target-precision {target_precision:g}`",
               f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC), starting from version {current.version}, on "
-              f"{rec.reviewed} reviewer-decided {provider} items since {since}.",
+              f"{rec.reviewed} reviewer-decided {provider} items since {since}"
+              + (f" of tenant {tenant}." if tenant else "."),
               "Per top-level category: the flag threshold whose flags reviewers rejected at least "
               f"{pct(target_precision)} of the time,",
               "with the highest recall. Comments are evidence only (they don't change the version).",
-              f"Next: modq policy simulate {out_path}; modq policy apply {out_path}", ""]
+              f"Next: modq policy simulate {out_path}{flag}; modq policy apply {out_path}{flag}", ""]
     text = candidate_yaml(current, rec, header, min_support)
     parsed = policy_mod.parse(text, str(out_path))  # never hand over a file `apply` would refuse
     out_path.write_text(text, encoding="utf-8")
@@ -157,5 +163,5 @@ def recommend(
             out.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
     n = sum(e.status == rec_mod.CHANGED for e in rec.categories)
     what = f"{n} categor{'y' if n == 1 else 'ies'} changed" if n else "no change: the same version as the active one"
-    out.print(f"wrote {out_path} (version {parsed.version}, {what}); next: modq policy simulate {out_path}",
+    out.print(f"wrote {out_path} (version {parsed.version}, {what}); next: modq policy simulate {out_path}{flag}",
               highlight=False, markup=False, soft_wrap=True)

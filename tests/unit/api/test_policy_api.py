@@ -1,4 +1,7 @@
-"""GET/PUT /v1/policy (admin): the active policy, applying a version, validation errors as 422."""
+"""GET/PUT /v1/policy (admin): the active policy, applying a version, validation errors as 422.
+
+The deployment's policy (no ?tenant=): its admin here is a token for every tenant ('*'), as existing admin
+tokens became (migration 0008); per-tenant policy: test_policy_tenants.py."""
 
 from __future__ import annotations
 
@@ -9,7 +12,17 @@ from moderation.domain import policy
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.policy import reevaluations
+from moderation.tenants import tokens
+from tests.unit.api.conftest import NAMES
 from tests.unit.policy.test_policy_versions import STRICT
+
+
+@pytest.fixture
+def auth(rt) -> dict[str, dict[str, str]]:
+    """As conftest's, with the admin for every tenant: only such a token changes the deployment's policy."""
+    made = {role: tokens.create(rt.settings.database_url, NAMES[role], role, created_by="test",
+                                tenant_names=("*",) if role == "admin" else ("default",))[1] for role in NAMES}
+    return {role: {"Authorization": f"Bearer {token}"} for role, token in made.items()}
 
 
 def test_api_get_and_put(client, auth, rt):
@@ -45,8 +58,9 @@ def test_put_reevaluate_queues_a_job_that_a_worker_runs(client, auth, rt, flagge
     assert put.status_code == 202, put.text
     job = put.json()["reevaluation"]
     assert put.headers["location"] == job["status_url"] == f"http://testserver/v1/policy/reevaluations/{job['id']}"
-    assert (job["state"], job["done"], job["total"], job["version"], job["actor"]) == (
-        "queued", 0, None, policy.parse(STRICT).version, "root")
+    assert (job["state"], job["done"], job["total"], job["version"], job["tenant"]) == (
+        "queued", 0, None, policy.parse(STRICT).version, None)
+    assert job["actor"].startswith("root (token ")  # the token: its name and id
     assert put.json()["changed"] is True and put.json()["version"] == job["version"]
     assert rt.dispatcher.jobs == [job["id"]] and status_of(rt, ids) == ["flagged", "flagged"]  # nothing ran yet
 
@@ -60,7 +74,7 @@ def test_put_reevaluate_queues_a_job_that_a_worker_runs(client, auth, rt, flagge
     with transaction(rt.settings.database_url) as s:
         events = [(e.item_id, e.actor, e.to_status) for e in
                   s.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "reevaluate"))]
-    assert events == [(ids[0], "root", "rejected")]
+    assert events == [(ids[0], job["actor"], "rejected")]
 
 
 def test_put_without_reevaluate_is_200_and_queues_nothing(client, auth, rt):

@@ -29,6 +29,7 @@ from moderation.providers import local_video
 from moderation.domain.labels import Analysis
 from moderation.providers.rekognition_video import JobLimitExceeded
 from moderation.items import models as m
+from moderation.items.queries import tenant_of
 from moderation.infra.schema import new_id
 from moderation.providers.models import BANKED
 
@@ -81,7 +82,7 @@ def _start_job(rt: Runtime, item_id: str) -> str:
             return outcomes.status(rt, item_id)
         token, generation, uri = jobs.prepare_job(rt, item_id)
         source = jobs.s3_source(rt, item_id, uri, generation)
-        policy = rt.active_policy().for_provider("rekognition")
+        policy = _policy(rt, item_id, "rekognition")
         job_id = rt.video.start(source, policy.min_confidence, token, item_id, jobs.channel(rt))
     except JobLimitExceeded as exc:  # other jobs in the account (or leaked ones): not a failure
         jobs.release(rt, item_id)
@@ -162,7 +163,7 @@ def _process_offline(rt: Runtime, item_id: str) -> str:
             banked = _from_bank(rt, item_id, provider.name, "AnalyzeVideo", key, started=True)
             if banked is not None:
                 return banked
-            policy = rt.active_policy().for_provider(provider.name)
+            policy = _policy(rt, item_id, provider.name)
             result = local_video.analyze(path, provider, policy.min_confidence, s.video_sample_fps,
                                          s.video_max_seconds, s.video_sampling, s.local_threads,
                                          s.max_decode_bytes)
@@ -175,6 +176,12 @@ def _process_offline(rt: Runtime, item_id: str) -> str:
     return _decide(rt, item_id, provider.name, result.detections, result.model_version, raw, key, result.metadata)
 
 
+def _policy(rt: Runtime, item_id: str, provider: str):
+    """The policy (``provider``'s profile) deciding the item: its tenant's (``Runtime.active_policy``), its
+    tenant read once per call (a video is not the hot path; images have it from their locking read)."""
+    return rt.active_policy(tenant_of(rt.settings.database_url, item_id)).for_provider(provider)
+
+
 def _content_key(rt: Runtime, item_id: str) -> str:
     """What identifies a video's content before any job: its S3 identity, or a local file's sha256."""
     ref = media.reparse(jobs.uri(rt, item_id), rt.settings)
@@ -184,7 +191,7 @@ def _content_key(rt: Runtime, item_id: str) -> str:
 def _from_bank(rt: Runtime, item_id: str, provider: str, operation: str, content_key: str,
                started: bool = False) -> str | None:
     """A banked video is decided from its bank entry before any job or decoding (``pay_once``); None if not banked."""
-    policy = rt.active_policy().for_provider(provider)
+    policy = _policy(rt, item_id, provider)
     match = pay_once.lookup(rt.settings.database_url, content_key, None, policy.min_confidence, dedupe=False).bank
     if match is None:
         return None
@@ -198,7 +205,7 @@ def _from_bank(rt: Runtime, item_id: str, provider: str, operation: str, content
 def _decide(rt: Runtime, item_id: str, provider: str, detections: list[timeline.Detection], model_version: str,
             raw: dict, content_key: str, metadata: dict) -> str:
     """Judge the per-label maxima; store timeline, summary, decision and alert in one transaction."""
-    policy = rt.active_policy().for_provider(provider)
+    policy = _policy(rt, item_id, provider)
     summaries = timeline.summarize(detections)
     labels = timeline.maxima(summaries)
     decision = decide(labels, policy)

@@ -11,8 +11,11 @@ from moderation.review import views
 from moderation.api import schemas
 from moderation.api.auth import Reviewer, runtime
 from moderation.api.items import PAGE_MAX, ItemId, Offset
+from moderation.api.tenancy import TenantParam, read_scope
 from moderation.bootstrap import Runtime
+from moderation.domain.tenancy import Scope
 from moderation.review.queries import QueueFilter
+from moderation.tenants.tokens import Principal
 
 router = APIRouter(tags=["review"])
 Rt = Annotated[Runtime, Depends(runtime)]
@@ -24,9 +27,11 @@ CLAIMED = {op: {"operationId": op, "parameters": {"item_id": "$response.body#/it
 
 @router.get("/v1/review/queue", response_model=schemas.QueuePage, operation_id="reviewQueue")
 def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn, Query()],
-          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50, offset: Offset = 0):
-    """Items awaiting review, oldest first. Leased items are listed with their lease."""
-    rows = views.review_queue(rt, _filter(filters), limit=limit + 1, offset=offset)
+          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50, offset: Offset = 0, tenant: TenantParam = None):
+    """Items awaiting review of the token's tenants (or the one `tenant` names), oldest first. Leased items are
+    listed with their lease."""
+    rows = views.review_queue(rt, _filter(filters, read_scope(rt, principal, tenant)), limit=limit + 1,
+                              offset=offset)
     return schemas.page(rows, limit, offset)
 
 
@@ -35,8 +40,10 @@ def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn,
                         204: {"description": "Nothing to claim: the (filtered) queue is empty"},
                         422: {"model": schemas.Problem,
                               "description": "Invalid body, or lease_seconds over MODQ_REVIEW_MAX_LEASE_SECONDS"}})
-def claim(principal: Reviewer, rt: Rt, body: Annotated[schemas.ClaimIn | None, Body()] = None):
-    """Lease the oldest matching item to you for `lease_seconds`.
+def claim(principal: Reviewer, rt: Rt, body: Annotated[schemas.ClaimIn | None, Body()] = None,
+          tenant: TenantParam = None):
+    """Lease the oldest matching item of the token's tenants (or the one `tenant` names) to you for
+    `lease_seconds`.
 
     Nobody else can claim it until the lease ends. You hold one lease at a
     time: a lease you already hold is returned (and renewed), whatever the
@@ -45,10 +52,11 @@ def claim(principal: Reviewer, rt: Rt, body: Annotated[schemas.ClaimIn | None, B
     A `lease_seconds` over MODQ_REVIEW_MAX_LEASE_SECONDS is refused, not shortened.
     """
     body = body or schemas.ClaimIn()
-    lease = review.claim(rt, principal.name, _filter(body), lease_seconds=body.lease_seconds, skip=body.skip)
+    lease = review.claim(rt, principal.actor, _filter(body, read_scope(rt, principal, tenant)),
+                         lease_seconds=body.lease_seconds, skip=body.skip)
     if lease is None:
         return Response(status_code=204)
-    return {"item": _detail(rt, lease.item_id),
+    return {"item": _detail(rt, lease.item_id, principal),
             "lease": {"owner": lease.owner, "expires_at": lease.expires_at.isoformat()}}
 
 
@@ -59,23 +67,25 @@ def decide(item_id: ItemId, body: schemas.ReviewIn, principal: Reviewer, rt: Rt)
 
     Only the lease holder (or an admin, without a claim) may review; an item is
     reviewed once. The outcome is audited and published to SNS (kind `review`).
+    An item of a tenant the token does not act for is 404, as a missing one.
     """
-    review.review(rt, item_id, principal.name, body.verdict, body.reason, admin=principal.is_admin)
-    return _detail(rt, item_id)
+    review.review(rt, item_id, principal.actor, body.verdict, body.reason, admin=principal.is_admin,
+                  scope=principal.scope)
+    return _detail(rt, item_id, principal)
 
 
 @router.post("/v1/items/{item_id}/release", status_code=204, operation_id="releaseItem",
              responses={**CONFLICT, **NOT_FOUND})
 def release(item_id: ItemId, principal: Reviewer, rt: Rt):
-    """Give back an item you claimed (admins: anyone's)."""
-    review.release(rt, item_id, principal.name, admin=principal.is_admin)
+    """Give back an item you claimed (admins: anyone's, of their tenants; another tenant's item is 404)."""
+    review.release(rt, item_id, principal.actor, admin=principal.is_admin, scope=principal.scope)
     return Response(status_code=204)
 
 
-def _filter(body: schemas.QueueFilterIn) -> QueueFilter:
+def _filter(body: schemas.QueueFilterIn, scope: Scope) -> QueueFilter:
     return QueueFilter(verdict=body.verdict, label=body.label, media_type=body.media_type,
-                       min_age=body.min_age, max_age=body.max_age)
+                       min_age=body.min_age, max_age=body.max_age, scope=scope)
 
 
-def _detail(rt: Runtime, item_id: str) -> dict:
-    return views.item_detail(rt.settings.database_url, item_id)
+def _detail(rt: Runtime, item_id: str, principal: Principal) -> dict:
+    return views.item_detail(rt.settings.database_url, item_id, scope=principal.scope)

@@ -46,7 +46,7 @@ def test_claim_review_and_the_platform_learns(client, auth, rt, flagged, make_to
     claimed = client.post("/v1/review/claim", headers=auth["reviewer"])
     assert claimed.status_code == 200
     body = claimed.json()
-    assert body["item"]["id"] == item_id and body["lease"]["owner"] == "alice"
+    assert body["item"]["id"] == item_id and body["lease"]["owner"] == "alice (token 2)"
     bob = {"Authorization": f"Bearer {make_token('reviewer', 'bob')}"}
     assert client.post("/v1/review/claim", headers=bob).status_code == 204  # only item is leased
     denied = client.post(f"/v1/items/{item_id}/review", json={"verdict": "approved", "reason": "x"}, headers=bob)
@@ -57,7 +57,7 @@ def test_claim_review_and_the_platform_learns(client, auth, rt, flagged, make_to
     assert done.status_code == 200
     view = done.json()
     assert (view["status"], view["verdict"], view["lease"]) == ("rejected", "rejected", None)
-    assert view["review"]["reviewer"] == "alice" and view["review"]["previous_status"] == "flagged"
+    assert view["review"]["reviewer"] == "alice (token 2)" and view["review"]["previous_status"] == "flagged"
 
     alerts.flush_outbox(rt.settings.database_url, rt.publisher)
     outcome = rt.publisher.sent[-1]
@@ -76,7 +76,7 @@ def test_admin_reviews_without_a_claim(client, auth, flagged):
     item_id = flagged()
     response = client.post(f"/v1/items/{item_id}/review", json={"verdict": "approved", "reason": "fine"},
                            headers=auth["admin"])
-    assert response.status_code == 200 and response.json()["review"]["reviewer"] == "root"
+    assert response.status_code == 200 and response.json()["review"]["reviewer"] == "root (token 3)"
 
 
 def test_claim_options(client, auth, flagged):

@@ -23,6 +23,7 @@ from moderation.banks import imports, services as banks
 from moderation.cli.common import error, fail, operator, out_line as out
 from moderation.cli.progress import bar as progress_bar
 from moderation.domain.errors import BadInput, ModqError
+from moderation.domain.tenancy import EVERY_TENANT
 from moderation.infra.aws import client, fetch_s3_object
 from moderation.items.queries import stored_item
 from moderation.infra.media import imaging, local, uris as media
@@ -39,7 +40,7 @@ def identify(source: str, settings) -> tuple[str, str | None]:
         return text.lower(), None
     if text.startswith("s3:") and not text.startswith("s3://") and "@" in text:
         return text, None
-    item = stored_item(settings.database_url, text) if len(text) == 36 else None
+    item = stored_item(settings.database_url, text, scope=EVERY_TENANT) if len(text) == 36 else None
     if item is not None:
         if not item.content_key:
             raise BadInput(f"item {text} has no content key yet (status {item.status}): bank it once decided")

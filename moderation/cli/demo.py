@@ -31,6 +31,7 @@ from moderation.cli import demo_cases as cases, demo_report as report
 from moderation.cli.common import celery_dispatcher, out
 from moderation.infra import logs, migrate
 from moderation.items import services as service
+from moderation.domain.tenancy import EVERY_TENANT
 from moderation.items.models import TERMINAL
 from moderation.items.queries import statuses
 from moderation.review.views import item_outcome
@@ -76,7 +77,7 @@ def run(console: Console, timeout: float, serve: bool = False, host: str | None 
                 return 1
             if n < len(phases) - 1 or not serve:
                 _shut_down(worker)  # warm shutdown takes ~2 s: reaped after the next boot, or the report
-        views = [item_outcome(settings.database_url, i) for i in ids]
+        views = [item_outcome(settings.database_url, i, scope=EVERY_TENANT) for i in ids]
         console.print(report.outcome_table(views, Path(settings.media_root)))
         report.summary(console, views)
         console.print(f"database: {settings.database_url}  policy: {rt.active_policy().version}  "

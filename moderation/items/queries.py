@@ -87,7 +87,7 @@ def by_external_id(s: Session, external_id: str, scope: Scope) -> m.Item | None:
                            .order_by(m.Item.id).limit(AMBIGUOUS_SHOWN + 1)))
     if len(found) > 1:
         raise AmbiguousRef(external_id, [i.id for i in found], what="external_id",
-                           hint="name the tenant (?tenant=NAME)")
+                           hint="name the tenant it belongs to (API: ?tenant=NAME)")
     return found[0] if found else None
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from moderation.domain.tenancy import EVERY_TENANT
 from moderation.review.views import item_outcomes
 
 pytestmark = pytest.mark.integration
@@ -93,7 +94,7 @@ def test_the_demo_ends_with_all_four_outcomes_each_labelled_with_what_decided_it
         assert re.search(rf"│ {re.escape(media)} +│ {outcome} +│ {re.escape(by)} +│", demo_run.output), media
     assert "no call to AWS was made" in out and "The offline model and the hash bank ran for real" in out
     # What the table says is what the database holds.
-    views = {v["media_uri"].rsplit("/demo-media/", 1)[-1]: v for v in item_outcomes(demo_run.database_url)}
+    views = {v["media_uri"].rsplit("/demo-media/", 1)[-1]: v for v in item_outcomes(demo_run.database_url, scope=EVERY_TENANT)}
     assert {v["status"] for v in views.values()} == {"approved", "flagged", "rejected", "failed"}
     assert views["replayed/camera.png"]["provider"] == "recorded"
     assert views["replayed/camera.png"]["model_version"].startswith("recorded-")

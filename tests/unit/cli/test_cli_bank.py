@@ -13,6 +13,7 @@ from moderation.items import services as service
 from moderation.cli.main import app
 from moderation.items import models as m
 from moderation.infra.db import transaction
+from moderation.domain.tenancy import DEFAULT_TENANT_ID
 from tests.conftest import jpeg_bytes
 from tests.review_items import decided_item
 from tests.unit.items.test_pay_once import scene
@@ -98,7 +99,7 @@ def test_reviewer_rejections_feed_the_bank_when_configured(make_settings, rt, me
     from moderation.banks import services as banks
 
     with transaction(rt.settings.database_url) as s:
-        entry = banks.active(s, key)
+        entry = banks.active(s, key, DEFAULT_TENANT_ID)  # the item's tenant's entry (issue 16), not a global one
         found = (entry.verdict, entry.source, entry.added_by, entry.note) if entry else None
     expected = ("rejected", f"review:{item_id}", "alice", "rejected in review by alice: hate symbol on a flag")
     assert found == (expected if enabled else None)

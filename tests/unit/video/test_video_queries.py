@@ -5,6 +5,7 @@ from __future__ import annotations
 from moderation.items import services as service
 from moderation.video import services as video
 from moderation.infra.db import transaction
+from moderation.domain.tenancy import EVERY_TENANT
 from moderation.review.views import item_outcome
 from moderation.video.queries import video_view
 from tests.media_factory import RED, segments, video_bytes
@@ -31,6 +32,6 @@ def test_item_outcome_carries_the_timeline_for_videos_only(ort, media_root):  # 
     (media_root / "clip.mp4").write_bytes(video_bytes(seconds=4, scene=segments((1, 2, RED))))
     item_id = service.submit("clip.mp4", rt=ort).item_id
     video.start(item_id, rt=ort)
-    view = item_outcome(ort.settings.database_url, item_id)
+    view = item_outcome(ort.settings.database_url, item_id, scope=EVERY_TENANT)
     assert view["video"]["labels"][0]["first_seen"] == "0:01.000"
     assert view["video"]["timeline_total"] > 0

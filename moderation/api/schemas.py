@@ -70,6 +70,16 @@ class ItemIn(BaseModel):
     media_type: MediaType | None = Field(None, description="Default: detected from the content or extension")
     metadata: dict[str, Any] = Field(default_factory=dict,
                                      description=f"Free-form JSON, up to {METADATA_MAX_BYTES} bytes")
+    subject_id: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(storable)] | None = Field(
+        None, description="The uploader's account on your platform, 1-255 printable characters: their history is "
+                          "GET /v1/subjects/{subject_id}")
+
+    @field_validator("subject_id")
+    @classmethod
+    def _subject_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.isprintable():  # it is shown to reviewers
+            raise ValueError("must not contain control characters")
+        return value
 
     @field_validator("media_uri")
     @classmethod
@@ -146,6 +156,7 @@ class LabelScore(BaseModel):
 
 
 class ItemDetail(ItemSummary):
+    subject_id: str | None = Field(None, description="The uploader's account on the platform, if submitted with one")
     media_uri: str
     metadata: dict[str, Any]
     provider: str | None

@@ -16,11 +16,12 @@ from pydantic import BaseModel, Field
 
 from moderation.domain import policy
 from moderation.policy import reevaluations, versions as policy_store
-from moderation.api import schemas
+from moderation.api import schemas, tenancy
 from moderation.api.auth import allow, runtime
 from moderation.api.errors import problem
-from moderation.domain.errors import ConfigError
+from moderation.domain.errors import BadInput, ConfigError
 from moderation.bootstrap import Runtime
+from moderation.domain.tenancy import check_name
 from moderation.tenants import services as tenants
 from moderation.tenants.models import ADMIN
 from moderation.review.services import NotFound
@@ -37,17 +38,15 @@ ACTOR_MAX = 128  # policy_activations.author, policy_reevaluations.actor
 
 
 def tenant_named(rt: Runtime, principal: Principal, name: str | None) -> int | None:
-    """The id of the tenant named (None: none was), if the token acts for it; else 404, the answer a tenant
-    that does not exist gets (existence does not leak)."""
+    """The id of the tenant named (None: none was), if the token acts for it; else 404 with ``tenancy.named``'s
+    message, the answer a tenant that does not exist gets (existence does not leak). A malformed name: 422."""
     if name is None:
         return None
+    check_name(name)
     try:
-        found = tenants.tenant_id(rt.settings.database_url, name)
-    except tenants.UnknownTenant:
-        found = None
-    if found is None or not principal.covers(found):
-        raise NotFound(f"tenant: no tenant named {name!r}")
-    return found
+        return tenancy.named(rt, principal, name)
+    except BadInput as exc:
+        raise NotFound(str(exc)) from None
 
 
 def actor(principal: Principal) -> str:

@@ -291,3 +291,24 @@ def test_video_media(rt, media_root, fake_provider, name, write, message):
         assert s.get(m.Item, item_id).failure_reason == message
     assert fake_provider.calls == []
     assert stored_rows(rt.settings.database_url) == {"items": 1, "audit_events": 3}  # submit, processing, fail
+
+
+POLICY = [
+    # (arguments after `modq policy`, exact message): issue 16.2, a tenant's policy; "<file>" is a valid file
+    (["apply", "<file>", "--tenant", "nosuch"], "tenant: no tenant named 'nosuch' (`modq tenants list` shows them)"),
+    (["apply", "<file>", "--tenant", "nosuch", "--reevaluate"],
+     "tenant: no tenant named 'nosuch' (`modq tenants list` shows them)"),
+    (["simulate", "<file>", "--tenant", "nosuch"], "tenant: no tenant named 'nosuch' (`modq tenants list` shows them)"),
+    (["history", "--tenant", "nosuch"], "tenant: no tenant named 'nosuch' (`modq tenants list` shows them)"),
+    (["recommend", "--target-precision", "0.9", "--tenant", "nosuch"],
+     "tenant: no tenant named 'nosuch' (`modq tenants list` shows them)"),
+]
+
+
+@pytest.mark.parametrize("args, message", POLICY, ids=[f"policy-{i}" for i in range(len(POLICY))])
+def test_policy(cli_env, tmp_path, args, message):
+    good = tmp_path / "thresholds.yaml"
+    good.write_text("min_confidence: 50\ndefault: {flag: 80, reject: null}\n")
+    result = runner.invoke(app, ["policy", *(str(good) if a == "<file>" else a for a in args)])
+    assert (result.exit_code, result.stderr.replace("\n", "")) == (2, f"error: {message}")
+    assert stored_rows(cli_env.settings.database_url) == {}  # no policy version, no activation, nothing at all

@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from moderation.items import services as service
 from moderation.items import models as m
 from moderation.infra.db import transaction
+from moderation.policy.models import PolicyActivation
 from moderation.tenants import services as tenant_services
 from tests.conftest import jpeg_bytes
 
 ROOT = "<root>"  # replaced by the test's media root
+POLICY = "min_confidence: 50\ndefault: {flag: 80, reject: null}\n"
 BIG = b'{"external_id": "x", "media_uri": "' + b"a" * 70_000 + b'"}'
 
 CASES = [
@@ -76,6 +78,22 @@ CASES = [
     ("reviewer", "POST", "/v1/review/claim", {"lease_seconds": 5}, 422,
      "lease_seconds: Input should be greater than or equal to 10"),
     (None, "GET", "/v1/items", None, 401, "a valid bearer token is required (missing, unknown or revoked)"),
+    # Issue 16.4: a subject id is 1-255 printable characters; another tenant's subject is no business of the token.
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "a.jpg", "subject_id": "u" * 256}, 422,
+     "subject_id: String should have at most 255 characters"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "a.jpg", "subject_id": ""}, 422,
+     "subject_id: String should have at least 1 character"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "a.jpg", "subject_id": "user\x07"}, 422,
+     "subject_id: Value error, must not contain control characters"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "a.jpg", "subject_id": 42}, 422,
+     "subject_id: Input should be a valid string"),
+    ("reviewer", "GET", "/v1/subjects/" + "u" * 256, None, 422, "path.subject_id: String should have at most 255 "
+                                                                 "characters"),
+    ("reviewer", "GET", "/v1/subjects/user%07", None, 422, "path.subject_id: Value error, must not contain control "
+                                                           "characters"),
+    ("reviewer", "GET", "/v1/subjects/user-1?tenant=other", None, 422,
+     "tenant: no tenant named 'other' that this token acts for"),
+    ("ingest", "GET", "/v1/subjects/user-1", None, 403, "the ingest role may not do this (needs reviewer or admin)"),
     # Issue 16: a tenant the token does not act for is refused as an unknown one ("other" exists: media_files).
     ("ingest", "POST", "/v1/items?tenant=other", {"external_id": "x", "media_uri": "a.jpg"}, 422,
      "tenant: no tenant named 'other' that this token acts for"),
@@ -93,6 +111,20 @@ CASES = [
     ("reviewer", "GET", "/v1/audit?tenant=other", None, 422, "tenant: no tenant named 'other' that this token acts for"),
     ("admin", "POST", "/v1/bank?tenant=other", {"content_key": "a" * 64, "verdict": "rejected"}, 422,
      "tenant: no tenant named 'other' that this token acts for"),
+    # Issue 16.2: policy per tenant. The admin here acts for "default" only: another tenant's policy is not
+    # found (404, as an unknown one), and the deployment's policy is for a token for every tenant.
+    ("admin", "PUT", "/v1/policy?tenant=other", {"yaml": POLICY}, 404,
+     "tenant: no tenant named 'other' that this token acts for"),
+    ("admin", "PUT", "/v1/policy?tenant=nowhere", {"yaml": POLICY}, 404,
+     "tenant: no tenant named 'nowhere' that this token acts for"),
+    ("admin", "GET", "/v1/policy?tenant=other", None, 404, "tenant: no tenant named 'other' that this token acts for"),
+    ("admin", "GET", "/v1/policy/curves?tenant=other", None, 404,
+     "tenant: no tenant named 'other' that this token acts for"),
+    ("admin", "PUT", "/v1/policy?tenant=Bad!", {"yaml": POLICY}, 422,
+     "tenant: 'Bad!' is not a tenant name (1-63 of a-z, 0-9, '-', '_'; starting with a letter or digit)"),
+    ("admin", "PUT", "/v1/policy", {"yaml": POLICY}, 403,
+     "tenant: only an admin token for every tenant ('*') may change the deployment's policy; give ?tenant=NAME to "
+     "change one tenant's"),
 ]
 
 
@@ -118,6 +150,7 @@ def test_api_bad_input(client, auth, rt, role, method, path, body, status, messa
     assert response.json()["message"] == message.replace(ROOT, os.path.realpath(rt.settings.media_root))
     with transaction(rt.settings.database_url) as s:
         assert s.scalar(select(func.count()).select_from(m.Item)) == 0
+        assert s.scalar(select(func.count()).select_from(PolicyActivation)) == 0
 
 
 def _loop(path):

@@ -80,7 +80,8 @@ def test_another_tenants_policy_is_not_found_like_a_tenant_that_does_not_exist(c
     answers = [client.request(method, f"/v1/policy?tenant={name}", headers=admins["kids"], json={"yaml": STRICT})
                for name in ("art", "nosuch")]
     assert [(a.status_code, a.json()["message"]) for a in answers] == [
-        (404, "tenant: no tenant named 'art'"), (404, "tenant: no tenant named 'nosuch'")]
+        (404, "tenant: no tenant named 'art' that this token acts for"),
+        (404, "tenant: no tenant named 'nosuch' that this token acts for")]
     assert stored(rt) == before
 
 
@@ -114,4 +115,4 @@ def test_curves_are_per_tenant(client, admins, rt, ids):
     assert (several.status_code, several.json()["message"]) == (
         422, "tenant: this token acts for several tenants: name one with ?tenant=NAME")
     other = client.get("/v1/policy/curves?tenant=art", headers=admins["kids"])
-    assert (other.status_code, other.json()["message"]) == (404, "tenant: no tenant named 'art'")
+    assert (other.status_code, other.json()["message"]) == (404, "tenant: no tenant named 'art' that this token acts for")

@@ -3,7 +3,8 @@ real Celery worker and the fake Rekognition server.
 
 Two tenants, an ingest token and a reviewer token each (``two_tenants``, built once for the module): the same
 external_id in both makes two items; each token gets 404 on the other tenant's item, list and audit; the
-squatting attack (one tenant pre-registering another's external_id) no longer works.
+squatting attack (one tenant pre-registering another's external_id) no longer works; each tenant's policy
+(``PUT /v1/policy?tenant=``, by that tenant's admin) decides its own items.
 
 Extending it: ``two_tenants`` is a ``Platforms``; ``platforms.submit(tenant, external_id, labels)`` submits
 through the API with that tenant's ingest token, and ``platforms.decided(ids)`` waits for the worker.
@@ -11,6 +12,7 @@ through the API with that tenant's ingest token, and ``platforms.decided(ids)`` 
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -133,3 +135,38 @@ def test_the_squatting_attack_no_longer_works(two_tenants, rekognition):
     view = p.client.get(f"/v1/items/{external_id}", headers=p.reviewer[kids]).json()
     assert view["id"] == real["id"] and view["verdict"] == "flagged" and view["labels"]
     assert p.client.get(f"/v1/items/{external_id}", headers=p.reviewer[art]).json()["id"] == squat["id"]
+
+
+# Under config/thresholds.yaml Hate Symbols is flag 50 / reject 90: FLAGGED's 72 is flagged.
+STRICT = "min_confidence: 50\ndefault: {flag: 80, reject: null}\nlabels:\n  Hate Symbols: {flag: 40, reject: 60}\n"
+LENIENT = "min_confidence: 50\ndefault: {flag: 80, reject: null}\nlabels:\n  Hate Symbols: {flag: 90, reject: null}\n"
+
+
+def test_each_tenants_policy_decides_its_own_items(two_tenants, rekognition):
+    """kids applies a strict policy and art a lenient one, each with its own admin token; the worker decides
+    the same labels in each tenant under that tenant's version, and records it. Neither admin sees the other's."""
+    p, (kids, art) = two_tenants, two_tenants.names
+    url = p.rt.settings.database_url
+    admin = {t: {"Authorization": f"Bearer {tokens.create(url, f'{t}-admin', 'admin', 'test', tenant_names=[t])[1]}"}
+             for t in p.names}
+    versions = {}
+    for tenant, text in ((kids, STRICT), (art, LENIENT)):
+        put = p.client.put(f"/v1/policy?tenant={tenant}", json={"yaml": text, "note": "its own"},
+                           headers=admin[tenant])
+        assert put.status_code == 200 and put.json()["tenant"] == tenant, put.text
+        versions[tenant] = put.json()["version"]
+        other = p.client.get(f"/v1/policy?tenant={p.other(tenant)}", headers=admin[tenant])
+        assert other.status_code == 404
+    expected = {kids: ("rejected", versions[kids]), art: ("approved", versions[art])}
+    deadline = time.monotonic() + 60  # the worker re-reads policies every MODQ_POLICY_REFRESH_SECONDS (10 s)
+    while True:
+        ids = {t: p.submit(rekognition, t, f"{t}-policy-{uuid.uuid4().hex[:6]}", FLAGGED)["id"] for t in p.names}
+        rows = p.decided(list(ids.values()))
+        got = {t: (rows[i].status, rows[i].policy_version) for t, i in ids.items()}
+        if got == expected or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert got == expected
+    for tenant, item_id in ids.items():
+        view = p.client.get(f"/v1/items/{item_id}", headers=p.reviewer[tenant]).json()
+        assert (view["verdict"], view["policy_version"]) == expected[tenant]

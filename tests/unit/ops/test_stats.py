@@ -47,7 +47,8 @@ def test_collect_reports_every_section(rt, broker, activity):
     assert [s.key for s in stats.collect(rt.settings, timedelta(minutes=15), QUEUES)] == \
         ["queues", "items", "recent", "latency", "outbox", "video", "calls", "cost"]
     assert all(s.error is None for s in sections.values()), {k: s.error for k, s in sections.items()}
-    assert sections["queues"].data == {"waiting": {"images": 2, "videos": 1, "alerts": 0, "maintenance": 0},
+    assert sections["queues"].data == {"waiting": {"images": 2, "videos": 1, "alerts": 0, "maintenance": 0,
+                                                   "webhooks": 0},
                                        "unacked": 0}
     assert sections["items"].data["by_status"] == {"approved": 2, "rejected": 1, "failed": 1, "queued": 1,
                                                    "submitted": 1}

@@ -15,9 +15,8 @@ from moderation.alerts import webhooks
 from moderation.alerts.events import EVENTS
 from moderation.api import schemas
 from moderation.api.auth import allow, runtime
+from moderation.api.tenancy import write_tenant
 from moderation.bootstrap import Runtime
-from moderation.domain.tenancy import check_name
-from moderation.tenants import services as tenants
 from moderation.tenants.models import ADMIN
 from moderation.tenants.tokens import Principal
 
@@ -33,8 +32,8 @@ class EndpointIn(BaseModel):
     url: str = Field(..., max_length=2000, description="https:// URL receiving the events (POST, JSON)")
     events: list[str] | None = Field(None, max_length=len(EVENTS),
                                      description=f"Events to send (default: all of {', '.join(EVENTS)})")
-    tenant: str | None = Field(None, max_length=63, description="The tenant whose events it receives; needed by "
-                               "a token for several tenants")
+    tenant: str | None = Field(None, max_length=63, description="The tenant whose events it receives (by name); "
+                               "needed by a token for several tenants")
 
 
 class EndpointOut(BaseModel):
@@ -78,11 +77,12 @@ class DeliveryOut(BaseModel):
 
 
 @router.post("/v1/webhooks", response_model=EndpointOut, status_code=201, operation_id="addWebhook",
-             responses={**REFUSED})
+             responses={422: {"model": schemas.Problem, "description": "Refused; the message names the field (url, "
+                                                                       "events, tenant)"}})
 def add_webhook(principal: Admin, rt: Rt, body: EndpointIn) -> dict[str, Any]:
     """Add an endpoint; the answer carries its signing secret, shown this once."""
     s = rt.settings
-    return webhooks.add(s.database_url, _tenant(rt, principal, body.tenant), body.url, body.events,
+    return webhooks.add(s.database_url, write_tenant(rt, principal, body.tenant), body.url, body.events,
                         principal.actor, s.webhook_http_hosts, s.webhook_private_hosts)
 
 
@@ -124,23 +124,6 @@ def redeliver(principal: Admin, rt: Rt, delivery_id: Annotated[int, Path(ge=1, l
     except Exception:  # noqa: BLE001 - queued in the database: beat's sweep sends it
         pass
     return row
-
-
-def _tenant(rt: Runtime, principal: Principal, name: str | None) -> int:
-    """The tenant an endpoint is for: the one named (which the token must act for), else the token's only one."""
-    if name is None:
-        only = principal.scope.only()
-        if only is None:
-            raise HTTPException(422, "tenant: this token acts for several tenants: name the tenant")
-        return only
-    check_name(name)
-    try:
-        tenant_id = tenants.tenant_id(rt.settings.database_url, name)
-    except tenants.UnknownTenant:
-        tenant_id = None
-    if tenant_id is None or not principal.covers(tenant_id):
-        raise HTTPException(404, f"tenant: no tenant named {name!r} that this token acts for")
-    return tenant_id
 
 
 def _found(call):

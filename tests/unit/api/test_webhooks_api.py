@@ -56,7 +56,8 @@ def test_another_tenants_endpoint_and_deliveries_are_404(client, admins, rt):
     assert client.get("/v1/webhooks", headers=mine).json() == []
     assert client.get("/v1/webhooks/deliveries", headers=mine).json() == []
     refused = client.post("/v1/webhooks", json={"url": "https://x.example.com/", "tenant": "adult-art"}, headers=mine)
-    assert refused.status_code == 404 and refused.json()["message"].startswith("tenant: no tenant named 'adult-art'")
+    assert refused.status_code == 422 and refused.json()["message"] == ("tenant: no tenant named 'adult-art' that "
+                                                                        "this token acts for")
 
     theirs_now = client.get("/v1/webhooks/deliveries", headers=theirs).json()
     assert [d["id"] for d in theirs_now] == [delivery_id]

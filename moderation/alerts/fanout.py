@@ -86,6 +86,13 @@ def sweep(database_url: str, clock: Callable[[], datetime] = utcnow, limit: int 
     """Beat's pass: fan out alerts not yet fanned out; the ids of the deliveries due now (new or retries)."""
     now = clock()
     with transaction(database_url) as s:
+        # Alerts nobody receives (no tenant, or a tenant without an active endpoint): marked in one statement,
+        # however many, so a deployment without webhooks never builds a backlog here.
+        receiving = select(WebhookEndpoint.tenant_id).where(WebhookEndpoint.removed_at.is_(None),
+                                                            WebhookEndpoint.disabled_at.is_(None))
+        s.execute(update(Alert).where(Alert.fanned_out_at.is_(None),
+                                      Alert.tenant_id.is_(None) | Alert.tenant_id.not_in(receiving))
+                  .values(fanned_out_at=now))
         missed = list(s.scalars(select(Alert.id).where(Alert.fanned_out_at.is_(None)).order_by(Alert.id)
                                 .limit(limit)))
         if missed:

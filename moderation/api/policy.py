@@ -49,6 +49,15 @@ def tenant_named(rt: Runtime, principal: Principal, name: str | None) -> int | N
         raise NotFound(str(exc)) from None
 
 
+def for_the_deployment(rt: Runtime, principal: Principal) -> bool:
+    """Whether the token may act on the deployment's policy: a token for every tenant, or, while the deployment
+    has a single tenant (as before tenants), a token for it."""
+    if principal.scope.all:
+        return True
+    every = tenants.names(rt.settings.database_url)
+    return len(every) == 1 and principal.covers(next(iter(every)))
+
+
 def actor(principal: Principal) -> str:
     """The token as the policy history and the audit trail name it (name and id), within their 128 characters."""
     suffix = f" (token {principal.token_id})"
@@ -134,13 +143,14 @@ JobId = Annotated[str, Path(max_length=64, description="The id PUT /v1/policy?re
 def put_policy(principal: Admin, rt: Rt, body: PolicyIn, request: Request, response: Response,
                reevaluate: bool = False, tenant: TenantName = None):
     """Validate a thresholds file and make it the active version of the tenant named (``?tenant=``: a token
-    acting for it), or of the deployment (a token for every tenant: it decides the items of tenants without
-    their own); workers pick it up within MODQ_POLICY_REFRESH_SECONDS. Applying the active version again
-    changes nothing. ``?reevaluate=true``: then re-decide the unreviewed flagged items it decides in the
-    background, as ``modq policy apply --reevaluate`` does in the foreground (alerts only for items now
-    rejected): 202, with the job's status URL in ``Location`` and ``reevaluation.status_url``."""
+    acting for it), or of the deployment (a token for every tenant, or for the only one there is: it decides
+    the items of tenants without their own); workers pick it up within MODQ_POLICY_REFRESH_SECONDS. Applying
+    the active version again changes nothing. ``?reevaluate=true``: then re-decide the unreviewed flagged
+    items it decides in the background, as ``modq policy apply --reevaluate`` does in the foreground (alerts
+    only for items now rejected): 202, with the job's status URL in ``Location`` and
+    ``reevaluation.status_url``."""
     tenant_id = tenant_named(rt, principal, tenant)
-    if tenant_id is None and not principal.scope.all:
+    if tenant_id is None and not for_the_deployment(rt, principal):
         return problem(403, DEPLOYMENT_ONLY)
     try:
         result = policy_store.apply(rt.settings.database_url, body.yaml, author=actor(principal), note=body.note,
@@ -164,7 +174,8 @@ def get_reevaluation(job_id: JobId, principal: Admin, rt: Rt, request: Request):
     A job for a tenant the token does not act for (or the deployment's, for a token not for every tenant)
     is not found."""
     job = reevaluations.status(rt.settings.database_url, job_id)
-    if job is None or not principal.covers(job["tenant_id"]):
+    if job is None or not (principal.covers(job["tenant_id"]) if job["tenant_id"] is not None
+                           else for_the_deployment(rt, principal)):
         raise NotFound(f"no re-evaluation job {job_id!r}")
     name = None if job["tenant_id"] is None else tenants.names(rt.settings.database_url).get(job["tenant_id"])
     return _with_url(request, job, name)

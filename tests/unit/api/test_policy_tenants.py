@@ -116,3 +116,16 @@ def test_curves_are_per_tenant(client, admins, rt, ids):
         422, "tenant: this token acts for several tenants: name one with ?tenant=NAME")
     other = client.get("/v1/policy/curves?tenant=art", headers=admins["kids"])
     assert (other.status_code, other.json()["message"]) == (404, "tenant: no tenant named 'art' that this token acts for")
+
+
+def test_while_there_is_one_tenant_its_admin_changes_the_deployments_policy(client, auth, rt):
+    """As before tenants: the admin of the only tenant applies and follows the deployment's policy; once a
+    second tenant exists, that takes a token for every tenant."""
+    put = client.put("/v1/policy?reevaluate=true", headers=auth["admin"], json={"yaml": STRICT})
+    assert put.status_code == 202 and put.json()["tenant"] is None, put.text
+    job = put.json()["reevaluation"]
+    assert client.get(f"/v1/policy/reevaluations/{job['id']}", headers=auth["admin"]).status_code == 200
+    tenants.create(rt.settings.database_url, "second", "test")
+    again = client.put("/v1/policy", headers=auth["admin"], json={"yaml": LENIENT})
+    assert (again.status_code, again.json()["message"]) == (403, DEPLOYMENT_ONLY)
+    assert client.get(f"/v1/policy/reevaluations/{job['id']}", headers=auth["admin"]).status_code == 404

@@ -111,11 +111,11 @@ def _process_image(rt: Runtime, item_id: str) -> str:
         try:
             image = _load_image(rt, started.media_uri, provider)
             policy = rt.active_policy(started.tenant_id).for_provider(provider.name)
-            known = _known(rt, image, provider, policy.min_confidence, started.bank_in_use)
+            known = _known(rt, image, provider, policy.min_confidence, started.tenant_id, started.bank_in_use)
             if known.bank is not None:
                 return _record_banked(rt, item_id, known.bank, image.sha256, policy)
             if isinstance(image, frames.Sequence):  # every distinct frame, each paid for once (``animation``)
-                return animation.moderate(rt, item_id, image, policy)
+                return animation.moderate(rt, item_id, image, policy, tenant_id=started.tenant_id)
             if known.reuse is not None:
                 return _record_reused(rt, item_id, known.reuse, image.sha256, policy)
             analysis = provider.analyze_image(image, policy.min_confidence)
@@ -128,7 +128,7 @@ def _process_image(rt: Runtime, item_id: str) -> str:
 
 
 def _known(rt: Runtime, image: imaging.PreparedImage | frames.Sequence, provider,
-           min_confidence: float, bank_in_use: bool = True) -> pay_once.Known:
+           min_confidence: float, tenant_id: int, bank_in_use: bool = True) -> pay_once.Known:
     """A bank entry or a reusable analysis for this content (``pay_once``); the PDQ hash only when asked for.
     A multi-frame file is looked up in the bank only: its frames are reused one by one (``animation``).
     Nothing is looked up when nothing could match: no active bank entry when the item started, and no reuse
@@ -138,12 +138,13 @@ def _known(rt: Runtime, image: imaging.PreparedImage | frames.Sequence, provider
     if not bank_in_use and (sequence or not s.dedupe):
         return pay_once.Known()
     if sequence:
-        return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, dedupe=False)
+        return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, dedupe=False,
+                               tenant_id=tenant_id)
     pdq = None
     if bank_in_use and s.bank_pdq_distance and image.s3 is None:
         pdq = banks.pdq_hex(image.pil())
     return pay_once.lookup(s.database_url, image.sha256, provider, min_confidence, s.dedupe, pdq, s.bank_pdq_distance,
-                           bank=bank_in_use)
+                           bank=bank_in_use, tenant_id=tenant_id)
 
 
 def _record_banked(rt: Runtime, item_id: str, match: banks.Match, content_key: str, policy) -> str:
@@ -155,6 +156,7 @@ def _record_banked(rt: Runtime, item_id: str, match: banks.Match, content_key: s
 def _record_reused(rt: Runtime, item_id: str, reuse: pay_once.Reusable, content_key: str, policy) -> str:
     usage.note_call(rt.provider.name, "DetectModerationLabels", REUSED)
     decision = decide(reuse.analysis.labels, policy)
+    # Only the same tenant's item is named: the analysis may have been made for another tenant's (``pay_once``).
     source = f"item {reuse.first_item_id}" if reuse.first_item_id else "an earlier item"
     reasons = [dict(vars(r), text=r.text()) for r in decision.reasons]
     reasons.append({"kind": "reused", "analysis_id": reuse.analysis_id, "item_id": reuse.first_item_id,

@@ -192,7 +192,8 @@ def _from_bank(rt: Runtime, item_id: str, provider: str, operation: str, content
                started: bool = False) -> str | None:
     """A banked video is decided from its bank entry before any job or decoding (``pay_once``); None if not banked."""
     policy = _policy(rt, item_id, provider)
-    match = pay_once.lookup(rt.settings.database_url, content_key, None, policy.min_confidence, dedupe=False).bank
+    match = pay_once.lookup(rt.settings.database_url, content_key, None, policy.min_confidence, dedupe=False,
+                            tenant_id=tenant_of(rt.settings.database_url, item_id)).bank
     if match is None:
         return None
     if not started and service.begin(rt, item_id, provider) is None:

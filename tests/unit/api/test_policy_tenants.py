@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from moderation.domain import policy
 from moderation.infra.db import transaction
-from moderation.policy import reevaluations
+from moderation.policy import reevaluations, versions as policy_store
 from moderation.policy.models import PolicyActivation, PolicyVersion
 from moderation.tenants import services as tenants, tokens
 from tests.unit.policy.test_reevaluate import LENIENT, STRICT
@@ -129,3 +129,16 @@ def test_while_there_is_one_tenant_its_admin_changes_the_deployments_policy(clie
     again = client.put("/v1/policy", headers=auth["admin"], json={"yaml": LENIENT})
     assert (again.status_code, again.json()["message"]) == (403, DEPLOYMENT_ONLY)
     assert client.get(f"/v1/policy/reevaluations/{job['id']}", headers=auth["admin"]).status_code == 404
+
+
+def test_the_tuning_page_is_per_tenant(client, sign_in, rt, ids):
+    """The console's admin (a token for default) sees default's policy, names it in the curves' URL when asked
+    for it, and gets 404 for another tenant's."""
+    policy_store.apply(rt.settings.database_url, STRICT, author="test", tenant_id=ids["default"])
+    sign_in("admin")
+    page = client.get("/tuning")
+    assert page.status_code == 200 and f"policy {policy.parse(STRICT).version}" in page.text
+    named = client.get("/tuning?tenant=default")
+    assert "tenant default, policy" in named.text and "tenant=default" in named.text
+    assert client.get("/tuning/curves?tenant=default").json()["tenant"] == "default"
+    assert client.get("/tuning/curves?tenant=kids").status_code == 404

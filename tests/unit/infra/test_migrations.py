@@ -33,6 +33,9 @@ def test_0008_moves_an_existing_deployment_into_the_default_tenant(tmp_path):
         conn.execute(sa.text(
             "INSERT INTO items (id, external_id, media_uri, media_type, status, metadata, attempts, created_at, "
             "updated_at) VALUES ('i1', 'post-1', 'a.jpg', 'image', 'queued', '{}', 0, '2026-01-01', '2026-01-01')"))
+        for entry_id, source in ((1, "cli:ops"), (2, "review:i1")):
+            conn.execute(sa.text("INSERT INTO bank_entries (id, content_key, verdict, note, source, added_by, added_at) "
+                                 f"VALUES ({entry_id}, 'k{entry_id}', 'rejected', '', '{source}', 'ops', '2026-01-01')"))
         for token_id, role in ((1, "admin"), (2, "ingest"), (3, "reviewer")):
             conn.execute(sa.text("INSERT INTO api_tokens (id, name, role, token_hash, created_by, created_at) "
                                  f"VALUES ({token_id}, '{role}', '{role}', 'h{token_id}', 'ops', '2026-01-01')"))
@@ -40,6 +43,9 @@ def test_0008_moves_an_existing_deployment_into_the_default_tenant(tmp_path):
     with engine.begin() as conn:
         assert conn.execute(sa.text("SELECT id, name FROM tenants")).all() == [(1, "default")]
         assert conn.execute(sa.text("SELECT tenant_id FROM items")).scalar_one() == 1
+        # An operator's entry stays global; a review's rejection belongs to the platform whose item it was.
+        assert conn.execute(sa.text("SELECT source, tenant_id FROM bank_entries ORDER BY id")).all() == [
+            ("cli:ops", None), ("review:i1", 1)]
         scopes = conn.execute(sa.text("SELECT role, tenant_ids, all_tenants FROM api_tokens ORDER BY id")).all()
         assert [(r, json.loads(t), bool(a)) for r, t, a in scopes] == [
             ("admin", [], True), ("ingest", [1], False), ("reviewer", [1], False)]

@@ -2,7 +2,8 @@
 
 Every existing row joins the tenant ``default`` (id 1): items, their audit trail
 (through the item), policy activations stay deployment-wide (tenant_id NULL),
-bank entries stay global (NULL). Existing ingest and reviewer tokens act for
+bank entries an operator added stay global (NULL), those a review rejection made
+join ``default``. Existing ingest and reviewer tokens act for
 ``default``; existing admin tokens for every tenant ('*'), as they could before.
 ``external_id`` becomes unique per tenant.
 
@@ -60,6 +61,9 @@ def upgrade() -> None:
                 batch_op.create_index(f'ix_{table}_tenant_id', ['tenant_id'], unique=False)
             batch_op.create_foreign_key(f'fk_{table}_tenant_id', 'tenants', ['tenant_id'], ['id'])
     op.execute("UPDATE alerts SET tenant_id = 1 WHERE item_id IS NOT NULL")
+    # A reviewer's rejection banked an item of the one platform there was: it is that platform's entry (its
+    # source names the item, its note the reviewer). Entries an operator added stay global, as meant.
+    op.execute("UPDATE bank_entries SET tenant_id = 1 WHERE source LIKE 'review:%'")
     with op.batch_alter_table('audit_events') as batch_op:
         batch_op.alter_column('actor', existing_type=sa.String(length=128), type_=sa.String(length=255),
                               existing_nullable=False)

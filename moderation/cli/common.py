@@ -15,8 +15,10 @@ from typer.core import TyperGroup, TyperOption
 from config.settings import get_settings
 from moderation.bootstrap import Dispatcher, Runtime, get_runtime
 from moderation.domain.errors import ModqError
+from moderation.domain.tenancy import ALL, DEFAULT_TENANT, EVERY_TENANT, Scope
 from moderation.infra import setup_errors
 from moderation.infra.redact import Scrubber
+from moderation.tenants import services as tenants
 from worker.app import dispatcher
 
 out = Console()
@@ -72,6 +74,27 @@ def _flag_type(option: TyperOption, ctx: typer.Context) -> str | None:
 # help does not. Flags and counters show none.
 _option_type = TyperOption.display_type_rich
 TyperOption.display_type_rich = _flag_type
+
+
+def tenant_option(what: str = "items", every: bool = True) -> Any:
+    """``--tenant NAME`` (default ``default``): the tenant whose ``what`` a command reads or acts on; ``every``:
+    '*' names every tenant."""
+    return typer.Option(DEFAULT_TENANT, "--tenant", metavar="NAME",
+                        help=f"The tenant (platform) whose {what} this is (`modq tenants list`)"
+                             + ("; '*': every tenant" if every else ""))
+
+
+def tenant_id(name: str) -> int:
+    """The id of the tenant named; an unknown one ends the command (exit 2), naming the tenant."""
+    try:
+        return tenants.tenant_id(get_settings().database_url, name)
+    except tenants.UnknownTenant as exc:
+        fail(str(exc))
+
+
+def tenant_scope(name: str) -> Scope:
+    """What a command run for ``--tenant name`` sees: that tenant's items, or every tenant's ('*')."""
+    return EVERY_TENANT if name.strip() == ALL else Scope(tenant_ids=frozenset({tenant_id(name)}))
 
 
 def warn(message: str) -> None:

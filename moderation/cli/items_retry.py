@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from moderation.cli.common import err_line as err, fail, out_line as out, runtime
+from moderation.cli.common import err_line as err, fail, operator, out_line as out, runtime, tenant_option, tenant_scope
 from moderation.infra.clock import aware, utcnow
 from moderation.ops import redrive
 
@@ -24,18 +24,19 @@ def retry(
     since: Optional[str] = typer.Option(None, help="With --all-failed: only items that failed since this ISO 8601 "
                                                    "time or this long ago (30m, 2h, 7d)"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    tenant: str = tenant_option(),
 ) -> None:
-    """Re-drive failed items: back to queued, then sent to the workers again."""
+    """Re-drive failed items of a tenant: back to queued, then sent to the workers again."""
     if bool(refs) == all_failed:
         fail("name the items to retry, or use --all-failed (not both)")
     if since is not None and not all_failed:
         fail("--since goes with --all-failed")
-    rt = runtime()
-    targets = refs or redrive.failed_ids(rt, parse_since(since) if since else None)
+    rt, scope = runtime(), tenant_scope(tenant)
+    targets = refs or redrive.failed_ids(rt, parse_since(since) if since else None, scope=scope)
     if not targets:
         out.print("no failed items to retry")
         return
-    result = redrive.redrive(targets, rt, actor="cli")
+    result = redrive.redrive(targets, rt, actor=operator(), scope=scope)
     if as_json:
         print(json.dumps({"queued": result.queued, "unsent": result.unsent, "skipped": result.skipped}))
     else:

@@ -14,8 +14,9 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from moderation.cli.common import choices, err, fail, out, runtime
+from moderation.cli.common import choices, err, fail, out, runtime, tenant_option, tenant_scope
 from moderation.domain.errors import BadInput, ModqError
+from moderation.domain.tenancy import Scope
 from moderation.items.queries import item_id_for
 from moderation.review import services as review, views
 from moderation.review.queries import QueueFilter
@@ -25,6 +26,7 @@ Awaiting = choices("Awaiting", ("flagged", "rejected"))  # the verdicts a review
 MediaType = choices("MediaType", ("image", "video"))
 Reviewer = typer.Option(None, "--reviewer", help="Your name in leases and the audit trail (default: $USER)")
 Ref = typer.Argument(..., help="Item id, id prefix (4+ characters) or external id")
+Tenant = tenant_option("review queue")
 Admin = typer.Option(False, "--admin", help="Decide without a claim of yours, even on an item someone else "
                                             "has claimed (their claim ends)")
 
@@ -33,16 +35,17 @@ def _who(reviewer: Optional[str]) -> str:
     return reviewer or getpass.getuser()
 
 
-def _filter(verdict: Awaiting, label: Optional[str], media_type: Optional[MediaType]) -> QueueFilter:
-    return QueueFilter(verdict=verdict.value, label=label, media_type=media_type.value if media_type else None)
+def _filter(verdict: Awaiting, label: Optional[str], media_type: Optional[MediaType], tenant: str) -> QueueFilter:
+    return QueueFilter(verdict=verdict.value, label=label, media_type=media_type.value if media_type else None,
+                       scope=tenant_scope(tenant))
 
 
 @app.command("list")
 def list_(verdict: Awaiting = typer.Option("flagged", help="Which queue"), label: Optional[str] = None,
           media_type: Optional[MediaType] = None, limit: int = typer.Option(50, min=1, max=1000),
-          as_json: bool = typer.Option(False, "--json")) -> None:
+          as_json: bool = typer.Option(False, "--json"), tenant: str = Tenant) -> None:
     """Items awaiting review, oldest first."""
-    rows = views.review_queue(runtime(), _filter(verdict, label, media_type), limit=limit)
+    rows = views.review_queue(runtime(), _filter(verdict, label, media_type, tenant), limit=limit)
     if as_json:
         print(json.dumps(rows, indent=2))
         return
@@ -60,20 +63,23 @@ def next_(reviewer: Optional[str] = Reviewer, verdict: Awaiting = typer.Option("
           as_json: bool = typer.Option(False, "--json"),
           lease_seconds: Optional[int] = typer.Option(
               None, "--lease-seconds", help="How long the claim holds the item (default: MODQ_REVIEW_LEASE_SECONDS; "
-                                            "at most MODQ_REVIEW_MAX_LEASE_SECONDS)")) -> None:
+                                            "at most MODQ_REVIEW_MAX_LEASE_SECONDS)"),
+          tenant: str = Tenant) -> None:
     """Claim the oldest item awaiting review and show it (exit 3 if none).
 
     A lease you already hold is shown again (renewed) instead of a second item.
     """
-    rt = runtime()
+    rt, f = runtime(), _filter(verdict, label, media_type, tenant)
     try:
-        lease = review.claim(rt, _who(reviewer), _filter(verdict, label, media_type), lease_seconds=lease_seconds)
+        lease = review.claim(rt, _who(reviewer), f, lease_seconds=lease_seconds)
     except BadInput as exc:
         fail(str(exc))
+    except review.Conflict as exc:  # a lease of yours on another tenant's item
+        fail(str(exc), 1)
     if lease is None:
         err.print("nothing to review")
         raise typer.Exit(3)
-    view = views.item_detail(rt.settings.database_url, lease.item_id)
+    view = views.item_detail(rt.settings.database_url, lease.item_id, scope=f.scope)
     if as_json:
         print(json.dumps(view, indent=2))
         return
@@ -85,9 +91,9 @@ def next_(reviewer: Optional[str] = Reviewer, verdict: Awaiting = typer.Option("
     out.print(f"then: modq review approve {view['id'][:8]} --reason ... | reject ... | release ...", highlight=False)
 
 
-def _item_id(rt, ref: str) -> str:
+def _item_id(rt, ref: str, scope: Scope) -> str:
     try:
-        item_id = item_id_for(rt.settings.database_url, ref)
+        item_id = item_id_for(rt.settings.database_url, ref, scope)
     except BadInput as exc:  # an id prefix of several items: some are listed
         fail(str(exc))
     if item_id is None:
@@ -95,11 +101,11 @@ def _item_id(rt, ref: str) -> str:
     return item_id
 
 
-def _decide(ref: str, verdict: str, reason: str, reviewer: Optional[str], admin: bool) -> None:
-    rt = runtime()
-    item_id = _item_id(rt, ref)
+def _decide(ref: str, verdict: str, reason: str, reviewer: Optional[str], admin: bool, tenant: str) -> None:
+    rt, scope = runtime(), tenant_scope(tenant)
+    item_id = _item_id(rt, ref, scope)
     try:
-        review.review(rt, item_id, _who(reviewer), verdict, reason, admin=admin)
+        review.review(rt, item_id, _who(reviewer), verdict, reason, admin=admin, scope=scope)
     except ModqError as exc:
         fail(str(exc), 1)
     out.print(f"{item_id} {verdict}")
@@ -108,27 +114,28 @@ def _decide(ref: str, verdict: str, reason: str, reviewer: Optional[str], admin:
 @app.command("approve")
 def approve(ref: str = Ref,
             reason: str = typer.Option(..., "--reason", help="Why (kept in the audit trail)"),
-            reviewer: Optional[str] = Reviewer, admin: bool = Admin) -> None:
+            reviewer: Optional[str] = Reviewer, admin: bool = Admin, tenant: str = Tenant) -> None:
     """Approve an item you claimed (with --admin: any item awaiting review)."""
-    _decide(ref, "approved", reason, reviewer, admin)
+    _decide(ref, "approved", reason, reviewer, admin, tenant)
 
 
 @app.command("reject")
 def reject(ref: str = Ref,
            reason: str = typer.Option(..., "--reason", help="Why (kept in the audit trail)"),
-           reviewer: Optional[str] = Reviewer, admin: bool = Admin) -> None:
+           reviewer: Optional[str] = Reviewer, admin: bool = Admin, tenant: str = Tenant) -> None:
     """Reject an item you claimed (with --admin: any item awaiting review)."""
-    _decide(ref, "rejected", reason, reviewer, admin)
+    _decide(ref, "rejected", reason, reviewer, admin, tenant)
 
 
 @app.command("release")
 def release(ref: str = Ref, reviewer: Optional[str] = Reviewer,
-            admin: bool = typer.Option(False, "--admin", help="Release a claim someone else holds")) -> None:
+            admin: bool = typer.Option(False, "--admin", help="Release a claim someone else holds"),
+            tenant: str = Tenant) -> None:
     """Give an item you claimed back to the queue (with --admin: anyone's claim)."""
-    rt = runtime()
-    item_id = _item_id(rt, ref)
+    rt, scope = runtime(), tenant_scope(tenant)
+    item_id = _item_id(rt, ref, scope)
     try:
-        review.release(rt, item_id, _who(reviewer), admin=admin)
+        review.release(rt, item_id, _who(reviewer), admin=admin, scope=scope)
     except ModqError as exc:
         fail(str(exc), 1)
     out.print(f"{item_id} released")

@@ -18,9 +18,10 @@ import structlog
 from sqlalchemy import select
 
 from moderation.domain.errors import AmbiguousRef
+from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.items import models as m
 from moderation.infra.db import transaction
-from moderation.items.queries import audit, find_item, lock_item
+from moderation.items.queries import audit, find_item, lock_item, scoped
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
     from moderation.bootstrap import Runtime
@@ -35,23 +36,26 @@ class Redriven:
     skipped: dict[str, str] = field(default_factory=dict)  # reference -> why not
 
 
-def failed_ids(rt: Runtime, since: datetime | None = None, limit: int = 10_000) -> list[str]:
-    """Failed items, oldest first; ``since``: only those that failed at or after it."""
+def failed_ids(rt: Runtime, since: datetime | None = None, limit: int = 10_000, *,
+               scope: Scope = EVERY_TENANT) -> list[str]:
+    """Failed items of ``scope``'s tenants, oldest first; ``since``: only those that failed at or after it."""
     with transaction(rt.settings.database_url) as s:
-        query = select(m.Item.id).where(m.Item.status == m.FAILED).order_by(m.Item.decided_at, m.Item.id)
+        query = scoped(select(m.Item.id).where(m.Item.status == m.FAILED), scope).order_by(m.Item.decided_at,
+                                                                                           m.Item.id)
         if since is not None:
             query = query.where(m.Item.decided_at >= since)
         return list(s.scalars(query.limit(limit)))
 
 
-def redrive(refs: list[str], rt: Runtime, actor: str = "cli") -> Redriven:
-    """Re-drive each failed item named by id, unique id prefix or external id."""
+def redrive(refs: list[str], rt: Runtime, actor: str = "cli", *, scope: Scope = EVERY_TENANT) -> Redriven:
+    """Re-drive each failed item of ``scope``'s tenants named by id, unique id prefix or external id (another
+    tenant's item is "no such item")."""
     result = Redriven()
     to_send = []
     for ref in refs:
         with transaction(rt.settings.database_url) as s:
             try:
-                found = find_item(s, ref)
+                found = find_item(s, ref, scope)
             except AmbiguousRef as exc:  # the others still go
                 result.skipped[ref] = str(exc)
                 continue

@@ -78,6 +78,22 @@ CASES = [
     ("reviewer", "POST", "/v1/review/claim", {"lease_seconds": 5}, 422,
      "lease_seconds: Input should be greater than or equal to 10"),
     (None, "GET", "/v1/items", None, 401, "a valid bearer token is required (missing, unknown or revoked)"),
+    # Issue 16.4: a subject id is 1-255 printable characters; another tenant's subject is no business of the token.
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "a.jpg", "subject_id": "u" * 256}, 422,
+     "subject_id: String should have at most 255 characters"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "a.jpg", "subject_id": ""}, 422,
+     "subject_id: String should have at least 1 character"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "a.jpg", "subject_id": "user\x07"}, 422,
+     "subject_id: Value error, must not contain control characters"),
+    ("ingest", "POST", "/v1/items", {"external_id": "x", "media_uri": "a.jpg", "subject_id": 42}, 422,
+     "subject_id: Input should be a valid string"),
+    ("reviewer", "GET", "/v1/subjects/" + "u" * 256, None, 422, "path.subject_id: String should have at most 255 "
+                                                                 "characters"),
+    ("reviewer", "GET", "/v1/subjects/user%07", None, 422, "path.subject_id: Value error, must not contain control "
+                                                           "characters"),
+    ("reviewer", "GET", "/v1/subjects/user-1?tenant=other", None, 422,
+     "tenant: no tenant named 'other' that this token acts for"),
+    ("ingest", "GET", "/v1/subjects/user-1", None, 403, "the ingest role may not do this (needs reviewer or admin)"),
     # Issue 16: a tenant the token does not act for is refused as an unknown one ("other" exists: media_files).
     ("ingest", "POST", "/v1/items?tenant=other", {"external_id": "x", "media_uri": "a.jpg"}, 422,
      "tenant: no tenant named 'other' that this token acts for"),

@@ -20,12 +20,13 @@ from rich.table import Table
 
 from config.settings import get_settings
 from moderation.banks import imports, services as banks
-from moderation.cli.common import error, fail, operator, out_line as out
+from moderation.cli.common import error, fail, operator, out_line as out, tenant_id, tenant_scope
 from moderation.cli.progress import bar as progress_bar
 from moderation.domain.errors import BadInput, ModqError
 from moderation.domain.tenancy import EVERY_TENANT
 from moderation.infra.aws import client, fetch_s3_object
 from moderation.items.queries import stored_item
+from moderation.tenants import services as tenants
 from moderation.infra.media import imaging, local, uris as media
 
 Verdict = enum.Enum("Verdict", {v: v for v in banks.VERDICTS}, type=str)
@@ -67,13 +68,16 @@ def add(
     source: str = typer.Argument(..., help="Media path or s3:// URI, an item id, or a content key"),
     verdict: Verdict = typer.Option(..., "--verdict", help="rejected (known-bad) or approved (known-good)"),
     note: str = typer.Option("", "--note", help="Why: becomes the reason of every decision it makes"),
+    tenant: str | None = typer.Option(None, "--tenant", metavar="NAME", help="Decide only this tenant's items "
+                                      "(default: a global entry, for every tenant's items)"),
 ) -> None:
     """Bank a piece of content: items with it are decided at once, with no provider call."""
     settings = get_settings()
+    owner = tenant_id(tenant) if tenant is not None else None
     try:
         key, pdq = identify(source, settings)
         entry, created = banks.bank(settings.database_url, key, verdict.value, note=note, source="cli",
-                                    added_by=operator(), pdq=pdq)
+                                    added_by=operator(), pdq=pdq, tenant_id=owner)
     except ModqError as exc:
         fail(str(exc))
     state = "added" if created else "already banked"
@@ -126,15 +130,21 @@ def remove(entry_id: int = typer.Argument(..., help="Entry number (modq bank lis
 
 @app.command("list")
 def list_(include_removed: bool = typer.Option(False, "--all", help="Include removed entries"),
-          limit: int = typer.Option(100, min=1, max=100_000), as_json: bool = typer.Option(False, "--json")) -> None:
+          limit: int = typer.Option(100, min=1, max=100_000), as_json: bool = typer.Option(False, "--json"),
+          tenant: str | None = typer.Option(None, "--tenant", metavar="NAME", help="Only the entries deciding this "
+                                            "tenant's items: its own and the global ones (default: every entry)")
+          ) -> None:
     """Bank entries, newest first."""
-    rows = banks.listing(get_settings().database_url, include_removed, limit)
+    scope = tenant_scope(tenant) if tenant is not None else EVERY_TENANT
+    rows = banks.listing(get_settings().database_url, include_removed, limit, scope=scope)
     if as_json:
         print(json.dumps(rows, indent=2, default=lambda t: t.isoformat()))
         return
-    table = Table("#", "verdict", "content key", "PDQ", "note", "added", "by")
+    names = tenants.names(get_settings().database_url)
+    table = Table("#", "verdict", "content key", "PDQ", "tenant", "note", "added", "by")
     for r in rows:
         verdict = r["verdict"] + (" (removed)" if r["removed_at"] else "")
-        table.add_row(str(r["id"]), verdict, r["content_key"], "yes" if r["pdq"] else "", r["note"],
+        owner = "* (global)" if r["tenant_id"] is None else names.get(r["tenant_id"], str(r["tenant_id"]))
+        table.add_row(str(r["id"]), verdict, r["content_key"], "yes" if r["pdq"] else "", owner, r["note"],
                       r["added_at"].strftime("%Y-%m-%d %H:%M:%S"), r["added_by"])
     out.print(table if rows else "the bank is empty")

@@ -28,10 +28,10 @@ from config.settings import get_settings
 from moderation.api import server
 from moderation.bootstrap import build_runtime
 from moderation.cli import demo_cases as cases, demo_report as report
-from moderation.cli.common import celery_dispatcher, out
+from moderation.cli.common import celery_dispatcher, operator, out
 from moderation.infra import logs, migrate
 from moderation.items import services as service
-from moderation.domain.tenancy import EVERY_TENANT
+from moderation.domain.tenancy import DEFAULT_TENANT_ID, EVERY_TENANT
 from moderation.items.models import TERMINAL
 from moderation.items.queries import statuses
 from moderation.review.views import item_outcome
@@ -60,6 +60,7 @@ def run(console: Console, timeout: float, serve: bool = False, host: str | None 
     phases = cases.prepare(settings)
     rt = build_runtime(settings, celery_dispatcher())
     run_id = uuid.uuid4().hex[:6]
+    origin = service.Origin(DEFAULT_TENANT_ID, actor=operator())  # the demo's items: the tenant default's
     ids: list[str] = []
     worker = None
     try:
@@ -69,7 +70,7 @@ def run(console: Console, timeout: float, serve: bool = False, host: str | None 
                 _reap(previous)  # gone before this phase's items are sent: no item meets the wrong provider
             root = Path(settings.media_root)
             batch = [service.submit(str(f.relative_to(root)), external_id=f"demo-{run_id}-{f.relative_to(root)}",
-                                    rt=rt).item_id for f in phase.files]
+                                    rt=rt, origin=origin).item_id for f in phase.files]
             ids += batch
             if not _wait(console, phase.name, settings.database_url, batch, timeout):
                 console.print(f"[red]timed out after {timeout:.0f}s waiting for {phase.name}; is the worker able "

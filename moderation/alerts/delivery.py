@@ -107,6 +107,9 @@ def attempt(endpoint: WebhookEndpoint, msg_id: str, body: str, now: datetime, po
         error = str(exc)
     except (OSError, http.client.HTTPException) as exc:
         error = f"{type(exc).__name__}: {exc}"[:1000] if str(exc) else type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt, never a delivery stuck retrying
+        log.exception("webhook_attempt_error", endpoint_id=endpoint.id)
+        error = f"unexpected {type(exc).__name__}: {exc}"[:1000]
     return Attempt(status, error, round((time.perf_counter() - started) * 1000, 1))
 
 

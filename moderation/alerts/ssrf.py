@@ -59,6 +59,8 @@ def check_url(url: str, http_hosts: frozenset[str] = frozenset(),
         raise UnsafeUrl(f"scheme {parts.scheme or 'none'!r} is not allowed: use https://")
     if not host:
         raise UnsafeUrl(f"{url!r} names no host")
+    if not host.isascii():
+        raise UnsafeUrl(f"host {host!r} is not ASCII: write an internationalised name in its xn-- form")
     if parts.username is not None or parts.password is not None:
         raise UnsafeUrl("must not carry credentials (user:password@); the signature authenticates modq")
     if parts.fragment:

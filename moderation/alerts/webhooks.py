@@ -24,9 +24,11 @@ from moderation.infra.db import transaction
 from moderation.infra.schema import Tenant
 
 SECRET_BYTES = 32
+MAX_ID = 2**31 - 1  # the id columns are 32-bit integers
 MAX_OVERLAP = timedelta(days=7)
 _DURATION = re.compile(r"(\d{1,7})([smhd]?)")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_ENDPOINT_ID = re.compile(r"ep_[0-9a-f]{24}")
 
 
 class NotFound(ModqError):
@@ -118,6 +120,8 @@ def deliveries(database_url: str, scope: Scope, failed: bool = False, endpoint_i
 
 def redeliver(database_url: str, delivery_id: int, scope: Scope) -> dict[str, Any]:
     """Send a delivery again (same ``webhook-id``): pending, due now. The caller queues the send."""
+    if not isinstance(delivery_id, int) or not 1 <= delivery_id <= MAX_ID:
+        raise NotFound(f"no webhook delivery {delivery_id}")
     with transaction(database_url) as s:
         delivery = s.scalar(_scoped(select(WebhookDelivery).join(
             WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
@@ -154,7 +158,8 @@ def _scoped(query, scope: Scope):
 
 
 def _endpoint(s: Session, endpoint_id: str, scope: Scope) -> WebhookEndpoint:
-    endpoint = s.get(WebhookEndpoint, endpoint_id) if isinstance(endpoint_id, str) else None
+    well_formed = isinstance(endpoint_id, str) and _ENDPOINT_ID.fullmatch(endpoint_id)
+    endpoint = s.get(WebhookEndpoint, endpoint_id) if well_formed else None  # no NUL or such reaches the query
     if endpoint is None or endpoint.removed_at is not None or not scope.covers(endpoint.tenant_id):
         raise NotFound(f"no webhook endpoint {endpoint_id!r}")
     return endpoint

@@ -116,7 +116,8 @@ def list_deliveries(principal: Admin, rt: Rt, failed: bool = False,
 
 @router.post("/v1/webhooks/deliveries/{delivery_id}/redeliver", response_model=DeliveryOut, status_code=202,
              operation_id="redeliverWebhook", responses={**NOT_FOUND})
-def redeliver(principal: Admin, rt: Rt, delivery_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> dict[str, Any]:
+def redeliver(principal: Admin, rt: Rt,
+              delivery_id: Annotated[int, Path(ge=1, le=webhooks.MAX_ID)]) -> dict[str, Any]:
     """Send again now with the same ``webhook-id`` (and re-enable a disabled endpoint)."""
     row = _found(lambda: webhooks.redeliver(rt.settings.database_url, delivery_id, principal.scope))
     try:

@@ -9,21 +9,25 @@ fast through MODQ_WEBHOOK_* settings, not by sleeping in the code under test.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import uuid
 from collections import Counter
 from datetime import timedelta
+from urllib.parse import quote
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from celery import Celery
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from config.settings import Settings
 from moderation.alerts import delivery, fanout, webhooks
+from moderation.api.app import create_app
 from moderation.alerts.models import Alert, WebhookAttempt, WebhookDelivery
 from moderation.bootstrap import InMemoryDispatcher, Runtime
 from moderation.domain import policy
@@ -32,6 +36,7 @@ from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 from moderation.infra.lease import LocalLeases
 from moderation.items import outcomes, services as service
+from moderation.tenants import tokens
 from tests.fakes.providers import FakeProvider, RecordingPublisher
 from tests.integration.conftest import WorkerProcess, wait_for
 from tests.integration.fresh_pg import fresh_database
@@ -231,3 +236,31 @@ def test_two_workers_never_send_one_delivery_at_once(tmp_path):
         first.join(30)
         assert sent == [f"msg_{alert.id}_{endpoint['id']}", "delivered"]
         assert delivery.send(url, delivery_id, policy_, slow, resolver=resolve) == "skipped"
+
+
+HOSTILE = ["a\x00b", "\ud800", "\x00", "x" * 5000, "' OR 1=1 --", "../../etc/passwd", "%00"]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=repr)
+def test_hostile_strings_reach_no_webhook_query_unchecked(rt, value):
+    """On PostgreSQL (which refuses NUL in text): whatever a client sends to /v1/webhooks, never a 5xx."""
+    with fresh_database("modq_webhooks_fuzz") as url:
+        rt.settings = Settings(database_url=url, media_root=rt.settings.media_root)
+        token = tokens.create(url, "fuzzer", "admin", created_by="test")[1]
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        q = quote(value.encode("utf-8", "surrogatepass"), safe="")
+        with TestClient(create_app(rt, health_checks={}), raise_server_exceptions=False) as client:
+            def post(path, body):
+                return client.post(path, content=json.dumps(body).encode(), headers=headers)
+
+            responses = [
+                post("/v1/webhooks", {"url": value}),
+                post("/v1/webhooks", {"url": f"https://hooks.example.com/{value}"}),
+                post("/v1/webhooks", {"url": "https://hooks.example.com/", "events": [value]}),
+                post("/v1/webhooks", {"url": "https://hooks.example.com/", "tenant": value}),
+                post(f"/v1/webhooks/{q}/rotate-secret", {"overlap": value}),
+                client.delete(f"/v1/webhooks/{q}", headers=headers),
+                client.get(f"/v1/webhooks/deliveries?endpoint={q}", headers=headers),
+                post(f"/v1/webhooks/deliveries/{q}/redeliver", {}),
+            ]
+    assert [(r.status_code, r.text) for r in responses if r.status_code >= 500] == []

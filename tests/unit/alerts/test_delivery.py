@@ -171,3 +171,17 @@ def test_the_body_is_the_alert_document_with_type_and_tenant(sqlite_url, endpoin
     send(sqlite_url, fanned(sqlite_url, outbox_alert(sqlite_url, kind="review", verdict="approved")), transport)
     assert json.loads(transport.sent[0].body) == {"item_id": "i-1", "verdict": "approved", "kind": "review",
                                                   "type": "item.reviewed", "tenant": "default"}
+
+
+def test_an_unexpected_error_is_a_failed_attempt_not_a_stuck_delivery(sqlite_url, endpoint):
+    delivery_id = fanned(sqlite_url, outbox_alert(sqlite_url))
+    assert send(sqlite_url, delivery_id, FakeTransport([UnicodeEncodeError("ascii", "ü", 0, 1, "no")]),
+                Clock()) == "pending"
+    (row,) = webhooks.deliveries(sqlite_url, EVERY_TENANT)
+    assert row["attempts"] == 1 and row["last_error"].startswith("unexpected UnicodeEncodeError: ")
+
+
+def test_redeliver_of_an_id_out_of_range_is_not_found(sqlite_url):
+    for bad in (0, 2**31, -1):
+        with pytest.raises(webhooks.NotFound):
+            webhooks.redeliver(sqlite_url, bad, EVERY_TENANT)

@@ -45,6 +45,8 @@ REFUSED_URLS = [
                                          "0-65535)"),
     ("https://hooks.example.com/a b", "url: must be at most 2000 printable characters without spaces"),
     ("", "url: give the endpoint's https:// URL"),
+    ("https://bücher.example/h", "url: host 'bücher.example' is not ASCII: write an internationalised name in its "
+                                 "xn-- form"),
 ]
 
 

@@ -17,7 +17,8 @@ from sqlalchemy import event, func, select, text, update
 
 from config.settings import Settings
 from moderation.domain import policy
-from moderation.review import claims, services as review, tokens
+from moderation.review import claims, services as review
+from moderation.tenants import tokens
 from moderation.api.app import create_app
 from moderation.bootstrap import InMemoryDispatcher, Runtime
 from moderation.infra import db
@@ -194,7 +195,8 @@ def test_ten_concurrent_claims_by_one_reviewer_lease_one_item(pg_rt):
 
 def test_ten_concurrent_api_claims_with_one_token_lease_one_item(pg_rt):
     make_flagged(pg_rt, CLAIMS * 2)
-    token = tokens.create(pg_rt.settings.database_url, "api-solo", "reviewer", created_by="test")[1]
+    token_id, token = tokens.create(pg_rt.settings.database_url, "api-solo", "reviewer", created_by="test")
+    owner = f"api-solo (token {token_id})"  # the token, as leases name it (Principal.actor)
     with serve(create_app(pg_rt, health_checks={})) as base_url:
         def claim():
             with httpx.Client(base_url=base_url, timeout=60) as client:
@@ -203,8 +205,8 @@ def test_ten_concurrent_api_claims_with_one_token_lease_one_item(pg_rt):
         responses = claim_at_once(claim)
     assert [r.status_code for r in responses] == [200] * CLAIMS
     answered = {r.json()["item"]["id"] for r in responses}
-    assert len(answered) == 1 and {r.json()["lease"]["owner"] for r in responses} == {"api-solo"}
-    assert leased_to(pg_rt, "api-solo") == list(answered)
+    assert len(answered) == 1 and {r.json()["lease"]["owner"] for r in responses} == {owner}
+    assert leased_to(pg_rt, owner) == list(answered)
 
 
 def test_each_reviewer_gets_one_item_and_reviewers_get_distinct_ones(pg_rt):

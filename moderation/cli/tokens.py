@@ -26,7 +26,7 @@ Role = choices("Role", ROLES)
 def create(role: Role = typer.Option(..., help="What the token may do (docs/api.md)"),
            name: str = typer.Option(..., help="Who or what uses it ('alice', 'forum-backend'); shown in the audit"),
            tenant: list[str] = typer.Option(
-               [DEFAULT_TENANT], "--tenant", help="The tenant it acts for; reviewer and admin tokens: repeat it or "
+               [DEFAULT_TENANT], "--tenant", metavar="NAME", help="The tenant it acts for; reviewer and admin tokens: repeat it or "
                                                  "give a comma-separated list, or '*' for every tenant; an ingest "
                                                  "token is for exactly one"),
            as_json: bool = typer.Option(False, "--json", help="Print JSON: id, name, role, tenants, token.")) -> None:

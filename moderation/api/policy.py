@@ -30,8 +30,8 @@ from moderation.tenants.tokens import Principal
 router = APIRouter(tags=["policy"])
 Admin = Annotated[Principal, Depends(allow(ADMIN))]
 Rt = Annotated[Runtime, Depends(runtime)]
-TenantName = Annotated[str | None, schemas.blank_is(None), Query(max_length=63, description="A tenant's policy (its own version, else the "
-                                         "deployment's it inherits); without it, the deployment's")]
+TenantName = Annotated[Annotated[str, Field(max_length=63)] | None, schemas.blank_is(None), Query(
+    description="A tenant's policy (its own version, else the deployment's it inherits); without it, the deployment's")]
 DEPLOYMENT_ONLY = ("tenant: only an admin token for every tenant ('*') may change the deployment's policy; "
                    "give ?tenant=NAME to change one tenant's")
 ACTOR_MAX = 128  # policy_activations.author, policy_reevaluations.actor

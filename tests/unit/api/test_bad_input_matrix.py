@@ -120,6 +120,8 @@ CASES = [
     ("admin", "GET", "/v1/policy?tenant=other", None, 404, "tenant: no tenant named 'other' that this token acts for"),
     ("admin", "GET", "/v1/policy/curves?tenant=other", None, 404,
      "tenant: no tenant named 'other' that this token acts for"),
+    ("admin", "GET", "/v1/policy/curves?tenant=" + "t" * 64, None, 422,
+     "query.tenant: String should have at most 63 characters"),
     ("admin", "PUT", "/v1/policy?tenant=Bad!", {"yaml": POLICY}, 422,
      "tenant: 'Bad!' is not a tenant name (1-63 of a-z, 0-9, '-', '_'; starting with a letter or digit)"),
     ("admin", "PUT", "/v1/policy", {"yaml": POLICY}, 403,

@@ -54,6 +54,7 @@ def test_a_tenant_admin_applies_and_reads_its_tenants_policy(client, admins, rt,
     assert (art["tenant"], art["inherited"], art["source"], art["version"]) == ("art", True, "file", rt.policy.version)
     deployment = client.get("/v1/policy", headers=admins["kids"]).json()  # readable: it holds no tenant's data
     assert (deployment["tenant"], deployment["version"]) == (None, rt.policy.version)
+    assert client.get("/v1/policy?tenant=", headers=admins["kids"]).json() == deployment  # blank: none named
     assert rt.active_policy(ids["kids"]).version == policy.parse(STRICT).version
 
 

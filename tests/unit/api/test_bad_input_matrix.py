@@ -111,6 +111,10 @@ CASES = [
     ("reviewer", "GET", "/v1/audit?tenant=other", None, 422, "tenant: no tenant named 'other' that this token acts for"),
     ("admin", "POST", "/v1/bank?tenant=other", {"content_key": "a" * 64, "verdict": "rejected"}, 422,
      "tenant: no tenant named 'other' that this token acts for"),
+    ("reviewer", "GET", "/v1/review/queue?tenant=other", None, 422,
+     "tenant: no tenant named 'other' that this token acts for"),
+    ("reviewer", "POST", "/v1/review/claim?tenant=nowhere", {}, 422,
+     "tenant: no tenant named 'nowhere' that this token acts for"),
     # Issue 16.2: policy per tenant. The admin here acts for "default" only: another tenant's policy is not
     # found (404, as an unknown one), and the deployment's policy is for a token for every tenant.
     ("admin", "PUT", "/v1/policy?tenant=other", {"yaml": POLICY}, 404,

@@ -105,7 +105,7 @@ def decision_alert(item, verdict: str, reasons: list[dict], labels: list[dict], 
     }
     attributes = {"verdict": verdict, "top_label": top[0]["name"] if top else "", "media_type": item.media_type}
     subject = subject_line(f"modq {verdict} {item.media_type}: {head} [{item.external_id or item.id}]")
-    return Alert(item_id=item.id, kind=kind, dedup_id=f"{item.id}:{kind}:{verdict}",
+    return Alert(item_id=item.id, tenant_id=item.tenant_id, kind=kind, dedup_id=f"{item.id}:{kind}:{verdict}",
                  subject=subject, message=message, attributes=attributes)
 
 
@@ -120,7 +120,7 @@ def deployment_alert(item, reason: str, kind: str = "deployment") -> Alert:
     """An operator alert (``OPERATOR_ALERTS``): someone must act on the deployment, not on the media."""
     message = {"item_id": item.id, "external_id": item.external_id, "media_uri": item.media_uri,
                "kind": kind, "reason": reason}
-    return Alert(item_id=item.id, kind=kind, dedup_id=f"{item.id}:{kind}",
+    return Alert(item_id=item.id, tenant_id=item.tenant_id, kind=kind, dedup_id=f"{item.id}:{kind}",
                  subject=subject_line(f"{OPERATOR_ALERTS[kind]}: {reason}"), message=message,
                  attributes={"verdict": "failed", "top_label": "", "media_type": item.media_type})
 

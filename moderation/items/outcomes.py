@@ -16,8 +16,10 @@ from sqlalchemy import func, insert, select
 
 from moderation.infra import metrics
 from moderation.providers import usage
-from moderation.alerts.services import decision_alert, deployment_alert
-from moderation.items import models as m
+from moderation.alerts import fanout
+from moderation.alerts.events import decision_outbox, failure_outbox
+from moderation.alerts.services import deployment_alert
+from moderation.items import models as m, subjects
 from moderation.infra.clock import utcnow
 from moderation.alerts.models import Alert
 from moderation.alerts.queries import add_alert
@@ -29,7 +31,8 @@ if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never buil
 
 log = structlog.get_logger("modq.service")
 _items = m.Item.__table__  # statements built once (``queries``): record runs once per item
-_RECORD = lock_statement(_items.c.external_id, _items.c.media_type, _items.c.provider, _items.c.created_at)
+_RECORD = lock_statement(_items.c.external_id, _items.c.media_type, _items.c.provider, _items.c.created_at,
+                         _items.c.tenant_id, _items.c.subject_id)
 _ADD_DECISION, _ADD_ANALYSIS = insert(m.Decision.__table__), insert(m.Analysis.__table__)
 
 
@@ -62,13 +65,18 @@ def record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_
                   reason="; ".join(r["text"] for r in reasons), policy_version=decision.policy_version)
         set_item(s, item_id, status=decision.verdict, verdict=decision.verdict, decided_at=now,
                  analysis_id=analysis_id, content_key=content_key, policy_version=decision.policy_version)
-        if decision.verdict in (m.FLAGGED, m.REJECTED):
-            alert = decision_alert(item, decision.verdict, reasons, labels, decision.policy_version, now)
+        # Approved: an outbox row only for the tenant's webhooks, if it has one (alerts/events.py).
+        alert = decision_outbox(s, item, decision.verdict, reasons, labels, decision.policy_version, now,
+                                rt.settings.webhook_subscriptions_seconds)
+        if alert is not None:
             alert.id = add_alert(s, alert)
+        flagged = subjects.after_verdict(s, rt, item, decision.verdict, now=now)  # the subject rule, if any
     metrics.item_decided(decision.verdict, item.provider, item.media_type, item.created_at, now)
     log.info("decided", item_id=item_id, verdict=decision.verdict, policy_version=decision.policy_version)
     if alert is not None:
         send_alerts(rt, [alert.id], {alert.id: alert})
+    if flagged:
+        send_alerts(rt, [a.id for a in flagged], {a.id: a for a in flagged})
     return decision.verdict
 
 
@@ -112,6 +120,9 @@ def fail_item(item_id: str, reason: str, rt: Runtime, alert: bool = False,
                 row.dedup_id = f"{row.dedup_id}:{earlier + 1}"
             row.id = add_alert(s, row)
             written[row.id] = row
+        elif (row := failure_outbox(s, item, reason, item.decided_at, rt.settings.webhook_subscriptions_seconds)):
+            row.id = add_alert(s, row)  # for the tenant's webhooks only (alerts/events.py)
+            written[row.id] = row
     metrics.item_decided(m.FAILED, item.provider, item.media_type)
     log.warning("failed", item_id=item_id, reason=reason)
     send_alerts(rt, list(written), written)
@@ -121,9 +132,16 @@ def fail_item(item_id: str, reason: str, rt: Runtime, alert: bool = False,
 def send_alerts(rt: Runtime, alert_ids: list[int], written: dict[int, Alert] | None = None) -> None:
     """Hand committed outbox rows on: published here and now when the runtime has an ``alert_relay`` (a
     worker: no second task), else (or for what the relay could not publish) as publish_alert tasks.
-    ``written``: rows this process has just written, by id, so the relay need not read them back."""
+    ``written``: rows this process has just written, by id, so the relay need not read them back.
+    Webhooks: fanned out to the tenant's endpoints if it has any (``alerts.fanout``; else beat's sweep marks
+    them); rows for webhooks alone (``published_at`` already set) never go to SNS."""
+    written = written or {}
+    if alert_ids:
+        fanout.after_commit(rt.settings.database_url, rt.dispatcher, written or alert_ids,
+                            rt.settings.webhook_subscriptions_seconds)
+    alert_ids = [i for i in alert_ids if i not in written or written[i].published_at is None]
     if alert_ids and rt.alert_relay is not None:
-        alert_ids = rt.alert_relay.deliver(alert_ids, written or {})
+        alert_ids = rt.alert_relay.deliver(alert_ids, written)
     if not alert_ids:
         return
     try:

@@ -20,6 +20,9 @@ class S3EventsSettings(BaseModel):
     s3_events_interval_seconds: float = Field(10.0, gt=0, le=3600, description="how often beat drains the queue")
     s3_events_wait_seconds: int = Field(1, ge=0, le=20, description="SQS long-poll wait of each receive")
     s3_events_max_messages: int = Field(500, ge=1, le=100_000, description="messages one drain reads at most")
+    # A tenant's name (moderation.domain.tenancy.check_name's form); that it exists is checked when ingest starts
+    s3_events_tenant: str = Field("default", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+                                  description="the tenant the uploads' items belong to (`modq tenants list`)")
 
     @field_validator("s3_events_queue_url", "s3_events_buckets", "s3_events_prefixes", "s3_events_suffixes")
     @classmethod

@@ -17,6 +17,7 @@ from moderation.api import schemas
 from moderation.api.auth import Ingestor
 from moderation.api.errors import JSON_KINDS, validation_message
 from moderation.api.items import Rt
+from moderation.api.tenancy import TenantParam, write_tenant
 from moderation.domain.errors import RefusedSubmission
 from moderation.items import services as service
 
@@ -84,8 +85,9 @@ def _shown_external_id(raw: Any) -> str | None:
 @router.post("/batch", response_model=BatchOut, operation_id="submitItems",
              responses={422: {"model": schemas.Problem, "description": "The batch itself is wrong: not an object "
                                                                        f"with 1-{BATCH_MAX} items"}})
-def submit_batch(body: BatchIn, principal: Ingestor, rt: Rt) -> BatchOut:
-    """Queue up to 500 items at once (roles: ingest, admin).
+def submit_batch(body: BatchIn, principal: Ingestor, rt: Rt, tenant: TenantParam = None) -> BatchOut:
+    """Queue up to 500 items at once (roles: ingest, admin), all for one tenant: the token's, or (a token for
+    several tenants) the one `?tenant=NAME` names.
 
     One result per item, in order: its `id` and `created`, or an `error` with the
     message `POST /v1/items` would give (nothing stored for that item; the others
@@ -93,10 +95,11 @@ def submit_batch(body: BatchIn, principal: Ingestor, rt: Rt) -> BatchOut:
     the batch too: a repeat gets the first accepted occurrence's item, `created`
     false. The new items are one transaction, and their tasks one broker round trip.
     """
+    origin = service.Origin(write_tenant(rt, principal, tenant), actor=principal.actor)
     checked = [_checked(raw) for raw in body.items]
     valid = [c for c in checked if not isinstance(c, str)]
-    submitted = iter(service.submit_many([service.Entry(c.media_uri, c.external_id, c.metadata, c.media_type)
-                                          for c in valid], rt=rt))
+    entries = [service.Entry(c.media_uri, c.external_id, c.metadata, c.media_type, c.subject_id) for c in valid]
+    submitted = iter(service.submit_many(entries, rt=rt, origin=origin))
     results = []
     for raw, item in zip(body.items, checked):
         outcome = item if isinstance(item, str) else next(submitted)

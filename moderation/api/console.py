@@ -21,7 +21,7 @@ from moderation.api.frame_media import frame_response
 from moderation.api.media import media_response
 from moderation.api.pages import page
 from moderation.domain.errors import BadInput
-from moderation.items import models as m
+from moderation.items import models as m, subjects
 from moderation.items.audit_trail import audit_trail
 from moderation.items.queries import stored_item
 from moderation.review.queries import REVIEWABLE, QueueFilter
@@ -36,8 +36,10 @@ Notice = Literal["empty", "taken", "released"]
 QUEUE_PAGE = 200
 
 
-def _filter(verdict: str, label: str | None, media_type: str | None) -> QueueFilter:
-    return QueueFilter(verdict=verdict, label=label or None, media_type=media_type or None)
+def _filter(user, verdict: str, label: str | None, media_type: str | None) -> QueueFilter:
+    """The queue the signed-in reviewer asked for, among the tenants their token acts for."""
+    return QueueFilter(verdict=verdict, label=label or None, media_type=media_type or None,
+                       scope=user.principal.scope)
 
 
 def _next_url(lease, f: QueueFilter) -> str:
@@ -52,7 +54,7 @@ def _next_url(lease, f: QueueFilter) -> str:
 @router.get("/")
 def queue_page(request: Request, user: ConsoleUser, verdict: schemas.QueueVerdict = "flagged", label: Label = None,
                media_type: schemas.AnyMediaType = None, notice: Notice | None = None):
-    rt, f = runtime(request), _filter(verdict, label, media_type)
+    rt, f = runtime(request), _filter(user, verdict, label, media_type)
     rows = views.review_queue(rt, f, limit=QUEUE_PAGE + 1)
     return page(request, "queue.html", user, rows=rows[:QUEUE_PAGE], more=len(rows) > QUEUE_PAGE, filters=f,
                 notice=notice)
@@ -65,8 +67,8 @@ def next_item(request: Request, user: ConsoleUser, csrf: Csrf = "",
               media_type: Annotated[schemas.AnyMediaType, Form()] = None):
     """Claim the next item (releasing ``skip``) and open it."""
     check_csrf(user, csrf)
-    f = _filter(verdict, label, media_type)
-    lease = review.claim(runtime(request), user.principal.name, f, skip=skip or None)
+    f = _filter(user, verdict, label, media_type)
+    lease = review.claim(runtime(request), user.principal.actor, f, skip=skip or None)
     return RedirectResponse(_next_url(lease, f), status_code=303)
 
 
@@ -74,20 +76,21 @@ def next_item(request: Request, user: ConsoleUser, csrf: Csrf = "",
 def item_page(request: Request, item_id: ItemId, user: ConsoleUser, notice: Notice | None = None,
               verdict: schemas.QueueVerdict = "flagged", label: Label = None,
               media_type: schemas.AnyMediaType = None):
-    return _item(request, item_id, user, _filter(verdict, label, media_type), notice)
+    return _item(request, item_id, user, _filter(user, verdict, label, media_type), notice)
 
 
 def _item(request: Request, item_id: str, user, f: QueueFilter, notice: str | None = None,
           error: str | None = None, status: int = 200):
-    view = views.item_detail(runtime(request).settings.database_url, item_id)
-    if view is None:
-        return page(request, "missing.html", user, 404, item_id=item_id)
+    view = views.item_detail(runtime(request).settings.database_url, item_id, scope=user.principal.scope)
+    if view is None:  # missing, or of a tenant the token does not act for: the same page
+        return _missing(request, item_id, user)
     pending = view["review"] is None and view["status"] in REVIEWABLE
-    holds = bool(view["lease"]) and view["lease"]["owner"] == user.principal.name
+    holds = bool(view["lease"]) and view["lease"]["owner"] == user.principal.actor
     fired = ", ".join(dict.fromkeys(r["label"] for r in view["rules"])) or "no rule fired"
     return page(request, "item.html", user, status, item=view, pending=pending, holds=holds,
                 can_review=pending and (holds or user.principal.is_admin), blurred=bool(view["rules"]),
                 filters=f, notice=notice, error=error,
+                subject=subjects.of_item(runtime(request).settings.database_url, item_id, scope=user.principal.scope),
                 default_approve=f"not a violation ({fired})", default_reject=f"violation confirmed ({fired})")
 
 
@@ -98,9 +101,11 @@ def review_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf
                 media_type: Annotated[schemas.AnyMediaType, Form()] = None):
     """Record the verdict, then go straight to the next item."""
     check_csrf(user, csrf)
-    rt, f, name = runtime(request), _filter(queue_verdict, label, media_type), user.principal.name
+    rt, f, name = runtime(request), _filter(user, queue_verdict, label, media_type), user.principal.actor
     try:
-        review.review(rt, item_id, name, verdict, reason, admin=user.principal.is_admin)
+        review.review(rt, item_id, name, verdict, reason, admin=user.principal.is_admin, scope=f.scope)
+    except review.NotFound:
+        return _missing(request, item_id, user)
     except (review.Conflict, BadInput) as exc:
         status = 409 if isinstance(exc, review.Conflict) else 422
         return _item(request, item_id, user, f, error=str(exc), status=status)
@@ -110,22 +115,32 @@ def review_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf
 @router.post("/items/{item_id}/claim")
 def claim_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf = ""):
     check_csrf(user, csrf)
-    rt = runtime(request)
-    item = stored_item(rt.settings.database_url, item_id)
-    status = item.status if item else m.FLAGGED
-    verdict = status if status in REVIEWABLE else m.FLAGGED
+    rt, scope = runtime(request), user.principal.scope
+    item = stored_item(rt.settings.database_url, item_id, scope=scope)
+    if item is None:
+        return _missing(request, item_id, user)
+    verdict = item.status if item.status in REVIEWABLE else m.FLAGGED
+    f = QueueFilter(verdict=verdict, scope=scope)
     try:
-        lease = review.claim(rt, user.principal.name, QueueFilter(verdict=verdict), item_id=item_id)
+        lease = review.claim(rt, user.principal.actor, f, item_id=item_id)
     except review.Conflict as exc:  # one lease per reviewer: another item is still theirs
-        return _item(request, item_id, user, QueueFilter(verdict=verdict), error=str(exc), status=409)
+        return _item(request, item_id, user, f, error=str(exc), status=409)
     return RedirectResponse(f"/items/{item_id}" + ("" if lease else "?notice=taken"), status_code=303)
 
 
 @router.post("/items/{item_id}/release")
 def release_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf = ""):
     check_csrf(user, csrf)
-    review.release(runtime(request), item_id, user.principal.name, admin=user.principal.is_admin, missing_ok=True)
+    rt, scope = runtime(request), user.principal.scope
+    if stored_item(rt.settings.database_url, item_id, scope=scope) is None:
+        return _missing(request, item_id, user)
+    review.release(rt, item_id, user.principal.actor, admin=user.principal.is_admin, missing_ok=True, scope=scope)
     return RedirectResponse("/?notice=released", status_code=303)
+
+
+def _missing(request: Request, item_id: str, user):
+    """404: no such item, or one of a tenant the token does not act for (the two look the same)."""
+    return page(request, "missing.html", user, 404, item_id=item_id)
 
 
 @router.get("/media/{item_id}")
@@ -133,7 +148,7 @@ def item_media(request: Request, item_id: ItemId, user: ConsoleUser,
                frame: Annotated[int | None, Query(ge=0, le=100_000)] = None):
     """The item's media; ``frame``: that one frame of an animated or multi-page image, as a PNG."""
     rt = runtime(request)
-    item = stored_item(rt.settings.database_url, item_id)
+    item = stored_item(rt.settings.database_url, item_id, scope=user.principal.scope)
     if item is None:
         raise review.NotFound(f"no item {item_id!r}")
     return media_response(rt, item) if frame is None else frame_response(rt, item, frame)
@@ -145,7 +160,7 @@ AuditFilter = Annotated[schemas.Text | None, Query(max_length=128)]
 @router.get("/audit")
 def audit_page(request: Request, user: ConsoleUser, item_id: AuditFilter = None, actor: AuditFilter = None,
                action: AuditFilter = None, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
-    events = _audit(request, item_id, actor, action, 101, offset)
+    events = _audit(request, user, item_id, actor, action, 101, offset)
     query = urlencode({k: v for k, v in (("item_id", item_id), ("actor", actor), ("action", action)) if v})
     return page(request, "audit.html", user, events=events[:100], offset=offset, more=len(events) > 100,
                 query=query, item_id=item_id or "", actor=actor or "", action=action or "")
@@ -154,11 +169,11 @@ def audit_page(request: Request, user: ConsoleUser, item_id: AuditFilter = None,
 @router.get("/audit.csv")
 def audit_csv(request: Request, user: ConsoleUser, item_id: AuditFilter = None, actor: AuditFilter = None,
               action: AuditFilter = None):
-    events = _audit(request, item_id, actor, action, 10_000, 0)
+    events = _audit(request, user, item_id, actor, action, 10_000, 0)
     return Response(to_csv(events), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="modq-audit.csv"'})
 
 
-def _audit(request: Request, item_id, actor, action, limit: int, offset: int) -> list[dict]:
+def _audit(request: Request, user, item_id, actor, action, limit: int, offset: int) -> list[dict]:
     return audit_trail(runtime(request).settings.database_url, item_id=item_id, actor=actor, action=action,
-                       limit=limit, offset=offset)
+                       limit=limit, offset=offset, scope=user.principal.scope)

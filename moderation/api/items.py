@@ -11,6 +11,7 @@ from moderation.items import services as service
 from moderation.api import schemas
 from moderation.api.auth import Ingestor, Reader, Reviewer, app_runtime
 from moderation.api.media import media_response
+from moderation.api.tenancy import TenantParam, read_scope, write_tenant
 from moderation.domain.errors import BadInput
 from moderation.review.services import NotFound
 from moderation.bootstrap import Runtime
@@ -35,16 +36,20 @@ GET_ITEM = {"getItem": {"operationId": "getItem", "parameters": {"item_id": "$re
              responses={202: {"links": GET_ITEM},
                         200: {"model": schemas.Submitted, "description": "external_id already known: that item"},
                         422: {"model": schemas.Problem, "description": "Refused: the message says why"}})
-def submit(body: schemas.ItemIn, principal: Ingestor, rt: Rt, request: Request, response: Response):
+def submit(body: schemas.ItemIn, principal: Ingestor, rt: Rt, request: Request, response: Response,
+           tenant: TenantParam = None):
     """Queue an item for moderation (roles: ingest, admin).
 
-    Idempotent on `external_id`: a repeat returns the first item (200) and queues
-    nothing, whatever its `media_uri`. A URI that is malformed, outside the media
-    root, not allow-listed or missing is refused with 422 and nothing is stored.
+    The item belongs to the token's tenant; a token for several tenants names one
+    with `?tenant=NAME`. Idempotent on `external_id` within the tenant: a repeat
+    returns the tenant's first item (200) and queues nothing, whatever its
+    `media_uri`. A URI that is malformed, outside the media root, not allow-listed
+    or missing is refused with 422 and nothing is stored.
     """
+    origin = service.Origin(write_tenant(rt, principal, tenant), actor=principal.actor)
     try:
         result = service.submit(body.media_uri, external_id=body.external_id, metadata=body.metadata,
-                                media_type=body.media_type, rt=rt)
+                                media_type=body.media_type, rt=rt, origin=origin, subject_id=body.subject_id)
     except (ValueError, OSError) as exc:  # media.parse maps OS errors itself; this is the net under it
         raise BadInput(f"media_uri cannot be used: {exc}") from None
     response.headers["Location"] = str(request.url_for("get_item", item_id=result.item_id))
@@ -58,23 +63,25 @@ def submit(body: schemas.ItemIn, principal: Ingestor, rt: Rt, request: Request, 
 def items(principal: Reader, rt: Rt,
           external_id: Annotated[schemas.Text | None, Query(max_length=255)] = None,
           status: schemas.Status | None = None, verdict: schemas.Verdict | None = None,
-          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50, offset: Offset = 0):
-    """Items, newest first (roles: ingest, reviewer, admin)."""
+          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50, offset: Offset = 0, tenant: TenantParam = None):
+    """The token's tenants' items (or the one `tenant` names), newest first (roles: ingest, reviewer, admin)."""
     rows = item_summaries(rt.settings.database_url, status=status, verdict=verdict, external_id=external_id,
-                          limit=limit + 1, offset=offset)
+                          limit=limit + 1, offset=offset, scope=read_scope(rt, principal, tenant))
     return schemas.page(rows, limit, offset)
 
 
 @router.get("/{item_id}", response_model=schemas.ItemDetail, operation_id="getItem",
             responses={404: {"model": schemas.Problem}})
-def get_item(item_id: ItemRef, principal: Reader, rt: Rt):
+def get_item(item_id: ItemRef, principal: Reader, rt: Rt, tenant: TenantParam = None):
     """Status, verdict, labels, the rules that fired, and the review if any.
 
     `item_id` is modq's id or your `external_id`: the item with that id if there is
-    one, else the item with that external id. An external id with a `/` in it cannot
-    be a path segment: read it with `GET /v1/items?external_id=`."""
+    one, else the item with that external id, among the token's tenants (a token for
+    several tenants whose external ids collide names one with `?tenant=NAME`). An
+    item of another tenant is 404, as a missing one. An external id with a `/` in it
+    cannot be a path segment: read it with `GET /v1/items?external_id=`."""
     view = item_detail(rt.settings.database_url, item_id, with_reviewer=principal.role != "ingest",
-                       or_external_id=True)
+                       or_external_id=True, scope=read_scope(rt, principal, tenant))
     if view is None:
         raise NotFound(f"no item with id or external_id {item_id!r}")
     return view
@@ -91,7 +98,7 @@ def get_item(item_id: ItemRef, principal: Reader, rt: Rt):
 def get_media(item_id: ItemId, principal: Reviewer, rt: Rt):
     """The item's media (roles: reviewer, admin): streamed from the media root,
     or a redirect to a presigned S3 URL."""
-    item = stored_item(rt.settings.database_url, item_id)
+    item = stored_item(rt.settings.database_url, item_id, scope=principal.scope)
     if item is None:
         raise NotFound(f"no item {item_id!r}")
     return media_response(rt, item)

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from config.settings import get_settings
-from moderation.cli.common import choices, fail, out
+from moderation.cli.common import choices, fail, out, tenant_option, tenant_scope
 from moderation.domain.errors import BadInput
 from moderation.items import models as m
 from moderation.review.views import item_outcome, item_outcomes
@@ -24,9 +24,11 @@ def list_(
     status: Status | None = typer.Option(None, help="Only items in this status"),
     verdict: Verdict | None = typer.Option(None, help="Only items with this verdict"),
     limit: int = typer.Option(50, min=1, max=1000), as_json: bool = typer.Option(False, "--json"),
+    tenant: str = tenant_option(),
 ) -> None:
-    """Recent items, newest first."""
-    views = item_outcomes(get_settings().database_url, status=status, verdict=verdict, limit=limit)
+    """Recent items of a tenant, newest first."""
+    views = item_outcomes(get_settings().database_url, status=status, verdict=verdict, limit=limit,
+                          scope=tenant_scope(tenant))
     if as_json:
         print(json.dumps(views, indent=2))
         return
@@ -44,10 +46,10 @@ def items_table(views: list[dict]) -> Table:
 
 
 def show(ref: str = typer.Argument(..., help="Item id, id prefix (4+ characters) or external id"),
-         as_json: bool = typer.Option(False, "--json")) -> None:
-    """Everything about one item: status, verdict, labels, reasons, policy version."""
+         as_json: bool = typer.Option(False, "--json"), tenant: str = tenant_option()) -> None:
+    """Everything about one item of a tenant: status, verdict, labels, reasons, policy version."""
     try:
-        view = item_outcome(get_settings().database_url, ref)
+        view = item_outcome(get_settings().database_url, ref, scope=tenant_scope(tenant))
     except BadInput as exc:  # an id prefix of several items: they are listed
         fail(str(exc))
     if view is None:
@@ -55,7 +57,7 @@ def show(ref: str = typer.Argument(..., help="Item id, id prefix (4+ characters)
     if as_json:
         print(json.dumps(view, indent=2))
         return
-    for key in ("id", "external_id", "media_uri", "status", "verdict", "failure_reason", "provider",
+    for key in ("id", "external_id", "subject_id", "media_uri", "status", "verdict", "failure_reason", "provider",
                 "model_version", "policy_version", "attempts", "created_at", "decided_at"):
         out.print(f"[bold]{key}[/bold]: {view[key]}", highlight=False)
     for reason in view["reasons"]:

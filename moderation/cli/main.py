@@ -20,13 +20,16 @@ from moderation.cli import (
     policy_tune as cli_policy_tune,
     review as cli_review,
     stats as cli_stats,
+    subjects as cli_subjects,
     submit_file as cli_submit_file,
     tenants as cli_tenants,
     tokens as cli_tokens,
+    webhooks as cli_webhooks,
 )
-from moderation.cli.common import ModqGroup, choices, error, fail, out, runtime, warn
+from moderation.cli.common import ModqGroup, choices, error, fail, operator, out, runtime, tenant_id, tenant_option, warn
 from moderation.domain.errors import ModqError
 from moderation.infra import logs, migrate, setup_errors
+from moderation.ingest import services as ingest_s3
 from moderation.items import services as service
 from moderation.ops import health
 from worker.app import QUEUES, app as celery_app
@@ -41,8 +44,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(cli_policy.app, name="policy")
 app.add_typer(cli_tenants.app, name="tenants")
 app.add_typer(cli_tokens.app, name="tokens")
+app.add_typer(cli_webhooks.app, name="webhooks")
 app.add_typer(cli_review.app, name="review")
 app.add_typer(cli_bank.app, name="bank")
+app.add_typer(cli_subjects.app, name="subjects")
 app.add_typer(cli_ingest.app, name="ingest")
 app.command("api")(cli_api.api)
 app.command("stats")(cli_stats.stats)
@@ -73,20 +78,25 @@ def submit(
     uri: str | None = typer.Argument(None, help="s3://bucket/key, file:///path or a path under MODQ_MEDIA_ROOT"),
     external_id: str | None = typer.Option(None, help="Your id for the item; resubmitting it is a no-op."),
     metadata: list[str] = typer.Option([], "--metadata", "-m", help="key=value, repeatable"),
+    subject: str | None = typer.Option(None, "--subject", metavar="ID", help="The uploader's account on your "
+                                       "platform (subject_id): `modq subjects show ID` is their history"),
     from_: str | None = typer.Option(None, "--from", metavar="FILE", help="Many items: an NDJSON or .csv file of "
-                                     "uri, external_id, metadata, media_type (- : NDJSON on stdin)"),
+                                     "uri, external_id, metadata, media_type, subject_id (- : NDJSON on stdin)"),
     batch: int = typer.Option(500, min=1, max=5000, help="--from: lines per transaction and broker round trip"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    tenant: str = tenant_option("items these are", every=False),
 ) -> None:
     """Queue one item for moderation, or every line of a file (--from; see README)."""
+    origin = service.Origin(tenant_id(tenant), actor=operator())  # an unknown tenant: nothing read, nothing stored
     if from_ is not None:
-        if uri is not None or external_id is not None or metadata:
-            fail("give a URI (with --external-id, --metadata) or --from FILE, not both")
-        return cli_submit_file.submit_from(from_, batch, as_json)
+        if uri is not None or external_id is not None or metadata or subject is not None:
+            fail("give a URI (with --external-id, --metadata, --subject) or --from FILE, not both")
+        return cli_submit_file.submit_from(from_, batch, as_json, origin)
     if uri is None:
         fail("give a media URI, or --from FILE")
     try:
-        result = service.submit(uri, external_id=external_id, metadata=_metadata(metadata), rt=runtime())
+        result = service.submit(uri, external_id=external_id, metadata=_metadata(metadata), rt=runtime(),
+                                subject_id=subject, origin=origin)
     except ModqError as exc:
         fail(str(exc))
     if as_json:
@@ -121,6 +131,8 @@ def worker(
         fail(f"--queues: no queue {', '.join(map(repr, unknown))}; modq's queues are {', '.join(QUEUES)}")
     settings = get_settings()
     migrate.require_current(settings.database_url)  # one line now, not a failed task per item later
+    if settings.s3_events_queue_url:  # MODQ_S3_EVENTS_TENANT must exist: one line now, not a failed drain each run
+        ingest_s3.events_origin(runtime())
     try:
         health.broker(runtime())
     except Exception as exc:  # one line now, not Celery retrying the connection forever

@@ -13,13 +13,15 @@ from moderation.cli.progress import bar
 from moderation.domain.errors import ModqError
 from moderation.infra import setup_errors
 from moderation.items import from_file
+from moderation.items.submission import Origin
 
 
-def submit_from(source: str, batch: int, as_json: bool) -> None:
-    """Submit every line of ``source``; exit 1 if a line was refused (the others are stored all the same)."""
+def submit_from(source: str, batch: int, as_json: bool, origin: Origin) -> None:
+    """Submit every line of ``source`` for ``origin``; exit 1 if a line was refused (the others are stored all
+    the same)."""
     try:
         with bar("submitting", "lines") as on_progress:
-            outcome = from_file.submit_file(source, runtime(), batch=batch, on_progress=on_progress)
+            outcome = from_file.submit_file(source, runtime(), batch=batch, on_progress=on_progress, origin=origin)
     except ModqError as exc:
         fail(str(exc))
     if as_json:

@@ -29,8 +29,10 @@ from moderation.infra.media import uris as media
 from moderation.infra import metrics
 from moderation.ingest import s3_events
 from moderation.items import services as service
+from moderation.items.submission import Origin
+from moderation.tenants import services as tenants
 from moderation.infra.aws import error_code
-from moderation.domain.errors import RefusedSubmission
+from moderation.domain.errors import BadInput, RefusedSubmission
 from moderation.ingest.s3_events import BadRecord, Ignored, ObjectCreated
 from moderation.infra.db import transaction
 from moderation.ingest.models import IngestReject
@@ -40,6 +42,7 @@ if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never buil
 
 log = structlog.get_logger("modq.ingest")
 SOURCE = "s3-events"
+SUBJECT_METADATA = "subject-id"  # x-amz-meta-subject-id: the uploader's account, set by the platform's upload
 
 
 @dataclass
@@ -75,6 +78,10 @@ def drain(rt: Runtime, max_messages: int | None = None, wait_seconds: int | None
         return counts
     limit = max_messages or s.s3_events_max_messages
     wait = s.s3_events_wait_seconds if wait_seconds is None else wait_seconds
+    try:  # before reading anything: an unknown tenant stops here, naming the setting
+        origin: Origin | None = events_origin(rt)
+    except _Later:  # the database is down: each message is kept for later, as when it fails mid-way
+        origin = None
     sqs, url = rt.sqs(), s.s3_events_queue_url
     kept_ids: set[str] = set()
     while counts.messages < limit:
@@ -92,7 +99,7 @@ def drain(rt: Runtime, max_messages: int | None = None, wait_seconds: int | None
                 cycled = True
                 continue
             counts.messages += 1
-            if handle_message(rt, msg, counts):
+            if handle_message(rt, msg, counts, origin):
                 done.append({"Id": str(len(done)), "ReceiptHandle": msg["ReceiptHandle"]})
             else:
                 counts.kept += 1
@@ -104,8 +111,22 @@ def drain(rt: Runtime, max_messages: int | None = None, wait_seconds: int | None
     return counts
 
 
-def handle_message(rt: Runtime, msg: dict, counts: Counts) -> bool:
-    """Submit, skip or reject each record of one message; True when it may be deleted."""
+def events_origin(rt: Runtime) -> Origin:
+    """Who the uploads' items come from: MODQ_S3_EVENTS_TENANT's tenant (BadInput naming the setting if there
+    is no such tenant), submitted by ``s3-events`` in the audit trail."""
+    name = rt.settings.s3_events_tenant
+    try:
+        return Origin(tenants.tenant_id(rt.settings.database_url, name), actor=SOURCE)
+    except tenants.UnknownTenant:
+        raise BadInput(f"MODQ_S3_EVENTS_TENANT: no tenant named {name!r} (`modq tenants create {name}`, "
+                       "or name one `modq tenants list` shows)") from None
+    except SQLAlchemyError as exc:
+        raise _Later(f"database unavailable: {exc.__class__.__name__}") from None
+
+
+def handle_message(rt: Runtime, msg: dict, counts: Counts, origin: Origin | None = None) -> bool:
+    """Submit, skip or reject each record of one message (for ``origin``, default ``events_origin``); True when
+    it may be deleted."""
     message_id = msg.get("MessageId", "")
     try:
         for index, outcome in enumerate(s3_events.parse_body(msg.get("Body", ""))):
@@ -115,7 +136,7 @@ def handle_message(rt: Runtime, msg: dict, counts: Counts) -> bool:
             elif isinstance(outcome, BadRecord):
                 _reject(rt, counts, message_id, outcome.index, outcome.reason, outcome.raw)
             else:
-                _ingest(rt, counts, message_id, index, outcome)
+                _ingest(rt, counts, message_id, index, outcome, origin)
     except _Later as exc:
         log.warning("s3_event_kept_for_later", message_id=message_id, reason=str(exc))
         return False
@@ -125,12 +146,13 @@ def handle_message(rt: Runtime, msg: dict, counts: Counts) -> bool:
     return True
 
 
-def _ingest(rt: Runtime, counts: Counts, message_id: str, index: int, ev: ObjectCreated) -> None:
+def _ingest(rt: Runtime, counts: Counts, message_id: str, index: int, ev: ObjectCreated,
+            origin: Origin | None) -> None:
     reason = skip_reason(rt.settings, ev)
-    content_type = ""
+    content_type, subject_id = "", None
     kind = media.MediaRef(uri="", scheme="s3", key=ev.key).extension_kind
-    if reason is None and kind is None:  # no telling extension: ask S3 what was uploaded
-        kind, content_type, reason = _by_content_type(rt, ev)
+    if reason is None:  # one HEAD: the uploader (x-amz-meta-subject-id); without a telling extension, the kind
+        kind, content_type, subject_id, reason = _head(rt, ev, kind)
     if reason is not None:
         counts.skipped[reason] += 1
         metrics.s3_event("skipped", reason)
@@ -140,9 +162,11 @@ def _ingest(rt: Runtime, counts: Counts, message_id: str, index: int, ev: Object
                 "sequencer": ev.sequencer or None, "size": ev.size, "etag": ev.etag or None,
                 "event_name": ev.event_name, "event_time": ev.event_time or None,
                 "uploader": ev.requester or None, "content_type": content_type or None, "via": ev.shape}
+    origin = origin or events_origin(rt)
     try:
         result = service.submit(media.s3_uri(ev.bucket, ev.key, ev.version), external_id=ev.external_id,
-                                metadata=metadata, media_type=kind, rt=rt)
+                                metadata=metadata, media_type=kind, rt=rt, subject_id=subject_id,
+                                origin=origin)
     except RefusedSubmission as exc:  # e.g. a key with control characters: no URI can name it
         _reject(rt, counts, message_id, index, f"refused at submit: {exc}", ev.raw)
         return
@@ -173,24 +197,29 @@ def skip_reason(settings, ev: ObjectCreated) -> str | None:
     return None
 
 
-def _by_content_type(rt: Runtime, ev: ObjectCreated) -> tuple[str | None, str, str | None]:
-    """(media type, content type, skip reason) from a HEAD of the object."""
+def _head(rt: Runtime, ev: ObjectCreated, kind: str | None) -> tuple[str | None, str, str | None, str | None]:
+    """(media type, content type, subject id, skip reason) from a HEAD of the object: ``kind`` from the key's
+    extension, else from its content type; the subject from its user metadata ``subject-id``, if set."""
     extra = {"VersionId": ev.version} if ev.version else {}
     try:
         head = rt.s3().head_object(Bucket=ev.bucket, Key=ev.key, **extra)
     except ClientError as exc:
+        if kind is not None:  # the HEAD was only for the subject: the item is moderated (or fails) as before
+            log.warning("s3_event_head_failed", bucket=ev.bucket, key=ev.key, error=error_code(exc))
+            return kind, "", None, None
         if error_code(exc) in ("404", "NoSuchKey", "NotFound", "NoSuchVersion"):
-            return None, "", "gone"  # deleted before we looked: nothing left to moderate
+            return None, "", None, "gone"  # deleted before we looked: nothing left to moderate
         raise _Later(f"HEAD s3://{ev.bucket}/{ev.key} failed: {error_code(exc)}") from None  # 403: grant s3:GetObject
     except BotoCoreError as exc:
         raise _Later(f"S3 unreachable: {exc}") from None
     content_type = str(head.get("ContentType", "")).split(";")[0].strip().lower()
+    subject_id = (head.get("Metadata") or {}).get(SUBJECT_METADATA)  # checked by submit: refused, not cut
     major = content_type.split("/")[0]
-    kind = major if major in ("image", "video") else None
+    kind = kind or (major if major in ("image", "video") else None)
     limit = rt.settings.s3_events_max_object_bytes
     if kind and limit is not None and ev.size is None and int(head.get("ContentLength", 0)) > limit:
-        return kind, content_type, "too_large"
-    return kind, content_type, None if kind else "not_media"
+        return kind, content_type, subject_id, "too_large"
+    return kind, content_type, subject_id, None if kind else "not_media"
 
 
 def _reject(rt: Runtime, counts: Counts, message_id: str, index: int, reason: str, raw: str) -> None:

@@ -6,7 +6,8 @@ header row naming its columns, in any order). Either way the fields are
 ``uri``          s3://bucket/key, file:///path or a path under MODQ_MEDIA_ROOT (``media_uri`` is taken too);
 ``external_id``  optional: your id, idempotent as for one submit;
 ``metadata``     optional: a JSON object (in CSV, its JSON text);
-``media_type``   optional: ``image`` or ``video`` (default: from the content or the extension).
+``media_type``   optional: ``image`` or ``video`` (default: from the content or the extension);
+``subject_id``   optional: the uploader's account on the platform (1-255 printable characters).
 
 Every line is created, already known (its external_id, here or earlier in the file) or refused with its line
 number and why; a refused line never holds the others back. A file that cannot be read at all (missing, a
@@ -25,12 +26,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from moderation.domain.errors import BadInput, RefusedSubmission
-from moderation.items.submission import Entry, submit_many
+from moderation.items.submission import DEFAULT_ORIGIN, Entry, Origin, submit_many
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
     from moderation.bootstrap import Runtime
 
-FIELDS = ("uri", "external_id", "metadata", "media_type")
+FIELDS = ("uri", "external_id", "metadata", "media_type", "subject_id")
 OnProgress = Callable[[int, int | None], None]  # (lines read, lines in the file; None: unknown, stdin)
 Parsed = Entry | str | None  # an entry, why the line is refused, or nothing (a blank line)
 
@@ -47,8 +48,10 @@ class Outcome:
                 "not_sent": self.not_sent, "refused_lines": [{"line": n, "reason": r} for n, r in self.refused]}
 
 
-def submit_file(source: str, rt: Runtime, batch: int = 500, on_progress: OnProgress | None = None) -> Outcome:
-    """Submit every line of ``source`` (a path, or ``-``: NDJSON on stdin), ``batch`` lines per ``submit_many``."""
+def submit_file(source: str, rt: Runtime, batch: int = 500, on_progress: OnProgress | None = None,
+                origin: Origin = DEFAULT_ORIGIN) -> Outcome:
+    """Submit every line of ``source`` (a path, or ``-``: NDJSON on stdin) for ``origin``'s tenant, ``batch``
+    lines per ``submit_many``."""
     report = on_progress or (lambda done, total: None)
     outcome, pending, line = Outcome(), [], 0
     with _opened(source) as fh:
@@ -60,19 +63,19 @@ def submit_file(source: str, rt: Runtime, batch: int = 500, on_progress: OnProgr
             elif parsed is not None:
                 pending.append((line, parsed))
             if len(pending) >= batch:
-                _submit(pending, rt, outcome)
+                _submit(pending, rt, outcome, origin)
                 pending = []
                 report(line, total)
-        _submit(pending, rt, outcome)
+        _submit(pending, rt, outcome, origin)
         report(total if total is not None else line, total)
     outcome.refused.sort()
     return outcome
 
 
-def _submit(pending: list[tuple[int, Entry]], rt: Runtime, outcome: Outcome) -> None:
+def _submit(pending: list[tuple[int, Entry]], rt: Runtime, outcome: Outcome, origin: Origin) -> None:
     if not pending:
         return
-    for (line, _), result in zip(pending, submit_many([entry for _, entry in pending], rt=rt)):
+    for (line, _), result in zip(pending, submit_many([entry for _, entry in pending], rt=rt, origin=origin)):
         if isinstance(result, RefusedSubmission):
             outcome.refused.append((line, str(result)))
         elif result.created:
@@ -148,7 +151,7 @@ def _csv_lines(fh: IO[bytes], source: str) -> Iterator[tuple[int, Parsed]]:
     unknown = [h for h in header if h not in FIELDS]
     if unknown or len(set(header)) < len(header) or "uri" not in header:
         raise BadInput(f"--from {source}: line 1 must name the columns, each once: uri, and optionally "
-                       f"external_id, metadata, media_type" + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+                       f"external_id, metadata, media_type, subject_id" + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
     line = reader.line_num + 1
     while True:
         try:
@@ -193,7 +196,7 @@ def entry(fields: dict[str, Any]) -> Entry | str:
     if unknown:
         return f"unknown field {', '.join(map(repr, unknown))}: a line has {', '.join(FIELDS)}"
     uri, external_id, metadata = fields.get("uri"), fields.get("external_id"), fields.get("metadata")
-    media_type = fields.get("media_type")
+    media_type, subject_id = fields.get("media_type"), fields.get("subject_id")
     if not isinstance(uri, str) or not uri.strip():
         return "no uri" if uri is None or uri == "" else f"uri must be a string, not {_kind(uri)}"
     if external_id is not None and not isinstance(external_id, str):
@@ -202,7 +205,9 @@ def entry(fields: dict[str, Any]) -> Entry | str:
         return f"metadata must be a JSON object, not {_kind(metadata)}"
     if media_type not in (None, "image", "video"):
         return f"media_type must be image or video, not {str(media_type)[:40]!r}"
-    return Entry(uri, external_id, metadata, media_type)
+    if subject_id is not None and not isinstance(subject_id, str):
+        return f"subject_id must be a string, not {_kind(subject_id)}"
+    return Entry(uri, external_id, metadata, media_type, subject_id)
 
 
 def _kind(value: Any) -> str:

@@ -96,6 +96,15 @@ SUBMIT = [
     (["a.jpg", "--external-id", ""], "external_id must be 1-255 characters"),
     (["a.jpg", "-m", "novalue"], "--metadata expects key=value, got 'novalue'"),
     (["a.jpg", "-m", "=v"], "--metadata expects key=value, got '=v'"),
+    # Issue 16.4: the uploader's account, shown to reviewers.
+    (["a.jpg", "--subject", "u" * 256], "subject_id must be 1-255 characters"),
+    (["a.jpg", "--subject", ""], "subject_id must be 1-255 characters"),
+    (["a.jpg", "--subject", "user\x07"], "subject_id must not contain control characters"),
+    (["a.jpg", "--subject", "user\nname"], "subject_id must not contain control characters"),
+    # Issue 16.1: items belong to a tenant that exists.
+    (["a.jpg", "--tenant", "nobody"], "tenant: no tenant named 'nobody' (`modq tenants list` shows them)"),
+    (["--from", "-", "--tenant", "nobody"], "tenant: no tenant named 'nobody' (`modq tenants list` shows them)"),
+    (["a.jpg", "--tenant", "*"], "tenant: no tenant named '*' (`modq tenants list` shows them)"),
 ]
 
 CONFIG = [
@@ -210,6 +219,48 @@ WEBHOOKS = [
 def test_webhooks_add(cli_env, args, message):
     result = runner.invoke(app, ["webhooks", "add", *args])
     assert (result.exit_code, result.stderr.replace("\n", "")) == (2, f"error: {message}")
+    assert stored_rows(cli_env.settings.database_url) == {}
+
+
+TOKENS = [
+    # (arguments after `modq tokens create`, exact message): whom a token acts for (README "Several platforms")
+    (["--role", "ingest", "--name", "x", "--tenant", "nobody"],
+     "tenant: no tenant named 'nobody' (`modq tenants list` shows them)"),
+    (["--role", "reviewer", "--name", "x", "--tenant", "default,nobody"],
+     "tenant: no tenant named 'nobody' (`modq tenants list` shows them)"),
+    (["--role", "ingest", "--name", "x", "--tenant", "*"], "tenant: an ingest token submits for exactly one tenant"),
+    (["--role", "reviewer", "--name", "x", "--tenant", "*", "--tenant", "default"],
+     "tenant: '*' means every tenant; give it alone"),
+    (["--role", "reviewer", "--name", "x", "--tenant", ""], "--tenant: name a tenant (or '*' for every tenant)"),
+    (["--role", "reviewer", "--name", "api"], "token name must be 1-128 printable characters, not 'system', 'api' "
+                                              "or 'cli:...'"),
+]
+
+
+TENANTS = [
+    # (arguments after `modq tenants`, exact message)
+    (["create", "Kids Forum"], "tenant: 'Kids Forum' is not a tenant name (1-63 of a-z, 0-9, '-', '_'; starting "
+                               "with a letter or digit)"),
+    (["create", "--", "-x"], "tenant: '-x' is not a tenant name (1-63 of a-z, 0-9, '-', '_'; starting with a "
+                             "letter or digit)"),
+    (["create", "t" * 64], f"tenant: {'t' * 64!r} is not a tenant name (1-63 of a-z, 0-9, '-', '_'; starting with "
+                           "a letter or digit)"),
+    (["create", "default"], "tenant: 'default' already exists"),
+    (["show", "nobody"], "tenant: no tenant named 'nobody' (`modq tenants list` shows them)"),
+]
+
+
+@pytest.mark.parametrize("args, message", TENANTS, ids=[f"tenants-{i}" for i in range(len(TENANTS))])
+def test_tenants(cli_env, args, message):
+    result = runner.invoke(app, ["tenants", *args])
+    assert (result.exit_code, result.stderr.replace("\n", ""), result.stdout) == (2, f"error: {message}", "")
+    assert stored_rows(cli_env.settings.database_url) == {}
+
+
+@pytest.mark.parametrize("args, message", TOKENS, ids=[f"tokens-{i}" for i in range(len(TOKENS))])
+def test_tokens_create(cli_env, args, message):
+    result = runner.invoke(app, ["tokens", "create", *args])
+    assert (result.exit_code, result.stderr.replace("\n", ""), result.stdout) == (2, f"error: {message}", "")
     assert stored_rows(cli_env.settings.database_url) == {}
 
 

@@ -14,6 +14,8 @@ from moderation.infra.db import transaction
 from moderation.review.models import Review
 from tests.unit.api.conftest import form_csrf
 
+ALICE = "alice (token 1)"  # the signed-in reviewer's token as leases and reviews name it (Principal.actor)
+
 
 def item_of(rt, item_id: str) -> m.Item:
     with transaction(rt.settings.database_url) as s:
@@ -111,8 +113,8 @@ def test_review_flow_next_item_then_verdict(client, sign_in, flagged, rt):
     assert item_of(rt, first).status == "rejected"
     with transaction(rt.settings.database_url) as s:
         row = s.scalar(select(Review).where(Review.item_id == first))
-    assert (row.reviewer, row.verdict, row.reason) == ("alice", "rejected", "hateful")
-    assert item_of(rt, second).lease_owner == "alice"
+    assert (row.reviewer, row.verdict, row.reason) == (ALICE, "rejected", "hateful")
+    assert item_of(rt, second).lease_owner == ALICE
 
     last = client.post(f"/items/{second}/review", data={"csrf": csrf, "verdict": "approved", "reason": "news"},
                        follow_redirects=False)
@@ -151,7 +153,7 @@ def test_claim_a_specific_item_and_release_it(client, sign_in, flagged, rt):
     csrf = sign_in()
     assert 'id="claim-form"' in client.get(f"/items/{item_id}").text
     client.post(f"/items/{item_id}/claim", data={"csrf": csrf})
-    assert item_of(rt, item_id).lease_owner == "alice" and item_of(rt, older).lease_owner is None
+    assert item_of(rt, item_id).lease_owner == ALICE and item_of(rt, older).lease_owner is None
     client.post(f"/items/{item_id}/release", data={"csrf": csrf})
     assert item_of(rt, item_id).lease_owner is None
 
@@ -163,7 +165,7 @@ def test_claiming_another_item_while_holding_one_is_refused(client, sign_in, fla
     refused = client.post(f"/items/{other}/claim", data={"csrf": csrf})
     assert refused.status_code == 409
     assert f"you hold a lease on item {held}: review or release it before claiming another" in refused.text
-    assert item_of(rt, other).lease_owner is None and item_of(rt, held).lease_owner == "alice"
+    assert item_of(rt, other).lease_owner is None and item_of(rt, held).lease_owner == ALICE
 
 
 def test_media_through_the_console(client, sign_in, flagged):

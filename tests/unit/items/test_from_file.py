@@ -52,7 +52,7 @@ def test_ndjson_lines_are_created_known_or_refused_with_their_number(rt, photos,
     refused = dict(outcome.refused)
     assert sorted(refused) == [2, 5, 6, 7, 8, 9, 10, 12, 13]
     assert "outside the media root" in refused[2] and refused[5].startswith("not valid JSON")
-    assert refused[6] == "a JSON array, not an object with uri, external_id, metadata, media_type"
+    assert refused[6] == "a JSON array, not an object with uri, external_id, metadata, media_type, subject_id"
     assert "unknown field 'colour'" in refused[7] and refused[8] == "no uri"
     assert refused[9] == "external_id must be a string, not number"
     assert "NaN is not a JSON number" in refused[10] and "media_type must be image or video" in refused[12]
@@ -101,7 +101,7 @@ def test_csv_columns_in_any_order_with_json_metadata_and_multiline_rows(rt, phot
 
 @pytest.mark.parametrize("content, message", [
     ("url,external_id\na.jpg,e\n", "line 1 must name the columns, each once: uri, and optionally external_id, "
-                                   "metadata, media_type (unknown: url)"),
+                                   "metadata, media_type, subject_id (unknown: url)"),
     ("uri,uri\na.jpg,b.jpg\n", "each once"),
     ("external_id\ne\n", "each once: uri"),
 ])

@@ -47,7 +47,8 @@ def review_of(rt, item_id: str) -> tuple[str, str, str, str]:
 
 def test_sign_in_and_review_with_the_keyboard(rt, queue, browser):
     first, second = queue
-    token = tokens.create(rt.settings.database_url, "alice", "reviewer", created_by="test")[1]
+    token_id, token = tokens.create(rt.settings.database_url, "alice", "reviewer", created_by="test")
+    alice = f"alice (token {token_id})"  # reviews name the token, not just its name (issue 16)
     ARTIFACTS.mkdir(exist_ok=True)
     with serve(create_app(rt, health_checks={})) as base_url:
         context = browser.new_context(viewport={"width": 1280, "height": 860})
@@ -74,14 +75,14 @@ def test_sign_in_and_review_with_the_keyboard(rt, queue, browser):
 
         page.keyboard.press("r")  # reject with the suggested reason, then on to the next item
         page.wait_for_url(f"**/items/{second}")
-        assert review_of(rt, first) == ("rejected", "alice", "rejected", "violation confirmed (Hate Symbols)")
+        assert review_of(rt, first) == ("rejected", alice, "rejected", "violation confirmed (Hate Symbols)")
 
         page.keyboard.press("e")  # type a reason of one's own, leave the field, approve
         page.keyboard.type("news footage, not gratuitous")
         page.keyboard.press("Escape")
         page.keyboard.press("a")
         page.wait_for_url("**/?notice=empty")
-        assert review_of(rt, second) == ("approved", "alice", "approved", "news footage, not gratuitous")
+        assert review_of(rt, second) == ("approved", alice, "approved", "news footage, not gratuitous")
         assert "Nothing left to claim" in page.inner_text("main")
 
         page.goto(f"{base_url}/audit?actor=alice&action=review")

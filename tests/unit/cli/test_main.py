@@ -128,14 +128,15 @@ def test_debug_shows_the_traceback_the_one_line_hides(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     plain = modq("items", "list", database_url=url)
     assert plain.returncode == 2 and plain.stdout == ""
-    assert plain.stderr == (f"error: the database at {url} (MODQ_DATABASE_URL) {MIGRATE} (no such table: items): "
+    # `items list` reads its --tenant (default: default) first
+    assert plain.stderr == (f"error: the database at {url} (MODQ_DATABASE_URL) {MIGRATE} (no such table: tenants): "
                             "run `modq db upgrade`\n")
     debug = modq("--debug", "items", "list", database_url=url)
     assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
-    assert "no such table: items" in debug.stderr and "error: " not in debug.stderr
+    assert "no such table: tenants" in debug.stderr and "error: " not in debug.stderr
 
 
 def test_the_worker_refuses_a_queue_modq_does_not_have(setup, sqlite_url):
     setup(MODQ_DATABASE_URL=sqlite_url)
     assert one_line(runner.invoke(app, ["worker", "--queues", "images,imagse"])) == (
-        "error: --queues: no queue 'imagse'; modq's queues are images, videos, alerts, maintenance")
+        "error: --queues: no queue 'imagse'; modq's queues are images, videos, alerts, maintenance, webhooks")

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from moderation.alerts.models import Alert
 from moderation.alerts.queries import add_alert
 from moderation.alerts.services import subject_line
+from moderation.domain.policy import ThresholdPolicy
 from moderation.domain.subject_rule import SubjectRule
 from moderation.domain.tenancy import Scope
 from moderation.infra.clock import utcnow
@@ -61,13 +62,14 @@ _CLEAR = update(_F.__table__).where(_F.__table__.c.id == bindparam("flag_id"))
 
 
 def after_verdict(s: Session, rt: Runtime, item: Any, verdict: str, previous: str | None = None,
-                  now: datetime | None = None) -> list[Alert]:
+                  now: datetime | None = None, policy: ThresholdPolicy | None = None) -> list[Alert]:
     """Apply the item's tenant's subject rule after ``item`` got ``verdict`` (``previous``: its verdict before,
     for a review), in the deciding transaction, the item row already updated; the alerts written (0 or 1).
-    ``item``: the item row or entity (``id``, ``tenant_id``, ``subject_id``, ``external_id``, ``media_type``)."""
+    ``item``: the item row or entity (``id``, ``tenant_id``, ``subject_id``, ``external_id``, ``media_type``).
+    ``policy``: the policy that decided, when it is not (yet) the active one a worker reads (a re-evaluation)."""
     if item.subject_id is None or m.REJECTED not in (verdict, previous):
         return []
-    rule = rt.active_policy(item.tenant_id).subjects
+    rule = (policy or rt.active_policy(item.tenant_id)).subjects
     if rule is None:
         return []
     now = now or utcnow()

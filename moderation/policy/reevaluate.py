@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy import exists, func, select
 
-from moderation.items import frame_evidence, outcomes
+from moderation.items import frame_evidence, outcomes, subjects
 from moderation.domain import policy, timeline
 from moderation.alerts.services import decision_alert
 from moderation.domain.labels import ModerationLabel
@@ -105,7 +105,7 @@ def reevaluate(rt: Runtime, new: policy.ThresholdPolicy, actor: str, batch: int 
         with transaction(rt.settings.database_url) as s:
             ids = list(s.scalars(select(m.Item.id).where(*_awaiting(summary.after, tenant_id))
                               .order_by(m.Item.id).limit(batch)))
-            alert_ids = [a for a in (_one(s, item_id, new, actor, summary) for item_id in ids) if a is not None]
+            alert_ids = [a for item_id in ids for a in _one(s, rt, item_id, new, actor, summary)]
             s.flush()
             alert_ids = [a.id for a in alert_ids]
         summary.alerts += len(alert_ids)
@@ -134,22 +134,23 @@ def _reporter(on_progress: OnProgress | None) -> OnProgress:
     return report
 
 
-def _one(s, item_id: str, new: policy.ThresholdPolicy, actor: str, summary: Summary) -> Alert | None:
+def _one(s, rt: Runtime, item_id: str, new: policy.ThresholdPolicy, actor: str, summary: Summary) -> list[Alert]:
+    """Re-decide one item under ``new``; the alerts written: its decision's, and a subject crossing the rule."""
     item = lock_item(s, item_id)
     # Re-checked under the lock: a reviewer may have decided or claimed it since the page was read.
     if item is None or item.status != m.FLAGGED or item.analysis_id is None \
             or s.scalar(select(Review.id).where(Review.item_id == item_id)):
-        return None
+        return []
     summary.examined += 1
     if item.leased(utcnow()):
         summary.claimed += 1
-        return None
+        return []
     analysis = s.get(m.Analysis, item.analysis_id)
     labels = [ModerationLabel.from_dict(d) for d in analysis.labels or ()]
     decision = policy.decide(labels, new.for_provider(analysis.provider))
     if decision.verdict == item.status:
         summary.unchanged += 1
-        return None
+        return []
     reasons = _reasons(s, item, analysis.id, decision)
     old_version, now = item.policy_version, utcnow()
     row = decision_for(s, item.id)
@@ -161,7 +162,7 @@ def _one(s, item_id: str, new: policy.ThresholdPolicy, actor: str, summary: Summ
     item.status, item.verdict, item.policy_version = decision.verdict, decision.verdict, decision.policy_version
     setattr(summary, decision.verdict, getattr(summary, decision.verdict) + 1)
     if policy.severity(decision.verdict) <= policy.severity(m.FLAGGED):
-        return None  # less severe: nothing for the platform to act on
+        return []  # less severe: nothing for the platform to act on
     alert = decision_alert(item, decision.verdict, reasons, analysis.labels, decision.policy_version, now, kind=KIND)
     alert.message = {**alert.message, "previous_verdict": m.FLAGGED, "previous_policy_version": old_version}
     alert.attributes = {**alert.attributes, "kind": KIND}
@@ -169,7 +170,8 @@ def _one(s, item_id: str, new: policy.ThresholdPolicy, actor: str, summary: Summ
     if earlier:  # the same change happened before (e.g. rolled back and re-applied): a new event, a new id
         alert.dedup_id = f"{alert.dedup_id}:{earlier + 1}"
     s.add(alert)
-    return alert
+    s.flush()  # the subject rule counts this item's rejection
+    return [alert, *subjects.after_verdict(s, rt, item, decision.verdict, m.FLAGGED, now, policy=new)]
 
 
 def _reasons(s, item: m.Item, analysis_id: int, decision: policy.Decision) -> list[dict]:

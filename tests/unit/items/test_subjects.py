@@ -16,6 +16,7 @@ from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.infra.db import transaction
 from moderation.items import models as m, services as service, subjects
 from moderation.items.submission import Origin
+from moderation.policy.reevaluate import reevaluate
 from moderation.review import services as review
 from moderation.tenants import services as tenants
 from tests.conftest import jpeg_bytes
@@ -166,3 +167,17 @@ def test_the_item_page_history_lists_the_other_rejected_items(rt, upload):
     view = subjects.of_item(rt.settings.database_url, current, scope=EVERY_TENANT)
     assert [r["id"] for r in view["rejected_items"]] == [newer, older]
     assert subjects.of_item(rt.settings.database_url, upload(subject=None), scope=EVERY_TENANT) is None
+
+
+def test_a_reevaluation_that_rejects_the_third_item_crosses_the_rule(ruled, upload):
+    """A policy change turning a flagged upload into a rejection counts like any other decision."""
+    upload(), upload()
+    flagged = upload("flagged")
+    assert subject_alerts(ruled) == []
+    text = ruled.settings.thresholds.read_text()
+    assert "{flag: 50, reject: 90}" in text  # Hate Symbols' rule, which decided the flagged upload
+    stricter = policy.parse(text.replace("{flag: 50, reject: 90}", "{flag: 50, reject: 60}") + RULE)
+    summary = reevaluate(ruled, stricter, actor="test")
+    assert summary.rejected == 1
+    [alert] = subject_alerts(ruled)
+    assert (alert.item_id, alert.message["rejected"]) == (flagged, 3)

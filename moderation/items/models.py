@@ -36,6 +36,8 @@ class Item(Base):
         UniqueConstraint("tenant_id", "external_id", name="uq_items_tenant_external_id"),
         # A subject's history: GET /v1/subjects/{id}, the subject rule.
         Index("ix_items_tenant_subject_created_at", "tenant_id", "subject_id", "created_at"),
+        # The review queue by priority, then age (keyset pagination over these columns and id).
+        Index("ix_items_review_queue", "status", "review_priority", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -43,6 +45,9 @@ class Item(Base):
     external_id: Mapped[str | None] = mapped_column(String(255))
     # The uploader's account on the platform (optional): moderators judge an upload by its uploader's history.
     subject_id: Mapped[str | None] = mapped_column(String(255))
+    # Where it waits in the review queue: the most urgent category its rules fired on (lower first; the
+    # thresholds file's ``priority``), set with its decision; NULL: not awaiting review, or no category ranked.
+    review_priority: Mapped[int | None] = mapped_column(Integer)
     media_uri: Mapped[str] = mapped_column(Text)
     media_type: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True, default=QUEUED)

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import yaml
 
-from moderation.domain import subject_rule, taxonomy
+from moderation.domain import priority, subject_rule, taxonomy
 from moderation.domain.errors import ConfigError, InvalidPolicy
 from moderation.domain.labels import ModerationLabel
 
 VERDICTS = ("approved", "flagged", "rejected")
 _SEVERITY = {"approved": 0, "flagged": 1, "rejected": 2}
-_TOP_KEYS = {"min_confidence", "default", "labels", "providers", "subjects"}
+_TOP_KEYS = {"min_confidence", "default", "labels", "providers", "subjects", "priority"}
 _PROFILE_KEYS = {"min_confidence", "default", "labels"}
 
 
@@ -53,6 +53,7 @@ class Decision:
     verdict: str
     reasons: list[Reason]
     policy_version: str
+    priority: int | None = None  # its rank in the review queue (``priority.Priorities.rank``), lower first
 
     def reason_texts(self) -> list[str]:
         return [r.text() for r in self.reasons]
@@ -67,6 +68,7 @@ class ThresholdPolicy:
     profiles: dict[str, "ThresholdPolicy"] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     subjects: subject_rule.SubjectRule | None = None  # the ``subjects:`` rule (moderation.items.subjects)
+    priorities: priority.Priorities = priority.DEFAULT  # the ``priority:`` ranking of the review queue
 
     def for_provider(self, provider: str) -> "ThresholdPolicy":
         """The policy a provider's results are judged by (its profile, if any)."""
@@ -87,7 +89,7 @@ def decide(labels: Iterable[ModerationLabel], policy: ThresholdPolicy) -> Decisi
         return Decision("approved", [_approval_reason(considered)], policy.version)
     verdict = "rejected" if any(r.action == "reject" for r in fired) else "flagged"
     fired.sort(key=lambda r: (r.action != "reject", -r.confidence, r.label))
-    return Decision(verdict, fired, policy.version)
+    return Decision(verdict, fired, policy.version, policy.priorities.rank(r.label for r in fired))
 
 
 def severity(verdict: str) -> int:
@@ -140,8 +142,7 @@ def parse(text: str, source: str = "<thresholds>") -> ThresholdPolicy:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{source}: expected a mapping with min_confidence, default, labels")
-    warnings: list[str] = []
-    problems: list[str] = []
+    warnings, problems = list[str](), list[str]()
     base = _profile(doc, _TOP_KEYS, source, warnings, problems, parent=None)
     profiles = {}
     for name, body in _checked(problems, _mapping, doc.get("providers"), f"{source}: providers", fallback={}).items():
@@ -153,11 +154,13 @@ def parse(text: str, source: str = "<thresholds>") -> ThresholdPolicy:
         else:
             profiles[name] = _profile(body, _PROFILE_KEYS, where, warnings, problems, parent=base)
     subjects = _checked(problems, subject_rule.parse, doc.get("subjects"), f"{source}: subjects")
+    ranks = _checked(problems, priority.parse, doc.get("priority"), f"{source}: priority", fallback=priority.DEFAULT)
     if problems:
         raise InvalidPolicy(problems)
-    version = _version(base, profiles, subjects)
-    profiles = {k: _with_version(p, version, subjects) for k, p in profiles.items()}
-    return ThresholdPolicy(base.min_confidence, base.default, base.rules, version, profiles, tuple(warnings), subjects)
+    version = _version(base, profiles, subjects, ranks)
+    profiles = {k: replace(p, version=version, subjects=subjects, priorities=ranks) for k, p in profiles.items()}
+    return ThresholdPolicy(base.min_confidence, base.default, base.rules, version, profiles, tuple(warnings), subjects,
+                           ranks)
 
 
 def _profile(doc: dict, allowed: set[str], where: str, warnings: list[str], problems: list[str],
@@ -228,14 +231,10 @@ def _percent(value: Any, where: str, required: bool = False) -> float | None:
     return float(value)
 
 
-def _with_version(policy: ThresholdPolicy, version: str, subjects=None) -> ThresholdPolicy:
-    return ThresholdPolicy(policy.min_confidence, policy.default, policy.rules, version, subjects=subjects)
-
-
-def _version(base: ThresholdPolicy, profiles: dict[str, ThresholdPolicy], subjects=None) -> str:
+def _version(base: ThresholdPolicy, profiles: dict[str, ThresholdPolicy], subjects=None, ranks=None) -> str:
     """Content hash of what the policy means (comments and layout don't count)."""
     canonical = json.dumps({"base": to_dict(base), "profiles": {k: to_dict(v) for k, v in sorted(profiles.items())},
-                            **subject_rule.canonical(subjects)}, sort_keys=True)
+                            **subject_rule.canonical(subjects), **priority.canonical(ranks)}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
@@ -247,4 +246,5 @@ def to_dict(policy: ThresholdPolicy) -> dict[str, Any]:
         "min_confidence": policy.min_confidence,
         "default": rule(policy.default),
         "labels": {k: rule(v) for k, v in sorted(policy.rules.items())}, **subject_rule.canonical(policy.subjects),
+        **priority.canonical(policy.priorities),
     }

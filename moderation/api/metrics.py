@@ -25,5 +25,6 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/metrics", include_in_schema=False)
 def prometheus_metrics(request: Request, _: Reader) -> Response:
-    body, content_type = metrics.render_latest(StateCollector.of(request.app.state.rt.settings, QUEUES))
+    rt = request.app.state.rt
+    body, content_type = metrics.render_latest(StateCollector.of(rt.settings, QUEUES, rt.active_policy().priorities))
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

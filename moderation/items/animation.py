@@ -122,7 +122,7 @@ def judge(results: list[FrameResult], policy: ThresholdPolicy) -> Decision:
     if severity(banked) <= severity(decision.verdict):
         return decision
     fired = [r for r in decision.reasons if r.action != "none"]  # "no label reached..." no longer explains it
-    return Decision(banked, fired, policy.version)
+    return Decision(banked, fired, policy.version, decision.priority)
 
 
 def _maxima(results: list[FrameResult]) -> list[ModerationLabel]:

@@ -64,7 +64,8 @@ def record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_
         add_audit(s, item_id, m.AuditAction.DECIDE, item.status, decision.verdict, verdict=decision.verdict,
                   reason="; ".join(r["text"] for r in reasons), policy_version=decision.policy_version)
         set_item(s, item_id, status=decision.verdict, verdict=decision.verdict, decided_at=now,
-                 analysis_id=analysis_id, content_key=content_key, policy_version=decision.policy_version)
+                 analysis_id=analysis_id, content_key=content_key, policy_version=decision.policy_version,
+                 review_priority=None if decision.verdict == m.APPROVED else decision.priority)
         # Approved: an outbox row only for the tenant's webhooks, if it has one (alerts/events.py).
         alert = decision_outbox(s, item, decision.verdict, reasons, labels, decision.policy_version, now,
                                 rt.settings.webhook_subscriptions_seconds)

@@ -3,8 +3,8 @@
 ``StateCollector`` yields ``modq_queue_depth``, ``modq_broker_unacked``,
 ``modq_outbox_backlog``, ``modq_outbox_oldest_age_seconds``,
 ``modq_video_jobs_in_flight``, ``modq_items_in_flight`` and ``modq_items_oldest_in_flight_seconds``
-(by status), ``modq_review_backlog`` and ``modq_review_oldest_waiting_seconds`` (by verdict) and
-``modq_state_up``. The entry points that
+(by status), ``modq_review_backlog`` and ``modq_review_oldest_waiting_seconds`` (by verdict and category:
+the thresholds file's ``priority`` ranks, ``category="all"`` for every category) and ``modq_state_up``. The entry points that
 serve metrics hand it to ``moderation.infra.metrics`` (the API's ``/metrics``,
 the worker's exporter); ``modq stats`` reads the queues with ``queue_depths``.
 """
@@ -24,8 +24,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from moderation.alerts.models import Alert
+from moderation.domain import priority
 from moderation.infra.clock import aware, utcnow
 from moderation.items import models as m
+from moderation.review import backlog
 from moderation.review.queries import REVIEWABLE, awaiting_review
 
 log = structlog.get_logger("modq.metrics")
@@ -83,18 +85,21 @@ class Waiting:
     oldest_seconds: float  # since the oldest one was submitted; 0: none
 
 
-def database_state(database_url: str) -> dict[str, Any]:
+def database_state(database_url: str, priorities: priority.Priorities = priority.DEFAULT) -> dict[str, Any]:
     """Outbox backlog and its oldest row's age; items in flight and items awaiting review, each by status
-    with the oldest one's age (both on the (status, created_at) index); video jobs running at the provider."""
+    with the oldest one's age (both on the (status, created_at) index), the latter also by category
+    (``review.backlog``, named by ``priorities``); video jobs running at the provider."""
     now = utcnow()
     with _state_engine(database_url).connect() as conn:
-        backlog, oldest = conn.execute(
+        unpublished, oldest = conn.execute(
             select(func.count(), func.min(Alert.created_at)).where(Alert.published_at.is_(None))
         ).one()
         in_flight = _waiting(conn, now, m.Item.status.in_(m.IN_FLIGHT), m.IN_FLIGHT)
         review = _waiting(conn, now, awaiting_review(), REVIEWABLE)
-    return {"outbox_backlog": int(backlog), "outbox_oldest_age_seconds": _age(now, oldest),
-            "video_jobs_in_flight": in_flight[m.SUBMITTED].count, "in_flight": in_flight, "review": review}
+        categories = backlog.fold(conn.execute(backlog.query()).all(), priorities, now)
+    return {"outbox_backlog": int(unpublished), "outbox_oldest_age_seconds": _age(now, oldest),
+            "video_jobs_in_flight": in_flight[m.SUBMITTED].count, "in_flight": in_flight, "review": review,
+            "review_by_category": categories}
 
 
 def _waiting(conn, now: datetime, where, statuses: tuple[str, ...]) -> dict[str, Waiting]:
@@ -111,14 +116,18 @@ def _age(now: datetime, then: datetime | None) -> float:
 class StateCollector:
     """Gauges computed on scrape from Redis (queues) and the database (outbox, video jobs)."""
 
-    def __init__(self, database_url: str, broker_url: str, queues: tuple[str, ...], prefix: str = ""):
+    def __init__(self, database_url: str, broker_url: str, queues: tuple[str, ...], prefix: str = "",
+                 priorities: priority.Priorities = priority.DEFAULT):
         self.database_url, self.broker_url, self.queues, self.prefix = database_url, broker_url, queues, prefix
+        self.priorities = priorities  # names the review backlog's categories
 
     @classmethod
-    def of(cls, settings, queues: tuple[str, ...]) -> "StateCollector":
-        """The deployment's broker and database, as ``settings`` names them; ``queues`` as the worker names them."""
+    def of(cls, settings, queues: tuple[str, ...],
+           priorities: priority.Priorities = priority.DEFAULT) -> "StateCollector":
+        """The deployment's broker and database, as ``settings`` names them; ``queues`` as the worker names them;
+        ``priorities``: the active policy's ranking (names the review backlog's categories)."""
         return cls(settings.database_url, settings.broker_url, queues,
-                   prefix=getattr(settings, "broker_key_prefix", "") or "")
+                   prefix=getattr(settings, "broker_key_prefix", "") or "", priorities=priorities)
 
     def describe(self):  # no scrape at registration time
         return []
@@ -146,7 +155,7 @@ class StateCollector:
 
     def _database(self, up: GaugeMetricFamily):
         try:
-            state = database_state(self.database_url)
+            state = database_state(self.database_url, self.priorities)
         except Exception as exc:
             log.warning("metrics_state_failed", source="database", error=str(exc))
             up.add_metric(["database"], 0)
@@ -161,8 +170,7 @@ class StateCollector:
                                 value=state["video_jobs_in_flight"])
         yield from _by_label("modq_items_in_flight", "modq_items_oldest_in_flight_seconds", "status",
                              "Items submitted and not yet decided, by status", state["in_flight"])
-        yield from _by_label("modq_review_backlog", "modq_review_oldest_waiting_seconds", "verdict",
-                             "Items awaiting a person's review, by automatic verdict", state["review"])
+        yield from _review(state["review"], state["review_by_category"])
 
 
 def _by_label(count_name: str, age_name: str, label: str, what: str, waiting: dict[str, Waiting]):
@@ -171,5 +179,22 @@ def _by_label(count_name: str, age_name: str, label: str, what: str, waiting: di
     for value, w in waiting.items():
         count.add_metric([value], w.count)
         age.add_metric([value], w.oldest_seconds)
+    yield count
+    yield age
+
+
+def _review(by_verdict: dict[str, Waiting], by_category: list[backlog.Waiting]):
+    """By verdict and category; ``category="all"``: every category of that verdict (so ``max by (verdict)``
+    reads as before; a sum over categories leaves "all" out)."""
+    what = "Items awaiting a person's review, by automatic verdict and category (the thresholds file's priority)"
+    count = GaugeMetricFamily("modq_review_backlog", f"{what}.", labels=["verdict", "category"])
+    age = GaugeMetricFamily("modq_review_oldest_waiting_seconds",
+                            f"{what}: seconds since the oldest was submitted (0: none).", labels=["verdict", "category"])
+    for verdict, w in by_verdict.items():
+        count.add_metric([verdict, "all"], w.count)
+        age.add_metric([verdict, "all"], w.oldest_seconds)
+    for c in by_category:
+        count.add_metric([c.verdict, c.category], c.count)
+        age.add_metric([c.verdict, c.category], c.oldest_seconds)
     yield count
     yield age

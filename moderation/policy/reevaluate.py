@@ -160,6 +160,7 @@ def _one(s, rt: Runtime, item_id: str, new: policy.ThresholdPolicy, actor: str, 
           reason=f"policy {old_version} -> {decision.policy_version}: was flagged; now "
                  + "; ".join(r["text"] for r in reasons), policy_version=decision.policy_version)
     item.status, item.verdict, item.policy_version = decision.verdict, decision.verdict, decision.policy_version
+    item.review_priority = None if decision.verdict == m.APPROVED else decision.priority  # rejected: still waits
     setattr(summary, decision.verdict, getattr(summary, decision.verdict) + 1)
     if policy.severity(decision.verdict) <= policy.severity(m.FLAGGED):
         return []  # less severe: nothing for the platform to act on

@@ -1,4 +1,4 @@
-"""The review queue in SQL: which items await a person, filtered, oldest first."""
+"""The review queue in SQL: which items await a person, filtered, most urgent first, then oldest."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from moderation.domain import taxonomy
 from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.items import models as m
+from moderation.review import keyset
 from moderation.review.models import Review
 
 # Automatic verdicts a person can review: flagged items wait for one;
@@ -28,8 +29,9 @@ class QueueFilter:
     scope: Scope = EVERY_TENANT  # the tenants whose items the reviewer may see (their token's, or narrower)
 
 
-def pending(dialect: str, f: QueueFilter, now: datetime) -> Select:
-    """Items awaiting review that match ``f``, of the tenants in its scope, oldest first (ties by id)."""
+def pending(dialect: str, f: QueueFilter, now: datetime, after: keyset.Key | None = None) -> Select:
+    """Items awaiting review that match ``f``, of the tenants in its scope, in ``keyset.ORDER``: by
+    ``review_priority`` (unranked last), then oldest first (ties by id); ``after``: those after that row."""
     query = select(m.Item).where(awaiting_review(), m.Item.status == f.verdict, in_scope(f.scope))
     if f.label:
         query = query.where(_has_label(dialect, f.label))
@@ -39,7 +41,9 @@ def pending(dialect: str, f: QueueFilter, now: datetime) -> Select:
         query = query.where(m.Item.created_at <= now - timedelta(seconds=f.min_age))
     if f.max_age is not None:
         query = query.where(m.Item.created_at >= now - timedelta(seconds=f.max_age))
-    return query.order_by(m.Item.created_at, m.Item.id)
+    if after is not None:
+        query = query.where(keyset.after(after))
+    return query.order_by(*keyset.ORDER)
 
 
 def awaiting_review() -> ColumnElement[bool]:

@@ -33,6 +33,7 @@ from moderation.infra.db import transaction
 from moderation.items.queries import audit, decision_for, lock_item
 from moderation.review.models import Review
 from moderation.review import claims
+from moderation.review.keyset import Key
 from moderation.review.queries import REVIEWABLE, QueueFilter, held_by, lease_free, pending
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
@@ -59,9 +60,10 @@ class Lease:
     expires_at: datetime
 
 
-def queue(rt: Runtime, f: QueueFilter, limit: int = 50, offset: int = 0) -> list[m.Item]:
+def queue(rt: Runtime, f: QueueFilter, limit: int = 50, offset: int = 0, after: Key | None = None) -> list[m.Item]:
+    """A page of the queue: ``limit`` rows from ``offset`` (deprecated), or after the row ``after`` names."""
     with transaction(rt.settings.database_url) as s:
-        query = pending(s.get_bind().dialect.name, f, utcnow())
+        query = pending(s.get_bind().dialect.name, f, utcnow(), after)
         return list(s.scalars(query.limit(limit).offset(offset)))
 
 

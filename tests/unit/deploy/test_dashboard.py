@@ -23,6 +23,7 @@ from moderation.infra import metrics
 from moderation.infra.clock import utcnow
 from moderation.items import models as m
 from moderation.ops import collectors
+from moderation.review import backlog
 from moderation.providers import instrumented
 from tests.conftest import REPO
 from worker.app import QUEUES
@@ -75,10 +76,11 @@ def exported() -> dict[str, set[str]]:
     metrics.s3_event("created", PROBE)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(collectors, "queue_depths", lambda *_a, **_k: ({q: 3 for q in QUEUES}, 1))
-        patch.setattr(collectors, "database_state", lambda _url: {
+        patch.setattr(collectors, "database_state", lambda _url, _priorities: {
             "outbox_backlog": 2, "outbox_oldest_age_seconds": 5.0, "video_jobs_in_flight": 1,
             "in_flight": {status: collectors.Waiting(1, 5.0) for status in m.IN_FLIGHT},
-            "review": {verdict: collectors.Waiting(1, 5.0) for verdict in (m.FLAGGED, m.REJECTED)}})
+            "review": {verdict: collectors.Waiting(1, 5.0) for verdict in (m.FLAGGED, m.REJECTED)},
+            "review_by_category": [backlog.Waiting("Self-Harm", 1, m.FLAGGED, 1, 5.0)]})
         text = generate_latest(metrics.registry(collectors.StateCollector("sqlite://", "redis://", QUEUES))).decode()
     series: dict[str, set[str]] = {}
     for family in text_string_to_metric_families(text):

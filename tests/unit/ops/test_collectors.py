@@ -31,7 +31,8 @@ def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
         image = m.Item(media_uri="s3://b/i.jpg", media_type="image", status=m.REJECTED)
         waiting = [m.Item(media_uri=f"s3://b/q{n}.jpg", media_type="image", status=m.QUEUED,
                           created_at=old - timedelta(seconds=n)) for n in (0, 60)]
-        flagged = m.Item(media_uri="s3://b/f.jpg", media_type="image", status=m.FLAGGED, created_at=old)
+        flagged = m.Item(media_uri="s3://b/f.jpg", media_type="image", status=m.FLAGGED, created_at=old,
+                         review_priority=1)
         reviewed = m.Item(media_uri="s3://b/r.jpg", media_type="image", status=m.FLAGGED, created_at=old)
         s.add_all([video, image, flagged, reviewed, *waiting])
         s.flush()
@@ -59,9 +60,14 @@ def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
     assert 179 <= samples[("modq_items_oldest_in_flight_seconds", (("status", "queued"),))] < 600
     assert samples[("modq_items_oldest_in_flight_seconds", (("status", "processing"),))] == 0
     # The reviewed item is no longer waiting; the rejected one may still be checked (review.queries).
-    assert samples[("modq_review_backlog", (("verdict", "flagged"),))] == 1
-    assert samples[("modq_review_backlog", (("verdict", "rejected"),))] == 1
-    assert 119 <= samples[("modq_review_oldest_waiting_seconds", (("verdict", "flagged"),))] < 600
+    # By category too (the default priorities name rank 1 Self-Harm; unranked: other); "all": every category.
+    assert samples[("modq_review_backlog", (("category", "all"), ("verdict", "flagged")))] == 1
+    assert samples[("modq_review_backlog", (("category", "all"), ("verdict", "rejected")))] == 1
+    assert samples[("modq_review_backlog", (("category", "Self-Harm"), ("verdict", "flagged")))] == 1
+    assert samples[("modq_review_backlog", (("category", "other"), ("verdict", "rejected")))] == 1
+    assert 119 <= samples[("modq_review_oldest_waiting_seconds", (("category", "all"), ("verdict", "flagged")))] < 600
+    assert 119 <= samples[("modq_review_oldest_waiting_seconds",
+                           (("category", "Self-Harm"), ("verdict", "flagged")))] < 600
     assert samples[("modq_state_up", (("source", "redis"),))] == 1
     assert samples[("modq_state_up", (("source", "database"),))] == 1
 

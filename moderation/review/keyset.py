@@ -1,0 +1,70 @@
+"""Keyset pagination of the review queue: a page starts after the last row of the one before it.
+
+The queue's order is (``review_priority`` NULLS LAST, ``created_at``, ``id``): unique, so a cursor naming the
+last row seen (``encode``) picks up exactly after it however many rows came and went meanwhile, and the
+database walks ``ix_items_review_queue`` instead of skipping OFFSET rows. The cursor is opaque to clients:
+URL-safe base64 of ``[priority, created_at, id]``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, or_
+
+from moderation.domain.errors import BadInput
+from moderation.domain.priority import MAX_RANK
+from moderation.infra.clock import aware
+from moderation.items import models as m
+
+MAX_CURSOR = 200  # characters: a cursor modq wrote is about 110
+_ID = re.compile(r"[0-9A-Za-z_-]{1,36}")  # an item id (no byte PostgreSQL would refuse in a literal)
+
+# The queue's order: most urgent first (unranked last), then oldest, then id.
+ORDER = (m.Item.review_priority.asc().nulls_last(), m.Item.created_at, m.Item.id)
+
+
+@dataclass(frozen=True)
+class Key:
+    priority: int | None
+    created_at: datetime
+    id: str
+
+
+def of(item: m.Item) -> Key:
+    return Key(item.review_priority, aware(item.created_at), item.id)
+
+
+def encode(key: Key) -> str:
+    raw = json.dumps([key.priority, key.created_at.isoformat(), key.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode(cursor: str) -> Key:
+    """The key ``cursor`` names; ``BadInput`` naming ``after`` for anything ``encode`` did not write."""
+    problem = BadInput("after: not a cursor of the review queue (pass the `next` of the page before, unchanged)")
+    if not isinstance(cursor, str) or not 0 < len(cursor) <= MAX_CURSOR:
+        raise problem
+    try:
+        priority, created_at, item_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        when = datetime.fromisoformat(created_at)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise problem from None
+    ranked = priority is None or (type(priority) is int and 1 <= priority <= MAX_RANK)
+    if not ranked or not isinstance(item_id, str) or not _ID.fullmatch(item_id) or when.tzinfo is None:
+        raise problem
+    return Key(priority, when, item_id)
+
+
+def after(key: Key) -> ColumnElement[bool]:
+    """Rows that come after ``key`` in ``ORDER``."""
+    rank, created, ident = m.Item.review_priority, m.Item.created_at, m.Item.id
+    later = or_(created > key.created_at, and_(created == key.created_at, ident > key.id))
+    if key.priority is None:
+        return and_(rank.is_(None), later)
+    return or_(rank > key.priority, rank.is_(None), and_(rank == key.priority, later))

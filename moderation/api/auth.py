@@ -84,9 +84,18 @@ def docs_reader(request: Request, creds: HTTPAuthorizationCredentials | None = S
     return found.principal if found else current_principal(request, creds)
 
 
+class StaleForm(HTTPException):
+    """A console form posted without its session's CSRF token: a 403 page that explains and offers to reload
+    the form (errors.py), not JSON."""
+
+    def __init__(self, user: tokens.Session):
+        super().__init__(403, "the form's CSRF token is missing or stale: reload the page and try again")
+        self.user = user
+
+
 def check_csrf(user: tokens.Session, submitted: str | None) -> None:
     if not tokens.same_secret(user.csrf_token, submitted):
-        raise HTTPException(403, "the form's CSRF token is missing or stale: reload the page and try again")
+        raise StaleForm(user)
 
 
 def cookie_secure(request: Request) -> bool:

@@ -11,7 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 
-from moderation.api.auth import SignInRequired
+from moderation.api import pages
+from moderation.api.auth import SignInRequired, StaleForm
+from moderation.api.review_context import retry_url
 from moderation.domain.errors import BadInput
 from moderation.review.services import Conflict, NotFound
 
@@ -77,6 +79,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_request: Request, exc: Conflict):
         return problem(409, str(exc))
+
+    @app.exception_handler(StaleForm)  # a page that explains and offers to reload the form, not JSON
+    async def _stale_form(request: Request, exc: StaleForm):
+        return pages.page(request, "stale_form.html", exc.user, 403, retry=retry_url(request.url.path))
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(_request: Request, _exc: SignInRequired):

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from moderation.api import review_context
 from moderation.tenants import tokens
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -33,6 +34,8 @@ def ago(value: str | None) -> str:
 
 
 templates.env.filters["ago"] = ago
+templates.env.filters["as_text"] = review_context.as_text  # item metadata as plain, escaped text
+templates.env.globals["label_options"] = review_context.LABEL_OPTIONS  # the queue's label dropdown
 
 
 def page(request: Request, name: str, user: tokens.Session | None, status: int = 200, **context):

@@ -44,11 +44,13 @@
   // a / r: the typed reason, or the suggested one when the field is empty.
   function decide(verdict) {
     if (!form) return;
+    const button = form.querySelector(`button[value="${verdict}"]`);
+    if (button.disabled) return; // e.g. the media did not load and the reviewer has not chosen to go on
     const reason = form.elements.reason;
     if (!reason.value.trim()) {
       reason.value = verdict === "approved" ? form.dataset.defaultApprove : form.dataset.defaultReject;
     }
-    submit(form, form.querySelector(`button[value="${verdict}"]`));
+    submit(form, button);
   }
 
   const keys = {
@@ -72,6 +74,47 @@
     if (!action) return;
     event.preventDefault();
     action();
+  });
+
+  // Media that does not load (issue 17.5): say why (HTTP status and the server's message), and keep the
+  // verdict buttons off until the reviewer explicitly chooses to decide without the media.
+  const shown = document.querySelector("#media img, #media video");
+  const mediaError = $("#media-error");
+  function verdictButtons(enabled) {
+    form?.querySelectorAll("button[name=verdict]").forEach((b) => { b.disabled = !enabled; });
+  }
+  async function whyNotLoaded(src) {
+    try {
+      const response = await fetch(src, { credentials: "same-origin", cache: "no-store" });
+      if (response.ok) return `HTTP ${response.status}: the browser could not display this file`;
+      let message = response.statusText;
+      try { message = (await response.json()).message || message; } catch { /* not JSON */ }
+      return `HTTP ${response.status}: ${message}`;
+    } catch (error) {
+      return `network error: ${error.message}`;
+    }
+  }
+  let mediaFailed = false;
+  async function onMediaError() {
+    if (mediaFailed || !mediaError) return;
+    mediaFailed = true;
+    media.classList.add("failed");
+    verdictButtons(false);
+    mediaError.hidden = false;
+    if (form) $("#decide-anyway").hidden = false;
+    $("#media-error-reason").textContent = `(${await whyNotLoaded(shown.currentSrc || shown.src)})`;
+  }
+  if (shown && mediaError) {
+    shown.addEventListener("error", onMediaError);
+    // it may have failed before this deferred script ran
+    const broken = shown.tagName === "IMG" ? shown.complete && shown.naturalWidth === 0
+      : shown.error !== null || shown.networkState === HTMLMediaElement.NETWORK_NO_SOURCE;
+    if (broken) onMediaError();
+  }
+  $("#decide-anyway")?.addEventListener("click", (event) => {
+    verdictButtons(true);
+    event.currentTarget.hidden = true;
+    form?.elements.reason.focus();
   });
 
   // One click, one submission (a double click must not review the next item).

@@ -1,4 +1,4 @@
-"""`modq review list|next|approve|reject|release`: reviewing from a terminal.
+"""`modq review list|backlog|next|approve|reject|release`: reviewing from a terminal.
 
 Talks to the database through ``moderation.review`` (no HTTP), with the same
 leases, audit trail and SNS alerts as the console. The reviewer's name
@@ -18,7 +18,7 @@ from moderation.cli.common import choices, err, fail, out, runtime, tenant_optio
 from moderation.domain.errors import BadInput, ModqError
 from moderation.domain.tenancy import Scope
 from moderation.items.queries import item_id_for
-from moderation.review import services as review, views
+from moderation.review import backlog, services as review, views
 from moderation.review.queries import QueueFilter
 
 app = typer.Typer(help="Review flagged items from the terminal.", no_args_is_help=True)
@@ -44,7 +44,7 @@ def _filter(verdict: Awaiting, label: Optional[str], media_type: Optional[MediaT
 def list_(verdict: Awaiting = typer.Option("flagged", help="Which queue"), label: Optional[str] = None,
           media_type: Optional[MediaType] = None, limit: int = typer.Option(50, min=1, max=1000),
           as_json: bool = typer.Option(False, "--json"), tenant: str = Tenant) -> None:
-    """Items awaiting review, oldest first."""
+    """Items awaiting review, most urgent category first (the thresholds file's priority), then oldest first."""
     rows = views.review_queue(runtime(), _filter(verdict, label, media_type, tenant), limit=limit)
     if as_json:
         print(json.dumps(rows, indent=2))
@@ -57,6 +57,22 @@ def list_(verdict: Awaiting = typer.Option("flagged", help="Which queue"), label
     out.print(table)
 
 
+@app.command("backlog")
+def backlog_(verdict: Optional[Awaiting] = typer.Option(None, help="Only this queue (default: both)"),
+             as_json: bool = typer.Option(False, "--json"), tenant: str = Tenant) -> None:
+    """How many items wait per category (the thresholds file's priority, most urgent first) and the oldest wait."""
+    rt = runtime()
+    rows = backlog.by_category(rt.settings.database_url, rt.active_policy().priorities, scope=tenant_scope(tenant),
+                               verdict=verdict.value if verdict else None)
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("category", "rank", "waiting", "oldest (s)")
+    for r in rows:
+        table.add_row(r["category"], str(r["rank"] or "-"), str(r["count"]), f"{r['oldest_seconds']:.0f}")
+    out.print(table)
+
+
 @app.command("next")
 def next_(reviewer: Optional[str] = Reviewer, verdict: Awaiting = typer.Option("flagged", help="Which queue"),
           label: Optional[str] = None, media_type: Optional[MediaType] = None,
@@ -65,7 +81,7 @@ def next_(reviewer: Optional[str] = Reviewer, verdict: Awaiting = typer.Option("
               None, "--lease-seconds", help="How long the claim holds the item (default: MODQ_REVIEW_LEASE_SECONDS; "
                                             "at most MODQ_REVIEW_MAX_LEASE_SECONDS)"),
           tenant: str = Tenant) -> None:
-    """Claim the oldest item awaiting review and show it (exit 3 if none).
+    """Claim the first item awaiting review (most urgent, then oldest) and show it (exit 3 if none).
 
     A lease you already hold is shown again (renewed) instead of a second item.
     """

@@ -130,3 +130,13 @@ def test_list_refuses_a_queue_that_does_not_exist(cli_env):
     result = runner.invoke(app, ["review", "list", "--verdict", "approved"])
     shown = " ".join(result.stderr.replace("│", " ").split())
     assert result.exit_code == 2 and "'approved' is not one of 'flagged', 'rejected'" in shown
+
+
+def test_review_backlog_counts_per_category(cli_env, flagged):
+    flagged("Self-Harm", 70), flagged("Hate Symbols", 70), flagged("Graphic Violence", 60)
+    shown = runner.invoke(app, ["review", "backlog", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert [(r["category"], r["rank"], r["count"]) for r in json.loads(shown.stdout)] == [
+        ("Self-Harm", 1, 1), ("Hate Symbols / Violence", 2, 2)]
+    assert "Self-Harm" in runner.invoke(app, ["review", "backlog", "--verdict", "flagged"]).stdout
+    assert json.loads(runner.invoke(app, ["review", "backlog", "--json", "--verdict", "rejected"]).stdout) == []

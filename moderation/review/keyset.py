@@ -13,7 +13,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import ColumnElement, and_, or_
 
@@ -53,7 +53,8 @@ def decode(cursor: str) -> Key:
     try:
         priority, created_at, item_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         when = datetime.fromisoformat(created_at)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        when = when.astimezone(timezone.utc) if when.tzinfo is not None else when  # as stored: UTC
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise problem from None
     ranked = priority is None or (type(priority) is int and 1 <= priority <= MAX_RANK)
     if not ranked or not isinstance(item_id, str) or not _ID.fullmatch(item_id) or when.tzinfo is None:

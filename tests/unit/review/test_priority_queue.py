@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import insert, update
@@ -122,6 +124,11 @@ def test_keyset_pages_stay_exact_while_items_arrive(rt):
 def test_cursors_modq_did_not_write_are_refused_naming_after(cursor):
     with pytest.raises(BadInput, match="^after: "):
         keyset.decode(cursor)
+
+
+def test_a_cursor_in_another_zone_is_read_in_utc():
+    raw = base64.urlsafe_b64encode(json.dumps([1, "2026-11-30T10:00:00+01:00", "a"]).encode()).decode()
+    assert keyset.decode(raw).created_at == datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 
 
 def test_a_cursor_round_trips():

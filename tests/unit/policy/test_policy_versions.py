@@ -80,6 +80,16 @@ def test_the_active_policy_is_cached_for_the_refresh_interval(rt):
     assert rt.active_policy().version == policy.parse(STRICT).version
 
 
+
+def test_diff_names_priority_changes():
+    old = policy.parse(STRICT)  # no section: the default ranking
+    new = policy.parse(STRICT + "priority: {Self-Harm: 1, Alcohol: 2, default: 5}\n")
+    assert policy_store.diff(old, new) == [
+        "priority.Alcohol: - -> 2", "priority.Explicit: 3 -> -", "priority.Hate Symbols: 2 -> -",
+        "priority.Non-Explicit Nudity of Intimate parts and Kissing: 3 -> -", "priority.Violence: 2 -> -",
+        "priority.default: - -> 5"]
+    assert policy_store.diff(old, policy.parse(STRICT)) == []
+
 def test_cli_apply_history_show_diff(cli_env, tmp_path, monkeypatch):
     monkeypatch.setenv("USER", "carol")
     strict, lenient = write(tmp_path, "strict.yaml", STRICT), write(tmp_path, "lenient.yaml", LENIENT)

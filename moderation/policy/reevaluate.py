@@ -149,6 +149,7 @@ def _one(s, rt: Runtime, item_id: str, new: policy.ThresholdPolicy, actor: str, 
     labels = [ModerationLabel.from_dict(d) for d in analysis.labels or ()]
     decision = policy.decide(labels, new.for_provider(analysis.provider))
     if decision.verdict == item.status:
+        item.review_priority = decision.priority  # still waiting: where the new ranking puts it
         summary.unchanged += 1
         return []
     reasons = _reasons(s, item, analysis.id, decision)

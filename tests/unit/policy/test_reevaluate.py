@@ -134,6 +134,14 @@ def test_a_stopped_pass_continues_where_it_stood(rt, items):
     assert summary.to_dict() == {"version": new.version, "examined": 4, "unchanged": 1, "approved": 1,
                                  "rejected": 1, "claimed": 1, "alerts": 1}
 
+def test_the_new_ranking_reorders_what_still_waits(rt, items):
+    new = policy_store.apply(rt.settings.database_url, STRICT + "priority: {Hate Symbols: 7}\n", author="ann").policy
+    reevaluate(rt, new, "ann")
+    with transaction(rt.settings.database_url) as s:
+        ranks = {name: s.get(m.Item, items[name]).review_priority for name in ("hate55", "hate70", "hate95")}
+    assert ranks == {"hate55": 7, "hate70": 7, "hate95": 2}  # unchanged and now rejected: re-ranked; 95: not examined
+
+
 def test_lenient_version_approves_without_alerts(rt, items):
     before = snapshot(rt)
     new = policy.parse(LENIENT)

@@ -31,7 +31,7 @@ demo: $(RUNTIME)
 test: $(DEV)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m tests.run_groups
 
 clean:
 	rm -rf $(VENV) var

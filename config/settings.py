@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.appeals import AppealSettings
 from config.http import HttpSettings
 from config.s3_events import S3EventsSettings
 from config.validators import parse_rates
@@ -31,7 +32,7 @@ class SettingsError(Exception):
     """MODQ_* variables that cannot be used; the message names each one. Entry points print it on one line."""
 
 
-class Settings(WebhookSettings, VideoSettings, S3EventsSettings, HttpSettings, BaseSettings):
+class Settings(AppealSettings, WebhookSettings, VideoSettings, S3EventsSettings, HttpSettings, BaseSettings):
     """Every MODQ_* variable. The video, S3-events and HTTP groups live in their own modules, each with its
     checks; a check across groups (visibility timeout against video polls) is where both are known."""
 

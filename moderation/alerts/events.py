@@ -27,11 +27,12 @@ from moderation.alerts.services import decision_alert
 from moderation.domain.errors import BadInput
 
 DECIDED, REVIEWED, FAILED, SUBJECT_FLAGGED = "item.decided", "item.reviewed", "item.failed", "subject.flagged"
-EVENTS = (DECIDED, REVIEWED, FAILED, SUBJECT_FLAGGED)
+APPEAL_DECIDED = "appeal.decided"  # an appeal upheld or overturned (moderation/review/appeals.py)
+EVENTS = (DECIDED, REVIEWED, FAILED, SUBJECT_FLAGGED, APPEAL_DECIDED)
 
 #: Alert kind -> webhook event. Kinds not listed (an endpoint disabled, ...) are the operator's alone.
 KIND_EVENTS = {"decision": DECIDED, "reevaluate": DECIDED, "review": REVIEWED, "failed": FAILED,
-               "deployment": FAILED, "worker_lost": FAILED, "subject": SUBJECT_FLAGGED}
+               "deployment": FAILED, "worker_lost": FAILED, "subject": SUBJECT_FLAGGED, "appeal": APPEAL_DECIDED}
 
 
 def event_of(kind: str) -> str | None:

@@ -152,6 +152,9 @@ CONFIG = [
     ({"MODQ_WEBHOOK_ALLOW_HTTP_HOSTS": "my host"},
      "MODQ_WEBHOOK_ALLOW_HTTP_HOSTS: Value error, 'my host' is not a host name or IP address"),
     ({"MODQ_WEBHOOK_TIMEOUT_SECONDS": "0"}, "MODQ_WEBHOOK_TIMEOUT_SECONDS: Input should be greater than 0"),
+    ({"MODQ_APPEAL_WINDOW_DAYS": "0"}, "MODQ_APPEAL_WINDOW_DAYS: Input should be greater than or equal to 1"),
+    ({"MODQ_APPEAL_WINDOW_DAYS": "6 months"},
+     "MODQ_APPEAL_WINDOW_DAYS: Input should be a valid integer, unable to parse string as an integer"),
     ({"MODQ_WEBHOOK_RETRY_BASE_SECONDS": "60", "MODQ_WEBHOOK_RETRY_MAX_SECONDS": "30"},
      "Value error, MODQ_WEBHOOK_RETRY_BASE_SECONDS must not be greater than MODQ_WEBHOOK_RETRY_MAX_SECONDS"),
 ]
@@ -209,7 +212,8 @@ WEBHOOKS = [
     (["--url", "https://me:pw@hooks.example.com/x"], "url: must not carry credentials (user:password@); the "
                                                      "signature authenticates modq"),
     (["--url", "https://hooks.example.com/", "--events", "item.decided,item.approved"],
-     "events: unknown event 'item.approved'; choose from item.decided, item.reviewed, item.failed, subject.flagged"),
+     "events: unknown event 'item.approved'; choose from item.decided, item.reviewed, item.failed, subject.flagged, "
+     "appeal.decided"),
     (["--url", "https://hooks.example.com/", "--tenant", "nobody"],
      "tenant: no tenant named 'nobody' (`modq tenants list` shows them)"),
 ]

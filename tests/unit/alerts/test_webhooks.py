@@ -75,7 +75,7 @@ def test_an_unknown_event_is_refused_naming_events(sqlite_url):
     with pytest.raises(BadInput) as refused:
         webhooks.add(sqlite_url, 1, "https://hooks.example.com/", ["item.decided", "item.deleted"], "test")
     assert str(refused.value) == ("events: unknown event 'item.deleted'; choose from item.decided, item.reviewed, "
-                                  "item.failed, subject.flagged")
+                                  "item.failed, subject.flagged, appeal.decided")
     with pytest.raises(BadInput, match="^events: name at least one of"):
         webhooks.add(sqlite_url, 1, "https://hooks.example.com/", [" "], "test")
     assert count(sqlite_url, WebhookEndpoint) == 0
@@ -180,6 +180,7 @@ def test_the_subscription_cache_is_read_once_per_interval():
 
 def test_alert_kinds_map_to_events():
     assert {k: events.event_of(k) for k in ("decision", "review", "reevaluate", "failed", "deployment",
-                                            "worker_lost", "subject", "other")} == {
+                                            "worker_lost", "subject", "appeal", "other")} == {
         "decision": "item.decided", "review": "item.reviewed", "reevaluate": "item.decided", "failed": "item.failed",
-        "deployment": "item.failed", "worker_lost": "item.failed", "subject": "subject.flagged", "other": None}
+        "deployment": "item.failed", "worker_lost": "item.failed", "subject": "subject.flagged",
+        "appeal": "appeal.decided", "other": None}

@@ -15,8 +15,8 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from moderation.api import (audit, bank, batch, console, errors, health, items, metrics, pages, policy, review,
-                            subjects, tuning, webhooks)
+from moderation.api import (appeals, audit, bank, batch, console, console_appeals, errors, health, items, metrics,
+                            pages, policy, review, subjects, tuning, webhooks)
 from moderation.api.auth import docs_reader
 from moderation.api.middleware import BodyLimit, SecurityHeaders
 from moderation.bootstrap import Runtime, get_runtime
@@ -45,7 +45,8 @@ def create_app(runtime: Runtime | None = None, health_checks: dict[str, Check] |
     app.state.rt = rt
     app.state.health_checks = CHECKS if health_checks is None else health_checks
     errors.install(app)
-    for module in (items, batch, subjects, review, policy, tuning, bank, audit, webhooks, health, metrics, console):
+    for module in (items, batch, subjects, review, appeals, policy, tuning, bank, audit, webhooks, health, metrics,
+                   console, console_appeals):
         app.include_router(module.router)
     _docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

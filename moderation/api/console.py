@@ -11,15 +11,17 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import AfterValidator
 
 from moderation.review import services as review
-from moderation.review import views
+from moderation.review import backlog, keyset, views
 from moderation.api import schemas, signin
 from moderation.api.audit import to_csv
 from moderation.api.auth import ConsoleUser, check_csrf, runtime
 from moderation.api.frame_media import frame_response
 from moderation.api.media import media_response
 from moderation.api.pages import page
+from moderation.api.review_context import known_label
 from moderation.domain.errors import BadInput
 from moderation.items import models as m, subjects
 from moderation.items.audit_trail import audit_trail
@@ -30,8 +32,9 @@ router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 ItemId = Annotated[str, Path(max_length=64)]
 Csrf = Annotated[str, Form(max_length=128)]
-Label = Annotated[schemas.Text | None, Query(max_length=128)]
-FormLabel = Annotated[schemas.Text | None, Form(max_length=128)]
+# The label filter: one of the taxonomy's labels (the queue offers them in a dropdown), else 422 naming it.
+Label = Annotated[schemas.Text | None, Query(max_length=128), AfterValidator(known_label)]
+FormLabel = Annotated[schemas.Text | None, Form(max_length=128), AfterValidator(known_label)]
 Notice = Literal["empty", "taken", "released"]
 QUEUE_PAGE = 200
 
@@ -42,10 +45,14 @@ def _filter(user, verdict: str, label: str | None, media_type: str | None) -> Qu
                        scope=user.principal.scope)
 
 
+def _query(f: QueueFilter) -> dict[str, str]:
+    return {k: v for k, v in (("verdict", f.verdict), ("label", f.label), ("media_type", f.media_type))
+            if v and (k, v) != ("verdict", m.FLAGGED)}
+
+
 def _next_url(lease, f: QueueFilter) -> str:
     """The next claimed item, or the queue saying it is empty; filters kept."""
-    query = {k: v for k, v in (("verdict", f.verdict), ("label", f.label), ("media_type", f.media_type))
-             if v and (k, v) != ("verdict", m.FLAGGED)}
+    query = _query(f)
     if lease is None:
         return "/?" + urlencode({"notice": "empty", **query})
     return f"/items/{lease.item_id}" + ("?" + urlencode(query) if query else "")
@@ -53,11 +60,17 @@ def _next_url(lease, f: QueueFilter) -> str:
 
 @router.get("/")
 def queue_page(request: Request, user: ConsoleUser, verdict: schemas.QueueVerdict = "flagged", label: Label = None,
-               media_type: schemas.AnyMediaType = None, notice: Notice | None = None):
+               media_type: schemas.AnyMediaType = None, notice: Notice | None = None,
+               after: Annotated[str | None, Query(max_length=keyset.MAX_CURSOR)] = None):
+    """The queue by priority, then age, a page at a time (``after``: the "next page" link's cursor), with what
+    waits per category."""
     rt, f = runtime(request), _filter(user, verdict, label, media_type)
-    rows = views.review_queue(rt, f, limit=QUEUE_PAGE + 1)
-    return page(request, "queue.html", user, rows=rows[:QUEUE_PAGE], more=len(rows) > QUEUE_PAGE, filters=f,
-                notice=notice)
+    rows, following = backlog.page(rt, f, QUEUE_PAGE, after=keyset.decode(after) if after else None)
+    categories = backlog.by_category(rt.settings.database_url, rt.active_policy().priorities, scope=f.scope,
+                                     verdict=f.verdict)
+    next_url = "/?" + urlencode({**_query(f), "after": following}) if following else None
+    return page(request, "queue.html", user, rows=rows, more=following is not None, filters=f, notice=notice,
+                categories=categories, next_url=next_url)
 
 
 @router.post("/next")

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Response
+from pydantic import Field
 
 from moderation.review import services as review
-from moderation.review import views
-from moderation.api import schemas
+from moderation.review import backlog, keyset, views
+from moderation.api import appeals as appeal_api, schemas
 from moderation.api.auth import Reviewer, runtime
 from moderation.api.items import PAGE_MAX, ItemId, Offset
 from moderation.api.tenancy import TenantParam, read_scope
 from moderation.bootstrap import Runtime
+from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import Scope
 from moderation.review.queries import QueueFilter
 from moderation.tenants.tokens import Principal
@@ -25,14 +27,31 @@ CLAIMED = {op: {"operationId": op, "parameters": {"item_id": "$response.body#/it
            for op in ("reviewItem", "releaseItem", "getItem")}
 
 
-@router.get("/v1/review/queue", response_model=schemas.QueuePage, operation_id="reviewQueue")
+class QueuePage(schemas.QueuePage):
+    next: str | None = Field(None, description="Pass as `after` for the next page; null on the last page")
+
+
+After = Annotated[str | None, Query(max_length=keyset.MAX_CURSOR, description=(
+    "Where the page starts: the `next` of the page before (opaque). Pages by `after` stay exact while items "
+    "come and go, at any depth; `offset` (deprecated) skips rows"))]
+
+
+@router.get("/v1/review/queue", response_model=QueuePage, operation_id="reviewQueue")
 def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn, Query()],
-          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50, offset: Offset = 0, tenant: TenantParam = None):
-    """Items awaiting review of the token's tenants (or the one `tenant` names), oldest first. Leased items are
-    listed with their lease."""
-    rows = views.review_queue(rt, _filter(filters, read_scope(rt, principal, tenant)), limit=limit + 1,
-                              offset=offset)
-    return schemas.page(rows, limit, offset)
+          limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50, offset: Offset = 0, after: After = None,
+          tenant: TenantParam = None):
+    """Items awaiting review of the token's tenants (or the one `tenant` names): by the priority of their
+    category (the thresholds file's `priority`; unranked last), then oldest first; page on with `after` = the
+    answer's `next`. Leased items are listed with their lease. `queue=appeals`: pending appeals instead, oldest
+    first (the other filters do not apply)."""
+    if filters.queue == "appeals":
+        return appeal_api.queue_page(rt, read_scope(rt, principal, tenant), limit, offset)
+    key = keyset.decode(after) if after else None
+    if key is not None and offset:
+        raise BadInput("after: give after or offset, not both (offset is deprecated)")
+    rows, following = backlog.page(rt, _filter(filters, read_scope(rt, principal, tenant)), limit, offset, key)
+    listed = schemas.page(rows + [None] * (following is not None), limit, offset)
+    return {**listed, "next": following, **({"next_offset": None} if key else {})}  # offsets mean nothing here
 
 
 @router.post("/v1/review/claim", response_model=schemas.Claimed, operation_id="claimItem",
@@ -42,16 +61,20 @@ def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn,
                               "description": "Invalid body, or lease_seconds over MODQ_REVIEW_MAX_LEASE_SECONDS"}})
 def claim(principal: Reviewer, rt: Rt, body: Annotated[schemas.ClaimIn | None, Body()] = None,
           tenant: TenantParam = None):
-    """Lease the oldest matching item of the token's tenants (or the one `tenant` names) to you for
-    `lease_seconds`.
+    """Lease the first matching item (most urgent, then oldest) of the token's tenants (or the one `tenant` names)
+    to you for `lease_seconds`.
 
     Nobody else can claim it until the lease ends. You hold one lease at a
     time: a lease you already hold is returned (and renewed), whatever the
     filters, rather than a second item, even when claims arrive at once. Send
     `skip` with the id of the item you hold to give it back and get the next one.
     A `lease_seconds` over MODQ_REVIEW_MAX_LEASE_SECONDS is refused, not shortened.
+    `{"queue": "appeals"}` claims the oldest pending appeal you may decide (not one of a decision you made)
+    and answers `{"appeal", "item", "lease"}`: the decision appealed, its reasons, who made it, the statement.
     """
     body = body or schemas.ClaimIn()
+    if body.queue == "appeals":  # the oldest pending appeal you may decide: {"appeal", "item", "lease"}
+        return appeal_api.claimed(rt, principal, read_scope(rt, principal, tenant), body.lease_seconds)
     lease = review.claim(rt, principal.actor, _filter(body, read_scope(rt, principal, tenant)),
                          lease_seconds=body.lease_seconds, skip=body.skip)
     if lease is None:

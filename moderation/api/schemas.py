@@ -171,6 +171,8 @@ class ItemDetail(ItemSummary):
     markers: list[dict[str, Any]] = Field(description="Video only: where flagged labels were seen (t in seconds)")
     fired_frame: dict[str, Any] | None = Field(None, description="Animated or multi-page image only: the frame the "
                                                "first rule fired on (index from 0, offset_ms, where, reason)")
+    appeals: list[dict[str, Any]] = Field([], description="The item's appeal (at most one) and its outcome "
+                                          "(POST /v1/items/{item_id}/appeals)")
 
 
 class QueueRow(ItemSummary):
@@ -183,6 +185,8 @@ class QueuePage(Page[QueueRow]):
 
 
 class QueueFilterIn(BaseModel):
+    queue: Literal["items", "appeals"] = Field("items", description="items awaiting review (default), or "
+                                               "appeals (pending, oldest first; the other filters do not apply)")
     verdict: QueueVerdict = Field("flagged", description="Automatic verdict: flagged (default) or rejected")
     label: Text | None = Field(None, min_length=1, max_length=128, description="Label or any label under it")
     media_type: MediaType | None = None

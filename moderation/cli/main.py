@@ -11,6 +11,7 @@ import typer
 from config.settings import Settings, SettingsError, get_settings
 from moderation.cli import (
     api as cli_api,
+    appeals as cli_appeals,
     bank as cli_bank,
     demo as cli_demo,
     ingest as cli_ingest,
@@ -46,6 +47,7 @@ app.add_typer(cli_tenants.app, name="tenants")
 app.add_typer(cli_tokens.app, name="tokens")
 app.add_typer(cli_webhooks.app, name="webhooks")
 app.add_typer(cli_review.app, name="review")
+app.add_typer(cli_appeals.app, name="appeals")
 app.add_typer(cli_bank.app, name="bank")
 app.add_typer(cli_subjects.app, name="subjects")
 app.add_typer(cli_ingest.app, name="ingest")

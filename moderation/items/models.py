@@ -120,6 +120,8 @@ class AuditAction(StrEnum):
     CLAIM = "claim"
     RELEASE = "release"
     REVIEW = "review"
+    APPEAL = "appeal"  # a platform filed its user's appeal of the decision (issue 17)
+    APPEAL_DECIDE = "appeal_decide"  # a person upheld or overturned it
     TOKEN_CREATE = "token_create"
     TOKEN_REVOKE = "token_revoke"
 

@@ -23,7 +23,8 @@ from moderation.infra.clock import utcnow
 from moderation.items.frame_evidence import fired_frame
 from moderation.domain.tenancy import Scope
 from moderation.items.queries import by_external_id, decision_for, find_item, get_item, iso, list_items
-from moderation.review import services as review
+from moderation.review import appeals, services as review
+from moderation.review.chips import chips
 from moderation.review.models import Review
 from moderation.review.queries import QueueFilter
 from moderation.video.queries import video_view
@@ -99,12 +100,18 @@ def queue_rows(s: Session, items: list[m.Item]) -> list[dict[str, Any]]:
     ids = [i.analysis_id for i in items if i.analysis_id]
     query = select(m.Analysis.id, m.Analysis.labels).where(m.Analysis.id.in_(ids))
     labels = {row[0]: row[1] for row in s.execute(query)} if ids else {}
-    rows = []
-    for item in items:
-        top = sorted(labels.get(item.analysis_id, []), key=lambda lab: -lab["Confidence"])[:3]
-        rows.append({**summary(item), "lease": lease(item),
-                     "top_labels": [{"name": lab["Name"], "confidence": lab["Confidence"]} for lab in top]})
-    return rows
+    fired = fired_labels(s, [i.id for i in items])
+    return [{**summary(item), "lease": lease(item),
+             "top_labels": chips(labels.get(item.analysis_id, []), fired.get(item.id, []))} for item in items]
+
+
+def fired_labels(s: Session, item_ids: list[str]) -> dict[str, list[str]]:
+    """Per item, the labels whose rules fired (flag or reject), in its decision's order: one query."""
+    if not item_ids:
+        return {}
+    query = select(m.Decision.item_id, m.Decision.reasons).where(m.Decision.item_id.in_(item_ids))
+    return {item_id: list(dict.fromkeys(r["label"] for r in reasons or () if r.get("action") in ("flag", "reject")))
+            for item_id, reasons in s.execute(query)}
 
 
 def outcome(s: Session, item: m.Item) -> dict[str, Any]:
@@ -154,6 +161,7 @@ def detail(s: Session, item: m.Item, with_reviewer: bool = True) -> dict[str, An
         labels=sorted(({**lab, "fired": lab["Name"] in fired} for lab in view["labels"]),
                       key=lambda lab: -lab["Confidence"]),
         rules=rules, lease=lease(item), review=review_of(s, item.id, with_reviewer),
+        appeals=appeals.of_item(s, item.id, with_reviewer),
         markers=markers(s, item, fired) if item.media_type == "video" else [],
         fired_frame=fired_frame(decision.reasons) if decision and item.media_type == "image" else None,
     )

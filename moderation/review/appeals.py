@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from moderation.alerts import fanout
 from moderation.alerts.models import Alert
 from moderation.alerts.services import decision_alert
 from moderation.domain.errors import BadInput
@@ -31,6 +30,7 @@ from moderation.items import models as m, subjects
 from moderation.items.queries import audit, decision_for, iso, lock_item
 from moderation.review import appeal_claims
 from moderation.review.models import Appeal, Review
+from moderation.review import services as review_services
 from moderation.review.services import REASON_MAX, VERDICTS, Conflict, NotFound
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def decide(rt: Runtime, appeal_id: str, decider: str, outcome: str, verdict: str
         row, item, alerts = _decide(s, rt, appeal_id, decider, outcome, verdict, reason, admin, scope)
         result = view(s, row)
     log.info("appeal_decided", appeal_id=appeal_id, item_id=item, outcome=outcome, decider=decider)
-    _publish(rt, alerts)
+    review_services.publish(rt, alerts)
     return result
 
 
@@ -171,15 +171,6 @@ def _decide(s: Session, rt: Runtime, appeal_id: str, decider: str, outcome: str,
     s.flush()
     flagged = [a.id for a in subjects.after_verdict(s, rt, item, new, previous)] if new != previous else []
     return row, item.id, [alert.id, *flagged]
-
-
-def _publish(rt: Runtime, alert_ids: list[int]) -> None:
-    """As a review's alerts (review.services): the tenant's webhooks, then SNS; the outbox is the guarantee."""
-    fanout.after_commit(rt.settings.database_url, rt.dispatcher, alert_ids, rt.settings.webhook_subscriptions_seconds)
-    try:
-        rt.dispatcher.publish_alerts(alert_ids)
-    except Exception as exc:  # the rows are in the outbox; the periodic flush delivers them
-        log.error("alert_dispatch_failed", alert_ids=alert_ids, error=str(exc))
 
 
 def _alert(s: Session, item: m.Item, row: Appeal, previous: str, now: datetime) -> Alert:

@@ -163,7 +163,7 @@ def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, 
     except IntegrityError:  # a concurrent review of the same item committed first
         raise Conflict(f"item {item_id} has already been reviewed") from None
     log.info("reviewed", item_id=item_id, verdict=verdict, reviewer=reviewer)
-    _publish(rt, [alert_id, *flagged])
+    publish(rt, [alert_id, *flagged])
     return row
 
 
@@ -202,8 +202,9 @@ def _review_alert(s: Session, item: m.Item, verdict: str, reason: str, previous:
     return alert
 
 
-def _publish(rt: Runtime, alert_ids: list[int]) -> None:
-    # item.reviewed to the tenant's webhook endpoints (logs, never raises: beat's sweep is the guarantee)
+def publish(rt: Runtime, alert_ids: list[int]) -> None:
+    """After a review's (or an appeal's) commit: its alerts to the tenant's webhook endpoints, then SNS. Logs,
+    never raises: the rows are in the outbox, and beat's sweep and flush deliver what this misses."""
     fanout.after_commit(rt.settings.database_url, rt.dispatcher, alert_ids, rt.settings.webhook_subscriptions_seconds)
     try:
         rt.dispatcher.publish_alerts(alert_ids)

@@ -1,5 +1,6 @@
 """The browser the console tests drive (Debian's Chromium through Playwright; never `playwright install`),
-and what every such test does first: a page that records its errors, and signing in."""
+and what every such test does first: a page that records its errors, and signing in (``console``: a served
+console with a reviewer signed in)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from moderation.api.app import create_app
+from moderation.tenants import tokens
+from tests.conftest import REPO
+from tests.live_server import serve
+
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts"  # screenshots the docs and README point at
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -36,3 +43,17 @@ def sign_in(page, base_url: str, token: str) -> None:
     page.fill("#token", token)
     page.click("#login-form button[type=submit]")
     page.wait_for_url(base_url + "/")
+
+
+@pytest.fixture
+def console(rt, browser):
+    """The console served on ``rt``, with the reviewer alice signed in: (base_url, context, page, errors, token)."""
+    token = tokens.create(rt.settings.database_url, "alice", "reviewer", created_by="test")[1]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(create_app(rt, health_checks={})) as base_url:
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        page, errors = watched_page(context)
+        page.goto(base_url + "/login")
+        sign_in(page, base_url, token)
+        yield base_url, context, page, errors, token
+        context.close()

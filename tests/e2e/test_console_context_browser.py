@@ -8,18 +8,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from moderation.api.app import create_app
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.review.models import Review
-from moderation.tenants import tokens
-from tests.conftest import REPO
-from tests.e2e.conftest import sign_in, watched_page
-from tests.live_server import serve
+from tests.e2e.conftest import ARTIFACTS, sign_in, watched_page
 from tests.review_items import decided_item
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = REPO / "test-artifacts"
 LOAD_ERROR = "Failed to load resource"  # Chromium's console line for a 404 image: expected in the media test
 
 
@@ -32,19 +27,6 @@ def reviewed(rt, item_id: str) -> tuple[str, str] | None:
     with transaction(rt.settings.database_url) as s:
         row = s.scalar(select(Review).where(Review.item_id == item_id))
         return (row.verdict, row.reason) if row else None
-
-
-@pytest.fixture
-def console(rt, browser):
-    token = tokens.create(rt.settings.database_url, "alice", "reviewer", created_by="test")[1]
-    ARTIFACTS.mkdir(exist_ok=True)
-    with serve(create_app(rt, health_checks={})) as base_url:
-        context = browser.new_context(viewport={"width": 1280, "height": 860})
-        page, errors = watched_page(context)
-        page.goto(base_url + "/login")
-        sign_in(page, base_url, token)
-        yield base_url, context, page, errors, token
-        context.close()
 
 
 def test_a_failed_item_shows_its_reason(rt, media_root, fake_provider, console):

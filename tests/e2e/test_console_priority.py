@@ -8,22 +8,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from moderation.api.app import create_app
 from moderation.domain import policy
 from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
-from moderation.tenants import tokens
-from tests.conftest import REPO
-from tests.e2e.conftest import sign_in, watched_page
-from tests.live_server import serve
+from tests.e2e.conftest import ARTIFACTS
 from tests.review_items import decided_item
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = REPO / "test-artifacts"
 
 
-def test_self_harm_waits_above_an_older_alcohol_flag(rt, media_root, fake_provider, browser, monkeypatch):
+def test_self_harm_waits_above_an_older_alcohol_flag(rt, media_root, fake_provider, console, monkeypatch):
+    base_url, _, page, errors, _ = console
     monkeypatch.setattr(rt, "policy", policy.parse("min_confidence: 50\ndefault: {flag: 60, reject: null}\n"))
     alcohol = decided_item(rt, media_root, fake_provider, "Drinking", 90, external_id="beer-party")
     self_harm = decided_item(rt, media_root, fake_provider, "Self-Harm", 90, external_id="cry-for-help")
@@ -32,26 +28,19 @@ def test_self_harm_waits_above_an_older_alcohol_flag(rt, media_root, fake_provid
         for item_id, minutes in ((alcohol, 90), (violence, 20)):
             s.execute(update(m.Item).where(m.Item.id == item_id)
                       .values(created_at=utcnow() - timedelta(minutes=minutes)))
-    _, token = tokens.create(rt.settings.database_url, "alice", "reviewer", created_by="test")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with serve(create_app(rt, health_checks={})) as base_url:
-        context = browser.new_context(viewport={"width": 1280, "height": 860})
-        page, errors = watched_page(context)
-        page.goto(base_url + "/login")
-        sign_in(page, base_url, token)
-        rows = page.locator("table.queue tbody tr")
-        assert rows.count() == 3
-        order = [rows.nth(i).locator("td").nth(2).inner_text() for i in range(3)]
-        assert order == ["cry-for-help", "fight", "beer-party"]  # the oldest, Alcohol, comes last
-        backlog = page.locator("table.backlog tbody tr")
-        counts = {backlog.nth(i).locator("td").nth(0).inner_text(): backlog.nth(i).locator("td").nth(1).inner_text()
-                  for i in range(backlog.count())}
-        assert counts == {"Self-Harm": "1", "Hate Symbols / Violence": "1", "other": "1"}
-        assert page.locator('table.backlog tr[data-category="other"] td.backlog-oldest').inner_text() == "1h 30m"
-        assert page.locator("#next-page").count() == 0  # one page
-        page.screenshot(path=str(ARTIFACTS / "console-queue-priority.png"), full_page=True)
-        # "Start reviewing" claims the first of that order.
-        page.click("#next-form button[type=submit]")
-        page.wait_for_url(f"**/items/{self_harm}**")
-        assert errors == []
-        context.close()
+    page.goto(base_url + "/")
+    rows = page.locator("table.queue tbody tr")
+    assert rows.count() == 3
+    order = [rows.nth(i).locator("td").nth(2).inner_text() for i in range(3)]
+    assert order == ["cry-for-help", "fight", "beer-party"]  # the oldest, Alcohol, comes last
+    backlog = page.locator("table.backlog tbody tr")
+    counts = {backlog.nth(i).locator("td").nth(0).inner_text(): backlog.nth(i).locator("td").nth(1).inner_text()
+              for i in range(backlog.count())}
+    assert counts == {"Self-Harm": "1", "Hate Symbols / Violence": "1", "other": "1"}
+    assert page.locator('table.backlog tr[data-category="other"] td.backlog-oldest').inner_text() == "1h 30m"
+    assert page.locator("#next-page").count() == 0  # one page
+    page.screenshot(path=str(ARTIFACTS / "console-queue-priority.png"), full_page=True)
+    # "Start reviewing" claims the first of that order.
+    page.click("#next-form button[type=submit]")
+    page.wait_for_url(f"**/items/{self_harm}**")
+    assert errors == []

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from moderation.infra.clock import utcnow
-from tests.e2e.test_console_context_browser import ARTIFACTS, console, set_item  # noqa: F401 (fixture)
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_console_context_browser import set_item
 from tests.review_items import decided_item
 
 pytestmark = pytest.mark.e2e

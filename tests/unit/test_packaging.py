@@ -107,7 +107,7 @@ def test_demo_from_scratch_installs_the_runtime_only(tmp_path):
 @needs_make
 def test_test_alone_installs_the_runtime_then_the_toolchain(tmp_path):
     plan = make("test", tmp_path / "venv")
-    assert plan.index("-r requirements.txt") < plan.index("-r requirements-dev.txt") < plan.index("-m pytest")
+    assert plan.index("-r requirements.txt") < plan.index("-r requirements-dev.txt") < plan.index("-m tests.run_groups")
     assert "ruff check ." in plan and "lint-imports" in plan
 
 

@@ -105,29 +105,22 @@ CENTRE_RGB = """(selector) => {
 }"""
 
 
-def test_an_animation_shows_the_frame_a_rule_fired_on(rt, media_root, fake_provider, browser):
+def test_an_animation_shows_the_frame_a_rule_fired_on(rt, media_root, fake_provider, console):
     """A GIF whose clean first frame (50 ms) hides an explicit second one (10 s): the reviewer is shown the
     explicit frame, not the clean one a browser would show first."""
+    base_url, _, page, errors, _ = console
     fake_provider.by_color = True
     (media_root / "anim.gif").write_bytes(animated("gif", [BLUE, RED], [50, 10_000]))
     item_id = service.submit("anim.gif", rt=rt).item_id
     assert service.process_image(item_id, rt=rt) == "rejected"
-    token = tokens.create(rt.settings.database_url, "alice", "reviewer", created_by="test")[1]
-    ARTIFACTS.mkdir(exist_ok=True)
-    with serve(create_app(rt, health_checks={})) as base_url:
-        context = browser.new_context(viewport={"width": 1280, "height": 860})
-        page, errors = watched_page(context)
-        page.goto(base_url + "/login")
-        sign_in(page, base_url, token)
 
-        page.goto(f"{base_url}/items/{item_id}")
-        page.click("#reveal")
-        page.wait_for_function("() => { const i = document.querySelector('#fired-frame');"
-                               " return i && i.complete && i.naturalWidth > 0; }")
-        assert page.evaluate(CENTRE_RGB, "#fired-frame") == list(RED)
-        assert "frame 1 at 0:00.050" in page.inner_text("#frame-note")
-        rule = page.locator(".rules li").first.inner_text()
-        assert rule.startswith("reject Exposed Female Genitalia") and rule.endswith("frame 1")
-        page.screenshot(path=str(ARTIFACTS / "console-animation-frame.png"), full_page=True)
-        context.close()
+    page.goto(f"{base_url}/items/{item_id}")
+    page.click("#reveal")
+    page.wait_for_function("() => { const i = document.querySelector('#fired-frame');"
+                           " return i && i.complete && i.naturalWidth > 0; }")
+    assert page.evaluate(CENTRE_RGB, "#fired-frame") == list(RED)
+    assert "frame 1 at 0:00.050" in page.inner_text("#frame-note")
+    rule = page.locator(".rules li").first.inner_text()
+    assert rule.startswith("reject Exposed Female Genitalia") and rule.endswith("frame 1")
+    page.screenshot(path=str(ARTIFACTS / "console-animation-frame.png"), full_page=True)
     assert errors == [], errors

@@ -29,6 +29,10 @@ class HttpSettings(BaseModel):
     review_lease_seconds: int = Field(300, ge=10, le=24 * 3600, description="how long a claim holds an item")
     review_max_lease_seconds: int = Field(3600, ge=10, le=24 * 3600,
                                           description="longest lease a claim may ask for (lease_seconds)")
+    # Undo (issue 17.2): a review's alerts and webhooks wait this long, so an undo within it leaves no trace
+    # outside modq; 0 turns undo off and sends at once.
+    review_undo_seconds: int = Field(10, ge=0, le=300, description="how long a recorded review can be undone "
+                                     "by its reviewer; its alerts wait until then")
 
     @model_validator(mode="after")
     def _check_review_lease(self) -> "HttpSettings":

@@ -28,11 +28,15 @@ from moderation.domain.errors import BadInput
 
 DECIDED, REVIEWED, FAILED, SUBJECT_FLAGGED = "item.decided", "item.reviewed", "item.failed", "subject.flagged"
 APPEAL_DECIDED = "appeal.decided"  # an appeal upheld or overturned (moderation/review/appeals.py)
-EVENTS = (DECIDED, REVIEWED, FAILED, SUBJECT_FLAGGED, APPEAL_DECIDED)
+# A review undone after its events left (within the window nothing left: they are cancelled), and an admin's
+# override of a recorded review (moderation/review/undo.py, override.py).
+REVIEW_UNDONE, REVIEW_OVERRIDDEN = "review.undone", "review.overridden"
+EVENTS = (DECIDED, REVIEWED, FAILED, SUBJECT_FLAGGED, APPEAL_DECIDED, REVIEW_UNDONE, REVIEW_OVERRIDDEN)
 
 #: Alert kind -> webhook event. Kinds not listed (an endpoint disabled, ...) are the operator's alone.
 KIND_EVENTS = {"decision": DECIDED, "reevaluate": DECIDED, "review": REVIEWED, "failed": FAILED,
-               "deployment": FAILED, "worker_lost": FAILED, "subject": SUBJECT_FLAGGED, "appeal": APPEAL_DECIDED}
+               "deployment": FAILED, "worker_lost": FAILED, "subject": SUBJECT_FLAGGED, "appeal": APPEAL_DECIDED,
+               "undo": REVIEW_UNDONE, "override": REVIEW_OVERRIDDEN}
 
 
 def event_of(kind: str) -> str | None:

@@ -32,6 +32,10 @@ class Alert(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # When its webhook deliveries (one per subscribed endpoint) were written; NULL: not yet (moderation/alerts).
     fanned_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # A review's alerts wait out its undo window (MODQ_REVIEW_UNDO_SECONDS) before SNS or a webhook carries
+    # them; an undo within it cancels them (``cancelled_at``), and a cancelled alert is never sent.
+    hold_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class WebhookEndpoint(Base):

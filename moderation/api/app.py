@@ -33,7 +33,7 @@ DESCRIPTION = """
 Submit items for moderation and read decisions (role **ingest**), review
 flagged items (role **reviewer**), or both (role **admin**). Every endpoint but
 `/healthz` needs `Authorization: Bearer <token>`; create tokens with
-`modq tokens create --role ingest|reviewer|admin --name NAME`.
+`modq tokens create --role ingest|reviewer|senior|admin --name NAME`.
 Decisions, automatic and human, are also published to the SNS topic.
 """
 

@@ -15,15 +15,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from moderation.tenants import tokens
 from moderation.bootstrap import Runtime
-from moderation.tenants.models import ADMIN, INGEST, REVIEWER
+from moderation.tenants.models import ADMIN, INGEST, REVIEWER, SENIOR
 from moderation.tenants.tokens import Principal
 
 SESSION_COOKIE = "modq_session"
 LOGIN_COOKIE = "modq_login"  # double-submit token for the sign-in form (login CSRF)
-CONSOLE_ROLES = (REVIEWER, ADMIN)
+CONSOLE_ROLES = (REVIEWER, SENIOR, ADMIN)
 
 bearer = HTTPBearer(auto_error=False, scheme_name="token",
-                    description="A modq token (`modq tokens create --role ingest|reviewer|admin --name NAME`)")
+                    description="A modq token (`modq tokens create --role ingest|reviewer|senior|admin --name NAME`)")
 
 
 def runtime(request: Request) -> Runtime:
@@ -57,8 +57,9 @@ def allow(*roles: str):
 
 
 Ingestor = Annotated[Principal, Depends(allow(INGEST, ADMIN))]
-Reader = Annotated[Principal, Depends(allow(INGEST, REVIEWER, ADMIN))]
-Reviewer = Annotated[Principal, Depends(allow(REVIEWER, ADMIN))]
+Reader = Annotated[Principal, Depends(allow(INGEST, REVIEWER, SENIOR, ADMIN))]
+Reviewer = Annotated[Principal, Depends(allow(REVIEWER, SENIOR, ADMIN))]  # a senior reviewer reviews too
+Senior = Annotated[Principal, Depends(allow(SENIOR, ADMIN))]  # decides escalated items (issue 17.6)
 
 
 # --- console -----------------------------------------------------------------

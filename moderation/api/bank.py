@@ -31,12 +31,12 @@ from moderation.domain.errors import BadInput
 from moderation.bootstrap import Runtime
 from moderation.items.queries import stored_item
 from moderation.tenants import services as tenants
-from moderation.tenants.models import ADMIN, REVIEWER
+from moderation.tenants.models import ADMIN, REVIEWER, SENIOR
 from moderation.tenants.tokens import Principal
 
 router = APIRouter(tags=["bank"])
 Admin = Annotated[Principal, Depends(allow(ADMIN))]
-Reader = Annotated[Principal, Depends(allow(REVIEWER, ADMIN))]
+Reader = Annotated[Principal, Depends(allow(REVIEWER, SENIOR, ADMIN))]
 Rt = Annotated[Runtime, Depends(runtime)]
 
 

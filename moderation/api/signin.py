@@ -1,4 +1,4 @@
-"""Console sign-in: a reviewer or admin token in, an HttpOnly session cookie out."""
+"""Console sign-in: a reviewer, senior or admin token in, an HttpOnly session cookie out."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def login(request: Request, token: Annotated[str, Form(max_length=256)] = "",
     if principal is None:
         return _form(request, "That token is not valid (unknown or revoked).", 401)
     if principal.role not in CONSOLE_ROLES:
-        return _form(request, f"That is an {principal.role} token: sign in with a reviewer or admin token.", 403)
+        return _form(request, f"That is an {principal.role} token: sign in with a reviewer, senior or admin token.", 403)
     secret, _csrf = tokens.open_session(settings.database_url, principal, settings.api_session_hours)
     response = RedirectResponse("/", status_code=303)
     set_cookie(request, response, SESSION_COOKIE, secret, int(settings.api_session_hours * 3600))

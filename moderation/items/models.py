@@ -69,6 +69,8 @@ class Item(Base):
     # expired lease is simply free again; nothing has to sweep it.
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Escalated to the senior queue (moderation/review/escalations.py): out of the reviewers' queue until decided.
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def leased(self, now: datetime) -> bool:
         """A reviewer holds a lease on this item that has not expired."""

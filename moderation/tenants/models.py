@@ -17,8 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from moderation.infra.clock import utcnow
 from moderation.infra.schema import Base, Tenant  # noqa: F401  (Tenant: infra.schema says why it lives there)
 
-INGEST, REVIEWER, ADMIN = "ingest", "reviewer", "admin"
-ROLES = (INGEST, REVIEWER, ADMIN)
+INGEST, REVIEWER, SENIOR, ADMIN = "ingest", "reviewer", "senior", "admin"
+ROLES = (INGEST, REVIEWER, SENIOR, ADMIN)  # senior: a reviewer who also decides escalated items (issue 17.6)
 
 
 class ApiToken(Base):

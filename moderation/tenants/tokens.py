@@ -22,7 +22,7 @@ from moderation.infra.db import autocommit, transaction
 from moderation.infra.clock import utcnow
 from moderation.items.models import AuditAction, AuditEvent
 from moderation.tenants import services as tenants
-from moderation.tenants.models import ADMIN, INGEST, ROLES, ApiToken, ConsoleSession
+from moderation.tenants.models import ADMIN, INGEST, ROLES, SENIOR, ApiToken, ConsoleSession
 
 PREFIX = "modq_"  # recognisable in secret scanners and config files
 ACTOR_MAX = 128  # items.lease_owner and reviews.reviewer hold a Principal.actor
@@ -39,6 +39,11 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN
+
+    @property
+    def is_senior(self) -> bool:
+        """May decide escalated items (issue 17.6): a senior reviewer, or an admin."""
+        return self.role in (SENIOR, ADMIN)
 
     @property
     def actor(self) -> str:

@@ -93,7 +93,7 @@ CASES = [
                                                            "characters"),
     ("reviewer", "GET", "/v1/subjects/user-1?tenant=other", None, 422,
      "tenant: no tenant named 'other' that this token acts for"),
-    ("ingest", "GET", "/v1/subjects/user-1", None, 403, "the ingest role may not do this (needs reviewer or admin)"),
+    ("ingest", "GET", "/v1/subjects/user-1", None, 403, "the ingest role may not do this (needs reviewer or senior or admin)"),
     # Issue 16: a tenant the token does not act for is refused as an unknown one ("other" exists: media_files).
     ("ingest", "POST", "/v1/items?tenant=other", {"external_id": "x", "media_uri": "a.jpg"}, 422,
      "tenant: no tenant named 'other' that this token acts for"),

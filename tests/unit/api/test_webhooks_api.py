@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from moderation.alerts import fanout
+from moderation.alerts.events import EVENTS
 from moderation.alerts.models import WebhookEndpoint
 from moderation.infra.db import transaction
 from moderation.tenants import services as tenants, tokens
@@ -29,7 +30,7 @@ def test_an_admin_adds_lists_rotates_and_removes_its_endpoint(client, admins):
     added = client.post("/v1/webhooks", json={"url": "https://hooks.example.com/modq"}, headers=mine)
     assert added.status_code == 201, added.text
     body = added.json()
-    assert body["secret"].startswith("whsec_") and body["tenant"] == "default" and len(body["events"]) == 5
+    assert body["secret"].startswith("whsec_") and body["tenant"] == "default" and len(body["events"]) == len(EVENTS)
     assert body["created_by"].startswith("root (token ")
     listed = client.get("/v1/webhooks", headers=mine).json()
     assert [e["id"] for e in listed] == [body["id"]] and listed[0]["secret"] is None
@@ -76,7 +77,7 @@ def test_another_tenants_endpoint_and_deliveries_are_404(client, admins, rt):
                                                 "authenticates modq"),
     ({"url": "https://hooks.example.com/", "events": ["item.exploded"]},
      "events: unknown event 'item.exploded'; choose from item.decided, item.reviewed, item.failed, subject.flagged, "
-     "appeal.decided"),
+     "appeal.decided, review.undone, review.overridden"),
 ])
 def test_refusals_name_the_field_and_store_nothing(client, admins, rt, body, message):
     answer = client.post("/v1/webhooks", json=body, headers=admins[0])

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -144,9 +144,12 @@ def _release(s: Session, item_id: str, reviewer: str, admin: bool = False, missi
 
 
 def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, admin: bool = False, *,
-           scope: Scope = EVERY_TENANT) -> Review:
+           scope: Scope = EVERY_TENANT, reason_code: str | None = None) -> Review:
     """Record a reviewer's final verdict; only the lease holder (or an admin). An item outside ``scope`` is
-    NotFound, as a missing one (an admin token for some tenants is no admin of the others)."""
+    NotFound, as a missing one (an admin token for some tenants is no admin of the others).
+
+    Its alerts (the review's, and a subject flag it raised) wait out the undo window (MODQ_REVIEW_UNDO_SECONDS)
+    in the outbox, and the row keeps their ids: an undo within the window cancels them (``review.undo``)."""
     reason = (reason or "").strip()
     if verdict not in VERDICTS:
         raise BadInput(f"verdict must be one of {', '.join(VERDICTS)}")
@@ -157,6 +160,8 @@ def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, 
             row, alert_id = _record(s, item_id, reviewer, verdict, reason, admin, scope)
             # The subject rule, if any: a rejection counts, an overturned one no longer does (items/subjects.py).
             flagged = [a.id for a in subjects.after_verdict(s, rt, s.get(m.Item, item_id), verdict, row.previous_status)]
+            row.reason_code, row.alert_ids = reason_code, [alert_id, *flagged]
+            hold_for_undo(s, row.alert_ids, row.reviewed_at, rt.settings.review_undo_seconds)
             if verdict == "rejected" and rt.settings.bank_reviewer_rejections:
                 item = s.get(m.Item, item_id)  # banked for the item's tenant only (the entry names item, reviewer)
                 banks.bank_review_rejection(s, item.content_key, item_id, reviewer, reason, tenant_id=item.tenant_id)
@@ -188,6 +193,14 @@ def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, 
     s.add(alert)
     s.flush()
     return row, alert.id
+
+
+def hold_for_undo(s: Session, alert_ids: list[int], decided_at: datetime, seconds: int) -> None:
+    """Keep these alerts in the outbox until the undo window of a verdict recorded at ``decided_at`` closes."""
+    if seconds > 0 and alert_ids:
+        s.execute(update(Alert).where(Alert.id.in_(alert_ids))
+                  .values(hold_until=decided_at + timedelta(seconds=seconds))
+                  .execution_options(synchronize_session=False))
 
 
 def _review_alert(s: Session, item: m.Item, verdict: str, reason: str, previous: str, now: datetime) -> Alert:

@@ -4,6 +4,7 @@ console with a reviewer signed in)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from tests.live_server import serve
 
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = REPO / "test-artifacts"  # screenshots the docs and README point at
+ARTIFACTS = REPO / "test-artifacts"  # every screenshot a browser test takes
+DOCS_IMG = REPO / "docs" / "img"  # the ones README and docs/api.md show: `MODQ_DOCS_SCREENSHOTS=1 pytest tests/e2e`
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -37,6 +39,17 @@ def watched_page(context):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     return page, errors
+
+
+def screenshot(page, name: str, **options) -> Path:
+    """Save what ``page`` shows as ``test-artifacts/<name>.png``; with MODQ_DOCS_SCREENSHOTS=1 also as
+    ``docs/img/<name>.png``, the picture the docs show (so the docs are refreshed by the test, not by hand)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), **options)
+    if os.environ.get("MODQ_DOCS_SCREENSHOTS") == "1":
+        shutil.copyfile(path, DOCS_IMG / path.name)
+    return path
 
 
 def sign_in(page, base_url: str, token: str) -> None:

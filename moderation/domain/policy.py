@@ -14,18 +14,23 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import yaml
 
 from moderation.domain import priority, subject_rule, taxonomy
+from moderation.domain import policy_fields as fields, reasons as reason_codes
 from moderation.domain.errors import ConfigError, InvalidPolicy
 from moderation.domain.labels import ModerationLabel
 
 VERDICTS = ("approved", "flagged", "rejected")
 _SEVERITY = {"approved": 0, "flagged": 1, "rejected": 2}
-_TOP_KEYS = {"min_confidence", "default", "labels", "providers", "subjects", "priority"}
+_TOP_KEYS = {"min_confidence", "default", "labels", "providers", "subjects", "priority", "reasons"}
 _PROFILE_KEYS = {"min_confidence", "default", "labels"}
+# The optional sections beside the thresholds, each read (``parse``) and written (``canonical``) by its own module:
+# (key in the file, module, ThresholdPolicy field, value when absent).
+_SECTIONS = (("subjects", subject_rule, "subjects", None), ("priority", priority, "priorities", priority.DEFAULT),
+             ("reasons", reason_codes, "reasons", reason_codes.NONE))
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class ThresholdPolicy:
     warnings: tuple[str, ...] = ()
     subjects: subject_rule.SubjectRule | None = None  # the ``subjects:`` rule (moderation.items.subjects)
     priorities: priority.Priorities = priority.DEFAULT  # the ``priority:`` ranking of the review queue
+    reasons: reason_codes.ReasonCodes = reason_codes.NONE  # the ``reasons:`` codes reviewers pick from
 
     def for_provider(self, provider: str) -> "ThresholdPolicy":
         """The policy a provider's results are judged by (its profile, if any)."""
@@ -145,7 +151,7 @@ def parse(text: str, source: str = "<thresholds>") -> ThresholdPolicy:
     warnings, problems = list[str](), list[str]()
     base = _profile(doc, _TOP_KEYS, source, warnings, problems, parent=None)
     profiles = {}
-    for name, body in _checked(problems, _mapping, doc.get("providers"), f"{source}: providers", fallback={}).items():
+    for name, body in fields.checked(problems, fields.mapping, doc.get("providers"), f"{source}: providers", fallback={}).items():
         where = f"{source}: providers.{name}"
         if name not in ("local", "rekognition"):
             problems.append(f"{where}: unknown provider (use 'local' or 'rekognition')")
@@ -153,14 +159,14 @@ def parse(text: str, source: str = "<thresholds>") -> ThresholdPolicy:
             problems.append(f"{where}: expected a mapping")
         else:
             profiles[name] = _profile(body, _PROFILE_KEYS, where, warnings, problems, parent=base)
-    subjects = _checked(problems, subject_rule.parse, doc.get("subjects"), f"{source}: subjects")
-    ranks = _checked(problems, priority.parse, doc.get("priority"), f"{source}: priority", fallback=priority.DEFAULT)
+    sections = {attr: fields.checked(problems, module.parse, doc.get(key), f"{source}: {key}", fallback=absent)
+                for key, module, attr, absent in _SECTIONS}
     if problems:
         raise InvalidPolicy(problems)
-    version = _version(base, profiles, subjects, ranks)
-    profiles = {k: replace(p, version=version, subjects=subjects, priorities=ranks) for k, p in profiles.items()}
-    return ThresholdPolicy(base.min_confidence, base.default, base.rules, version, profiles, tuple(warnings), subjects,
-                           ranks)
+    version = _version(base, profiles, sections)
+    profiles = {k: replace(p, version=version, **sections) for k, p in profiles.items()}
+    return ThresholdPolicy(base.min_confidence, base.default, base.rules, version, profiles, tuple(warnings),
+                           **sections)
 
 
 def _profile(doc: dict, allowed: set[str], where: str, warnings: list[str], problems: list[str],
@@ -168,42 +174,14 @@ def _profile(doc: dict, allowed: set[str], where: str, warnings: list[str], prob
     problems += [f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})"
                  for key in sorted(set(doc) - allowed, key=str)]
     fallback = parent or ThresholdPolicy(50.0, Rule(), {})
-    min_conf = _checked(problems, _percent, doc.get("min_confidence", fallback.min_confidence),
+    min_conf = fields.checked(problems, fields.percent, doc.get("min_confidence", fallback.min_confidence),
                         f"{where}: min_confidence", True, fallback=fallback.min_confidence)
     default = _rule(doc["default"], f"{where}: default", problems) if "default" in doc else fallback.default
     rules = dict(fallback.rules)
-    for raw_name, body in _checked(problems, _mapping, doc.get("labels"), f"{where}: labels", fallback={}).items():
-        name = _checked(problems, _canonical_label, str(raw_name), f"{where}: labels", warnings)
+    for raw_name, body in fields.checked(problems, fields.mapping, doc.get("labels"), f"{where}: labels", fallback={}).items():
+        name = fields.checked(problems, fields.canonical_label, str(raw_name), f"{where}: labels", warnings)
         rules[name or raw_name] = _rule(body, f"{where}: labels.{raw_name}", problems)  # no name: a problem
     return ThresholdPolicy(min_conf, default, rules)
-
-
-def _checked(problems: list[str], check: Callable[..., Any], *args: Any, fallback: Any = None) -> Any:
-    """``check(*args)``, or ``fallback`` with its ``ConfigError`` added to ``problems``: one pass finds all."""
-    try:
-        return check(*args)
-    except ConfigError as exc:
-        problems.append(str(exc))
-        return fallback
-
-
-def _mapping(value: Any, where: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
-    return value
-
-
-def _canonical_label(name: str, where: str, warnings: list[str]) -> str:
-    label = taxonomy.lookup(name)
-    if label:
-        return label.name
-    alias = taxonomy.resolve_alias(name)
-    if alias:
-        warnings.append(f"{where}.{name}: v6.1 label name, read as v7 {alias!r}")
-        return alias
-    raise ConfigError(f"{where}.{name}: unknown moderation label {name!r} (not in the Rekognition v7 taxonomy)")
 
 
 def _rule(body: Any, where: str, problems: list[str]) -> Rule:
@@ -212,30 +190,23 @@ def _rule(body: Any, where: str, problems: list[str]) -> Rule:
         return Rule()
     problems += [f"{where}: unknown key {key!r} (allowed: flag, reject)"
                  for key in sorted(set(body) - {"flag", "reject"}, key=str)]
-    flag = _checked(problems, _percent, body.get("flag"), f"{where}.flag")
-    reject = _checked(problems, _percent, body.get("reject"), f"{where}.reject")
+    flag = fields.checked(problems, fields.percent, body.get("flag"), f"{where}.flag")
+    reject = fields.checked(problems, fields.percent, body.get("reject"), f"{where}.reject")
     if flag is not None and reject is not None and reject < flag:
         problems.append(f"{where}: reject ({reject:g}) is lower than flag ({flag:g})")
     return Rule(flag, reject)
 
 
-def _percent(value: Any, where: str, required: bool = False) -> float | None:
-    if value is None and required:
-        raise ConfigError(f"{where} must be a number between 0 and 100")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{where}: {value!r} is not a number (use 0-100, or null)")
-    if not 0 <= value <= 100:
-        raise ConfigError(f"{where}: {value:g} is outside 0-100")
-    return float(value)
-
-
-def _version(base: ThresholdPolicy, profiles: dict[str, ThresholdPolicy], subjects=None, ranks=None) -> str:
+def _version(base: ThresholdPolicy, profiles: dict[str, ThresholdPolicy], sections: dict[str, Any]) -> str:
     """Content hash of what the policy means (comments and layout don't count)."""
     canonical = json.dumps({"base": to_dict(base), "profiles": {k: to_dict(v) for k, v in sorted(profiles.items())},
-                            **subject_rule.canonical(subjects), **priority.canonical(ranks)}, sort_keys=True)
+                            **_written(sections)}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def _written(sections: dict[str, Any]) -> dict[str, Any]:
+    """The optional sections as they count in the version and ``to_dict`` (an absent one: nothing)."""
+    return {k: v for _, module, attr, _ in _SECTIONS for k, v in module.canonical(sections[attr]).items()}
 
 
 def to_dict(policy: ThresholdPolicy) -> dict[str, Any]:
@@ -245,6 +216,6 @@ def to_dict(policy: ThresholdPolicy) -> dict[str, Any]:
     return {
         "min_confidence": policy.min_confidence,
         "default": rule(policy.default),
-        "labels": {k: rule(v) for k, v in sorted(policy.rules.items())}, **subject_rule.canonical(policy.subjects),
-        **priority.canonical(policy.priorities),
+        "labels": {k: rule(v) for k, v in sorted(policy.rules.items())},
+        **_written({attr: getattr(policy, attr) for _, _, attr, _ in _SECTIONS}),
     }

@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from moderation.domain import policy
+from moderation.domain import reasons as reason_codes
 from moderation.infra.db import transaction
 from moderation.infra.clock import utcnow
 from moderation.policy.models import PolicyActivation, PolicyVersion
@@ -150,11 +151,13 @@ def describe(p: policy.ThresholdPolicy) -> dict:
 
 
 def diff(old: policy.ThresholdPolicy, new: policy.ThresholdPolicy) -> list[str]:
-    """Human-readable changes: min_confidence, default, per-label rules, review priorities, provider profiles."""
+    """Human-readable changes: min_confidence, default, per-label rules, review priorities, reason codes, provider
+    profiles."""
     lines = _diff_profile(old, new, "")
     ranks, to = old.priorities.to_dict(), new.priorities.to_dict()  # what the queue uses: written or the defaults
     lines += [f"priority.{k}: {ranks.get(k, '-')} -> {to.get(k, '-')}" for k in sorted(set(ranks) | set(to), key=str)
               if ranks.get(k) != to.get(k)]
+    lines += reason_codes.diff(old.reasons, new.reasons)
     for name in sorted(set(old.profiles) | set(new.profiles)):
         if name not in new.profiles:
             lines.append(f"providers.{name}: profile removed")

@@ -14,7 +14,7 @@ from moderation.policy.replay import unexplorable
 from tests.conftest import REPO
 
 SKIP_DIRS = {".git", ".venv", "node_modules", "deploy", ".github", "build", "dist", "tests"}
-POLICY_KEYS = {"min_confidence", "default", "labels", "providers"}
+POLICY_KEYS = {"min_confidence", "default", "labels", "providers", "subjects", "priority", "reasons"}
 PROVIDERS = ("rekognition", "local")
 
 

@@ -40,7 +40,9 @@ class Dispatcher(Protocol):
         """Send the tasks of several (item_id, media_type) at once, in one broker round trip (a batch
         submit); raises if the batch may not have gone out (its items are then the reaper's)."""
 
-    def publish_alerts(self, alert_ids: list[int]) -> None: ...
+    def publish_alerts(self, alert_ids: list[int], countdown: float = 0) -> None:
+        """Publish these outbox rows (``modq.publish_alert``), after ``countdown`` seconds: a review's alerts
+        wait out its undo window (beat's flush is the guarantee either way)."""
 
     def deliver_webhooks(self, delivery_ids: list[int]) -> None:
         """Send webhook deliveries (``moderation.alerts.delivery``), one task each."""
@@ -62,6 +64,7 @@ class InMemoryDispatcher:
     jobs: list[str] = field(default_factory=list)  # re-evaluation job ids
     batches: list[int] = field(default_factory=list)  # the size of each moderate_many call
     webhooks: list[int] = field(default_factory=list)  # webhook delivery ids
+    delayed: list[tuple[int, float]] = field(default_factory=list)  # (alert id, countdown) of held alerts
 
     def moderate(self, item_id: str, media_type: str) -> None:
         self.sent.append((item_id, media_type))
@@ -70,8 +73,10 @@ class InMemoryDispatcher:
         self.sent.extend(items)
         self.batches.append(len(items))
 
-    def publish_alerts(self, alert_ids: list[int]) -> None:
-        self.alerts.extend(alert_ids)
+    def publish_alerts(self, alert_ids: list[int], countdown: float = 0) -> None:
+        self.alerts.extend(alert_ids)  # every alert handed on; those to wait first also in ``delayed``
+        if countdown:
+            self.delayed.extend((alert_id, countdown) for alert_id in alert_ids)
 
     def deliver_webhooks(self, delivery_ids: list[int]) -> None:
         self.webhooks.extend(delivery_ids)

@@ -43,9 +43,11 @@ class CeleryDispatcher:
     def poll_video(self, item_id: str, countdown: float = 0) -> None:
         self.app.send_task("modq.poll_video", (item_id,), countdown=countdown or None)
 
-    def publish_alerts(self, alert_ids: list[int]) -> None:
+    def publish_alerts(self, alert_ids: list[int], countdown: float = 0) -> None:
+        """``countdown``: a review's alerts are sent when its undo window closes (the task finds a row still
+        held or cancelled and sends nothing; beat's flush covers a task lost meanwhile)."""
         for alert_id in alert_ids:
-            self.app.send_task("modq.publish_alert", (alert_id,))
+            self.app.send_task("modq.publish_alert", (alert_id,), countdown=countdown or None)
 
     def deliver_webhooks(self, delivery_ids: list[int]) -> None:
         for delivery_id in delivery_ids:

@@ -38,6 +38,7 @@ def moderate_image(self, item_id: str) -> str:
           autoretry_for=alerts.RETRYABLE, max_retries=settings.max_attempts - 1, **RETRY)
 def publish_alert(alert_id: int) -> bool:
     rt = runtime()
+    webhook_fanout.released(rt.settings.database_url, rt.dispatcher, alert_id)  # webhooks first: SNS may retry
     return alerts.deliver(alert_id, rt.settings.database_url, rt.publisher)
 
 

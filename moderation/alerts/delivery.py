@@ -35,6 +35,7 @@ from moderation.infra.schema import Tenant
 log = structlog.get_logger("modq.webhooks")
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 USER_AGENT = "modq-webhooks/1"
+CANCELLED = "cancelled: its review was undone or overridden before it was sent"
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,9 @@ def send(database_url: str, delivery_id: int, policy: Policy, transport: Transpo
             delivery.state, delivery.next_attempt_at, delivery.last_error = FAILED, None, f"endpoint {why}"
             return FAILED
         alert = s.get(Alert, delivery.alert_id)
+        if alert.cancelled_at is not None:  # its review was undone (alerts.holds): it must never go out
+            delivery.state, delivery.next_attempt_at, delivery.last_error = FAILED, None, CANCELLED
+            return FAILED
         tenant = s.scalar(select(Tenant.name).where(Tenant.id == endpoint.tenant_id))
         result = attempt(endpoint, message_id(alert.id, endpoint.id), body_of(alert, delivery.event, tenant),
                          now, policy, transport, resolver)

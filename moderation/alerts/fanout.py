@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from moderation.alerts.delivery import PENDING
 from moderation.alerts.events import SUBSCRIPTIONS, event_of
 from moderation.alerts.models import Alert, WebhookDelivery, WebhookEndpoint
+from moderation.alerts.queries import sendable
 from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 
@@ -33,10 +34,11 @@ class WebhookDispatcher(Protocol):
 
 
 def fan_out(s: Session, alert_ids: list[int], now: datetime) -> list[int]:
-    """Write the deliveries of those alerts not yet fanned out (and not held by another fan-out); mark them
-    fanned out. The ids of the deliveries written."""
+    """Write the deliveries of those alerts not yet fanned out (and not locked by another fan-out; not held
+    for a review's undo window, nor cancelled: ``alerts.holds``); mark them fanned out. The ids of the
+    deliveries written."""
     rows = s.execute(select(Alert.id, Alert.tenant_id, Alert.kind)
-                     .where(Alert.id.in_(alert_ids), Alert.fanned_out_at.is_(None))
+                     .where(Alert.id.in_(alert_ids), Alert.fanned_out_at.is_(None), sendable(now))
                      .with_for_update(skip_locked=True)).all()
     if not rows:
         return []
@@ -93,7 +95,7 @@ def sweep(database_url: str, clock: Callable[[], datetime] = utcnow, limit: int 
         s.execute(update(Alert).where(Alert.fanned_out_at.is_(None),
                                       Alert.tenant_id.is_(None) | Alert.tenant_id.not_in(receiving))
                   .values(fanned_out_at=now))
-        missed = list(s.scalars(select(Alert.id).where(Alert.fanned_out_at.is_(None)).order_by(Alert.id)
+        missed = list(s.scalars(select(Alert.id).where(Alert.fanned_out_at.is_(None), sendable(now)).order_by(Alert.id)
                                 .limit(limit)))
         if missed:
             fan_out(s, missed, now)
@@ -101,3 +103,10 @@ def sweep(database_url: str, clock: Callable[[], datetime] = utcnow, limit: int 
         return list(s.scalars(select(WebhookDelivery.id)
                               .where(WebhookDelivery.state == PENDING, WebhookDelivery.next_attempt_at <= now)
                               .order_by(WebhookDelivery.next_attempt_at).limit(limit)))
+
+
+def released(database_url: str, dispatcher: WebhookDispatcher, alert_id: int) -> list[int]:
+    """The publish_alert task's webhook half: an alert that was held (a review's, for its undo window) fans out
+    when its task runs at the window's end, not at beat's next sweep; for any other alert, already fanned out
+    by its deciding process, this finds nothing to do (one indexed read). Never raises, as ``after_commit``."""
+    return after_commit(database_url, dispatcher, [alert_id], ttl=0)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from moderation.alerts.models import Alert
 from moderation.alerts.queries import lock_pending, pending_alerts, set_delivery
 from moderation.infra import aws
-from moderation.infra.clock import utcnow
+from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import transaction
 from moderation.domain.timeline import fmt_ms
 
@@ -155,13 +155,14 @@ def deliver(alert_id: int, database_url: str, publisher: AlertPublisher, written
     concurrently; a crash after SNS accepted it but before the commit can
     still repeat it, which the stable ``dedup_id`` lets FIFO topics absorb.
     Raises ``PublishError`` (after recording it on the row) if SNS refused.
+    A row still held (a review's undo window) or cancelled (an undo) is not sent: False.
     ``written``: the row as this process has just committed it (the deciding
     task): only its lock and state are read, not the whole row.
     """
     with transaction(database_url) as s:
         if written is None:
             alert = s.get(Alert, alert_id, with_for_update=True)
-            attempts = alert.attempts if alert is not None and alert.published_at is None else None
+            attempts = alert.attempts if alert is not None and _due(alert, utcnow()) else None
         else:
             alert, attempts = written, lock_pending(s, alert_id)
         if attempts is None:
@@ -179,6 +180,13 @@ def deliver(alert_id: int, database_url: str, publisher: AlertPublisher, written
     if error is not None:
         raise PublishError(f"alert {alert_id}: {error}")
     return True
+
+
+def _due(alert: Alert, now: datetime) -> bool:
+    """Unpublished, not cancelled, not held: a held one goes out when its hold passes (the publish_alert task
+    sent with that countdown, or beat's flush), a cancelled one never."""
+    hold = aware(alert.hold_until)
+    return alert.published_at is None and alert.cancelled_at is None and (hold is None or hold <= now)
 
 
 class InlineRelay:

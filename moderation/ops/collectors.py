@@ -92,7 +92,8 @@ def database_state(database_url: str, priorities: priority.Priorities = priority
     now = utcnow()
     with _state_engine(database_url).connect() as conn:
         unpublished, oldest = conn.execute(
-            select(func.count(), func.min(Alert.created_at)).where(Alert.published_at.is_(None))
+            select(func.count(), func.min(Alert.created_at)).where(Alert.published_at.is_(None),
+                                                                      Alert.cancelled_at.is_(None))
         ).one()
         in_flight = _waiting(conn, now, m.Item.status.in_(m.IN_FLIGHT), m.IN_FLIGHT)
         review = _waiting(conn, now, awaiting_review(), REVIEWABLE)

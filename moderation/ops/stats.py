@@ -120,10 +120,9 @@ def latency(ctx: StatsContext) -> Section:
 
 def outbox(ctx: StatsContext) -> Section:
     s = ctx.session
-    pending, oldest = s.execute(select(func.count(), func.min(Alert.created_at))
-                                .where(Alert.published_at.is_(None))).one()
-    failing = s.scalar(select(func.count()).select_from(Alert)
-                       .where(Alert.published_at.is_(None), Alert.last_error.is_not(None)))
+    unsent = (Alert.published_at.is_(None), Alert.cancelled_at.is_(None))  # an undo's cancelled rows never go
+    pending, oldest = s.execute(select(func.count(), func.min(Alert.created_at)).where(*unsent)).one()
+    failing = s.scalar(select(func.count()).select_from(Alert).where(*unsent, Alert.last_error.is_not(None)))
     age = _age(ctx.now, oldest) if oldest is not None else 0.0
     section = Section("outbox", "Alerts outbox", data={"backlog": pending, "failing": failing, "oldest_seconds": age})
     section.rows = [("unpublished", f"{pending:,}" + (f" (oldest {_duration(age)})" if pending else "")),

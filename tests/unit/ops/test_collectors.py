@@ -41,7 +41,10 @@ def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
         s.add_all([Alert(item_id=image.id, kind="decision", dedup_id="d1", subject="s", created_at=old),
                    Alert(item_id=image.id, kind="decision", dedup_id="d2", subject="s"),
                    Alert(item_id=image.id, kind="decision", dedup_id="d3", subject="s",
-                           published_at=datetime.now(timezone.utc))])
+                           published_at=datetime.now(timezone.utc)),
+                   # an undone review's alert, cancelled (issue 17.2): never sent, so no backlog, however old
+                   Alert(item_id=image.id, kind="review", dedup_id="d4", subject="s", created_at=old - timedelta(hours=2),
+                         cancelled_at=old)])
 
     body, content_type = metrics.render_latest(StateCollector.of(rt.settings, QUEUES))
     assert content_type.startswith("text/plain")

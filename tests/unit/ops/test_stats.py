@@ -8,6 +8,8 @@ from datetime import timedelta
 import fakeredis
 import pytest
 
+from moderation.alerts.models import Alert
+from moderation.infra.clock import utcnow
 from moderation.items import services as service
 from moderation.ops import stats
 from moderation.items import models as m
@@ -43,6 +45,8 @@ def activity(rt, media_root, fake_provider):
 
 
 def test_collect_reports_every_section(rt, broker, activity):
+    with transaction(rt.settings.database_url) as s:  # an undone review's alert: cancelled, never sent, no backlog
+        s.add(Alert(item_id=activity[2], kind="review", dedup_id="undone", subject="s", cancelled_at=utcnow()))
     sections = {s.key: s for s in stats.collect(rt.settings, timedelta(minutes=15), QUEUES)}
     assert [s.key for s in stats.collect(rt.settings, timedelta(minutes=15), QUEUES)] == \
         ["queues", "items", "recent", "latency", "outbox", "video", "calls", "cost"]

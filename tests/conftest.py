@@ -18,7 +18,8 @@ os.environ.pop("AWS_PROFILE", None)
 # One Redis database reserved for the test suite; the integration fixtures flush it.
 TEST_REDIS_DB = int(os.environ.get("MODQ_TEST_REDIS_DB", "13"))
 os.environ["MODQ_BROKER_URL"] = f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
-for _name in [n for n in os.environ if n.startswith("MODQ_") and n not in ("MODQ_BROKER_URL", "MODQ_TEST_REDIS_DB")]:
+_KEPT = ("MODQ_BROKER_URL", "MODQ_TEST_REDIS_DB", "MODQ_DOCS_SCREENSHOTS")  # the suite's own switches
+for _name in [n for n in os.environ if n.startswith("MODQ_") and n not in _KEPT]:
     del os.environ[_name]  # a developer's own settings must not leak into tests
 
 from config.settings import Settings  # noqa: E402

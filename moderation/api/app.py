@@ -16,7 +16,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from moderation.api import (appeals, audit, bank, batch, console, console_appeals, errors, health, items, metrics,
-                            pages, policy, review, subjects, tuning, webhooks)
+                            pages, policy, preferences, review, review_lease, subjects, tuning, webhooks)
+from moderation.api import console_bulk, review_bulk  # issue 17.4: bulk review
+from moderation.api import console_escalation, review_escalation  # issue 17.6: escalation
+from moderation.api import console_undo, review_undo  # issue 17.2: undo and override
 from moderation.api.auth import docs_reader
 from moderation.api.middleware import BodyLimit, SecurityHeaders
 from moderation.bootstrap import Runtime, get_runtime
@@ -46,7 +49,8 @@ def create_app(runtime: Runtime | None = None, health_checks: dict[str, Check] |
     app.state.health_checks = CHECKS if health_checks is None else health_checks
     errors.install(app)
     for module in (items, batch, subjects, review, appeals, policy, tuning, bank, audit, webhooks, health, metrics,
-                   console, console_appeals):
+                   console, console_appeals, review_lease, preferences, review_bulk, console_bulk,
+                   review_escalation, console_escalation, review_undo, console_undo):
         app.include_router(module.router)
     _docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

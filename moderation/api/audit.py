@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel
 
 from moderation.api import schemas
 from moderation.api.auth import Reviewer, runtime
@@ -26,6 +26,27 @@ Rt = Annotated[Runtime, Depends(runtime)]
 COLUMNS = ("id", "at", "item_id", "actor", "action", "from_status", "to_status", "verdict", "reason", "policy_version")
 
 
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: str | None
+    item_id: str | None
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    verdict: str | None
+    reason: str | None
+    policy_version: str | None
+
+
+class AuditPage(BaseModel):
+    events: list[AuditEventOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
 def _utc(value: datetime | None) -> datetime | None:
     """Naive times are UTC; out-of-range conversions are a 422, not a crash."""
     if value is None:
@@ -39,7 +60,7 @@ def _utc(value: datetime | None) -> datetime | None:
 When = Annotated[datetime | None, AfterValidator(_utc)]
 
 
-@router.get("/v1/audit", response_model=schemas.AuditPage, operation_id="auditTrail",
+@router.get("/v1/audit", response_model=AuditPage, operation_id="auditTrail",
             responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}})
 def audit(principal: Reviewer, rt: Rt,
           item_id: Annotated[schemas.Text | None, Query(max_length=64)] = None,

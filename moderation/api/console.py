@@ -6,6 +6,7 @@ the next claimed item; `a` / `r` / `n` do the same from the keyboard.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -16,6 +17,7 @@ from pydantic import AfterValidator
 from moderation.review import services as review
 from moderation.review import backlog, keyset, views
 from moderation.api import schemas, signin
+from moderation.api import review_undo  # issue 17.2: the Undo toast after a verdict
 from moderation.api.audit import to_csv
 from moderation.api.auth import ConsoleUser, check_csrf, runtime
 from moderation.api.frame_media import frame_response
@@ -39,20 +41,21 @@ Notice = Literal["empty", "taken", "released"]
 QUEUE_PAGE = 200
 
 
-def _filter(user, verdict: str, label: str | None, media_type: str | None) -> QueueFilter:
+def queue_filter(user, verdict: str, label: str | None, media_type: str | None) -> QueueFilter:
     """The queue the signed-in reviewer asked for, among the tenants their token acts for."""
     return QueueFilter(verdict=verdict, label=label or None, media_type=media_type or None,
                        scope=user.principal.scope)
 
 
-def _query(f: QueueFilter) -> dict[str, str]:
+def filter_query(f: QueueFilter) -> dict[str, str]:
+    """The queue's filters as the console writes them in its URLs (the default verdict left out)."""
     return {k: v for k, v in (("verdict", f.verdict), ("label", f.label), ("media_type", f.media_type))
             if v and (k, v) != ("verdict", m.FLAGGED)}
 
 
 def _next_url(lease, f: QueueFilter) -> str:
     """The next claimed item, or the queue saying it is empty; filters kept."""
-    query = _query(f)
+    query = filter_query(f)
     if lease is None:
         return "/?" + urlencode({"notice": "empty", **query})
     return f"/items/{lease.item_id}" + ("?" + urlencode(query) if query else "")
@@ -64,12 +67,13 @@ def queue_page(request: Request, user: ConsoleUser, verdict: schemas.QueueVerdic
                after: Annotated[str | None, Query(max_length=keyset.MAX_CURSOR)] = None):
     """The queue by priority, then age, a page at a time (``after``: the "next page" link's cursor), with what
     waits per category."""
-    rt, f = runtime(request), _filter(user, verdict, label, media_type)
+    rt, f = runtime(request), queue_filter(user, verdict, label, media_type)
     rows, following = backlog.page(rt, f, QUEUE_PAGE, after=keyset.decode(after) if after else None)
     categories = backlog.by_category(rt.settings.database_url, rt.active_policy().priorities, scope=f.scope,
                                      verdict=f.verdict)
-    next_url = "/?" + urlencode({**_query(f), "after": following}) if following else None
+    next_url = "/?" + urlencode({**filter_query(f), "after": following}) if following else None
     return page(request, "queue.html", user, rows=rows, more=following is not None, filters=f, notice=notice,
+                undo=review_undo.toast(request, user.principal),  # the last item's verdict, on an emptied queue
                 categories=categories, next_url=next_url)
 
 
@@ -80,7 +84,7 @@ def next_item(request: Request, user: ConsoleUser, csrf: Csrf = "",
               media_type: Annotated[schemas.AnyMediaType, Form()] = None):
     """Claim the next item (releasing ``skip``) and open it."""
     check_csrf(user, csrf)
-    f = _filter(user, verdict, label, media_type)
+    f = queue_filter(user, verdict, label, media_type)
     lease = review.claim(runtime(request), user.principal.actor, f, skip=skip or None)
     return RedirectResponse(_next_url(lease, f), status_code=303)
 
@@ -89,7 +93,7 @@ def next_item(request: Request, user: ConsoleUser, csrf: Csrf = "",
 def item_page(request: Request, item_id: ItemId, user: ConsoleUser, notice: Notice | None = None,
               verdict: schemas.QueueVerdict = "flagged", label: Label = None,
               media_type: schemas.AnyMediaType = None):
-    return _item(request, item_id, user, _filter(user, verdict, label, media_type), notice)
+    return _item(request, item_id, user, queue_filter(user, verdict, label, media_type), notice)
 
 
 def _item(request: Request, item_id: str, user, f: QueueFilter, notice: str | None = None,
@@ -102,7 +106,7 @@ def _item(request: Request, item_id: str, user, f: QueueFilter, notice: str | No
     fired = ", ".join(dict.fromkeys(r["label"] for r in view["rules"])) or "no rule fired"
     return page(request, "item.html", user, status, item=view, pending=pending, holds=holds,
                 can_review=pending and (holds or user.principal.is_admin), blurred=bool(view["rules"]),
-                filters=f, notice=notice, error=error,
+                filters=f, notice=notice, error=error, undo=review_undo.toast(request, user.principal),
                 subject=subjects.of_item(runtime(request).settings.database_url, item_id, scope=user.principal.scope),
                 default_approve=f"not a violation ({fired})", default_reject=f"violation confirmed ({fired})")
 
@@ -111,18 +115,21 @@ def _item(request: Request, item_id: str, user, f: QueueFilter, notice: str | No
 def review_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf = "",
                 verdict: Annotated[str, Form(max_length=16)] = "", reason: Annotated[str, Form(max_length=1000)] = "",
                 queue_verdict: Annotated[schemas.QueueVerdict, Form()] = "flagged", label: FormLabel = None,
-                media_type: Annotated[schemas.AnyMediaType, Form()] = None):
-    """Record the verdict, then go straight to the next item."""
+                media_type: Annotated[schemas.AnyMediaType, Form()] = None,
+                reason_code: Annotated[str, Form(max_length=64)] = "", queue: Annotated[str, Form(max_length=16)] = ""):
+    """Record the verdict, then go straight to the next item (of the escalated queue, after an escalated one)."""
     check_csrf(user, csrf)
-    rt, f, name = runtime(request), _filter(user, queue_verdict, label, media_type), user.principal.actor
+    rt, f, name = runtime(request), queue_filter(user, queue_verdict, label, media_type), user.principal.actor
+    f = replace(f, escalated=queue == "escalated" and user.principal.is_senior)  # issue 17.6
     try:
-        review.review(rt, item_id, name, verdict, reason, admin=user.principal.is_admin, scope=f.scope)
+        review.review(rt, item_id, name, verdict, reason, admin=user.principal.is_admin, scope=f.scope,
+                      reason_code=reason_code or None)
     except review.NotFound:
         return _missing(request, item_id, user)
     except (review.Conflict, BadInput) as exc:
         status = 409 if isinstance(exc, review.Conflict) else 422
         return _item(request, item_id, user, f, error=str(exc), status=status)
-    return RedirectResponse(_next_url(review.claim(rt, name, f), f), status_code=303)
+    return RedirectResponse(review_undo.with_undo(_next_url(review.claim(rt, name, f), f), item_id, rt), status_code=303)
 
 
 @router.post("/items/{item_id}/claim")
@@ -133,7 +140,10 @@ def claim_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csrf 
     if item is None:
         return _missing(request, item_id, user)
     verdict = item.status if item.status in REVIEWABLE else m.FLAGGED
-    f = QueueFilter(verdict=verdict, scope=scope)
+    f = QueueFilter(verdict=verdict, scope=scope, escalated=item.escalated_at is not None)
+    if f.escalated and not user.principal.is_senior:  # issue 17.6: the escalated queue is a senior's
+        return _item(request, item_id, user, f, status=403,
+                     error="This item is escalated: a senior reviewer or an admin decides it.")
     try:
         lease = review.claim(rt, user.principal.actor, f, item_id=item_id)
     except review.Conflict as exc:  # one lease per reviewer: another item is still theirs
@@ -154,6 +164,16 @@ def release_item(request: Request, item_id: ItemId, user: ConsoleUser, csrf: Csr
 def _missing(request: Request, item_id: str, user):
     """404: no such item, or one of a tenant the token does not act for (the two look the same)."""
     return page(request, "missing.html", user, 404, item_id=item_id)
+
+
+def refused(request: Request, item_id: str, user, error: str, status: int):
+    """The item page saying why an action on it was refused (other console modules' forms: undo, override)."""
+    return _item(request, item_id, user, QueueFilter(scope=user.principal.scope), error=error, status=status)
+
+
+def missing(request: Request, item_id: str, user):
+    """The 404 page of ``_missing``, for other console modules."""
+    return _missing(request, item_id, user)
 
 
 @router.get("/media/{item_id}")

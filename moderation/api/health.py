@@ -6,18 +6,25 @@ whoever can reach the port.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
-from moderation.api import schemas
 
 log = structlog.get_logger("modq.api.health")
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=schemas.Health, operation_id="health",
-            responses={503: {"model": schemas.Health}})
+class Health(BaseModel):
+    status: Literal["ok", "error"]
+    checks: dict[str, str]
+
+
+@router.get("/healthz", response_model=Health, operation_id="health",
+            responses={503: {"model": Health}})
 def healthz(request: Request):
     """Database and broker reachable: 200, else 503 (for load balancers and compose)."""
     rt, checks = request.app.state.rt, request.app.state.health_checks

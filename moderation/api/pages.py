@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from moderation.api import review_context
+from moderation.review import preferences
 from moderation.tenants import tokens
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -39,8 +40,18 @@ templates.env.globals["label_options"] = review_context.LABEL_OPTIONS  # the que
 
 
 def page(request: Request, name: str, user: tokens.Session | None, status: int = 200, **context):
-    values = {"user": user.principal if user else None, "csrf": user.csrf_token if user else "", **context}
+    values = {"user": user.principal if user else None, "csrf": user.csrf_token if user else "",
+              "prefs": _preferences(request, user), **context}
     response = templates.TemplateResponse(request, name, values, status_code=status)
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _preferences(request: Request, user: tokens.Session | None) -> dict[str, bool]:
+    """The signed-in reviewer's effective preferences (issue 17.8-9): base.html and item.html apply them."""
+    if user is None:
+        return preferences.DEFAULTS
+    principal = user.principal
+    return preferences.effective(request.app.state.rt.settings.database_url, principal.actor,
+                                 preferences.tenant_of(principal.scope))

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from moderation.review import services as review
 from moderation.review import backlog, keyset, views
-from moderation.api import appeals as appeal_api, schemas
+from moderation.api import appeals as appeal_api, review_escalation as escalation_api, schemas
 from moderation.api.auth import Reviewer, runtime
 from moderation.api.items import PAGE_MAX, ItemId, Offset
 from moderation.api.tenancy import TenantParam, read_scope
@@ -43,13 +43,16 @@ def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn,
     """Items awaiting review of the token's tenants (or the one `tenant` names): by the priority of their
     category (the thresholds file's `priority`; unranked last), then oldest first; page on with `after` = the
     answer's `next`. Leased items are listed with their lease. `queue=appeals`: pending appeals instead, oldest
-    first (the other filters do not apply)."""
+    first (the other filters do not apply). `queue=escalated` (senior and admin tokens; others 403): escalated
+    items only, with their escalation, by priority then escalation time (`verdict` does not apply); the other
+    queue never lists them."""
     if filters.queue == "appeals":
         return appeal_api.queue_page(rt, read_scope(rt, principal, tenant), limit, offset)
     key = keyset.decode(after) if after else None
     if key is not None and offset:
         raise BadInput("after: give after or offset, not both (offset is deprecated)")
-    rows, following = backlog.page(rt, _filter(filters, read_scope(rt, principal, tenant)), limit, offset, key)
+    f = _filter(filters, read_scope(rt, principal, tenant), escalated=escalation_api.senior_queue(filters, principal))
+    rows, following = backlog.page(rt, f, limit, offset, key)
     listed = schemas.page(rows + [None] * (following is not None), limit, offset)
     return {**listed, "next": following, **({"next_offset": None} if key else {})}  # offsets mean nothing here
 
@@ -71,12 +74,13 @@ def claim(principal: Reviewer, rt: Rt, body: Annotated[schemas.ClaimIn | None, B
     A `lease_seconds` over MODQ_REVIEW_MAX_LEASE_SECONDS is refused, not shortened.
     `{"queue": "appeals"}` claims the oldest pending appeal you may decide (not one of a decision you made)
     and answers `{"appeal", "item", "lease"}`: the decision appealed, its reasons, who made it, the statement.
+    `{"queue": "escalated"}` (senior and admin tokens; others 403) claims the first escalated item.
     """
     body = body or schemas.ClaimIn()
     if body.queue == "appeals":  # the oldest pending appeal you may decide: {"appeal", "item", "lease"}
         return appeal_api.claimed(rt, principal, read_scope(rt, principal, tenant), body.lease_seconds)
-    lease = review.claim(rt, principal.actor, _filter(body, read_scope(rt, principal, tenant)),
-                         lease_seconds=body.lease_seconds, skip=body.skip)
+    f = _filter(body, read_scope(rt, principal, tenant), escalated=escalation_api.senior_queue(body, principal))
+    lease = review.claim(rt, principal.actor, f, lease_seconds=body.lease_seconds, skip=body.skip)
     if lease is None:
         return Response(status_code=204)
     return {"item": _detail(rt, lease.item_id, principal),
@@ -91,9 +95,11 @@ def decide(item_id: ItemId, body: schemas.ReviewIn, principal: Reviewer, rt: Rt)
     Only the lease holder (or an admin, without a claim) may review; an item is
     reviewed once. The outcome is audited and published to SNS (kind `review`).
     An item of a tenant the token does not act for is 404, as a missing one.
+    `reason_code`: one of the policy's `reasons` codes (unknown: 422). An escalated item is decided by a
+    senior reviewer or an admin (409 for anyone else), which resolves its escalation.
     """
     review.review(rt, item_id, principal.actor, body.verdict, body.reason, admin=principal.is_admin,
-                  scope=principal.scope)
+                  scope=principal.scope, reason_code=body.reason_code)
     return _detail(rt, item_id, principal)
 
 
@@ -105,9 +111,9 @@ def release(item_id: ItemId, principal: Reviewer, rt: Rt):
     return Response(status_code=204)
 
 
-def _filter(body: schemas.QueueFilterIn, scope: Scope) -> QueueFilter:
+def _filter(body: schemas.QueueFilterIn, scope: Scope, escalated: bool = False) -> QueueFilter:
     return QueueFilter(verdict=body.verdict, label=body.label, media_type=body.media_type,
-                       min_age=body.min_age, max_age=body.max_age, scope=scope)
+                       min_age=body.min_age, max_age=body.max_age, scope=scope, escalated=escalated)
 
 
 def _detail(rt: Runtime, item_id: str, principal: Principal) -> dict:

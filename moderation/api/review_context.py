@@ -54,12 +54,17 @@ def as_text(value: Any) -> str:
 
 
 ITEM_FORM = re.compile(r"^/items/([^/]{1,64})/")
+APPEAL_FORM = re.compile(r"^/appeals/([^/]{1,64})/decision$")
+PAGE_FORMS = (("/appeals/", "/appeals"), ("/escalated/", "/escalated"), ("/preferences", "/preferences"))
 
 
 def retry_url(path: str) -> str:
-    """The page whose form was posted with a stale token (an item's, else the queue's, where every other
-    console form is): reloading it gets a fresh token."""
+    """The page whose form was posted with a stale token (an item's or an appeal's, the appeals, escalated or
+    preferences page, else the queue's, where every other console form is): reloading it gets a fresh token."""
     item = ITEM_FORM.match(path)
     if item:
         return f"/items/{item.group(1)}"
-    return "/"
+    appeal = APPEAL_FORM.match(path)
+    if appeal:
+        return f"/appeals/{appeal.group(1)}"
+    return next((page for prefix, page in PAGE_FORMS if path.startswith(prefix)), "/")

@@ -13,6 +13,8 @@ from urllib.parse import unquote
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from moderation.api.review_context import known_label
+
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 8
 MediaType = Literal["image", "video"]
@@ -148,6 +150,20 @@ class ReviewOut(BaseModel):
     previous_status: str
     reviewed_at: str | None
     reviewer: str | None = Field(None, description="Shown to reviewer and admin tokens only")
+    reason_code: str | None = Field(None, description="One of the policy's `reasons` codes, if the reviewer gave one")
+    overridden_from: str | None = Field(None, description="An admin overrode the review: the verdict replaced "
+                                        "(`verdict` and `reason` are then the admin's)")
+    overridden_at: str | None = None
+    overridden_by: str | None = Field(None, description="The admin who overrode it (reviewer and admin tokens only)")
+
+
+class EscalationOut(BaseModel):
+    escalated_at: str | None
+    resolved_at: str | None
+    open: bool = Field(description="Waiting in the escalated queue for a senior reviewer or an admin")
+    note: str | None = Field(None, description="Why it was escalated (reviewer, senior and admin tokens only)")
+    escalated_by: str | None = Field(None, description="Reviewer, senior and admin tokens only")
+    resolved_by: str | None = Field(None, description="Who decided it (reviewer, senior and admin tokens only)")
 
 
 class LabelScore(BaseModel):
@@ -173,11 +189,14 @@ class ItemDetail(ItemSummary):
                                                "first rule fired on (index from 0, offset_ms, where, reason)")
     appeals: list[dict[str, Any]] = Field([], description="The item's appeal (at most one) and its outcome "
                                           "(POST /v1/items/{item_id}/appeals)")
+    escalation: EscalationOut | None = Field(None, description="Its latest escalation to the senior queue "
+                                             "(POST /v1/items/{item_id}/escalate), open or decided")
 
 
 class QueueRow(ItemSummary):
     lease: LeaseOut | None
     top_labels: list[LabelScore]
+    escalation: EscalationOut | None = Field(None, description="`queue=escalated` only: why and by whom")
 
 
 class QueuePage(Page[QueueRow]):
@@ -185,10 +204,13 @@ class QueuePage(Page[QueueRow]):
 
 
 class QueueFilterIn(BaseModel):
-    queue: Literal["items", "appeals"] = Field("items", description="items awaiting review (default), or "
-                                               "appeals (pending, oldest first; the other filters do not apply)")
+    queue: Literal["items", "appeals", "escalated"] = Field(
+        "items", description="items awaiting review (default); appeals (pending, oldest first; the other filters "
+        "do not apply); or escalated items (senior and admin only; by priority, then escalation time; `verdict` "
+        "does not apply)")
     verdict: QueueVerdict = Field("flagged", description="Automatic verdict: flagged (default) or rejected")
-    label: Text | None = Field(None, min_length=1, max_length=128, description="Label or any label under it")
+    label: Annotated[Text, Field(min_length=1, max_length=128), AfterValidator(known_label)] | None = Field(
+        None, description="A v7 label (or a retired v6.1 name) and any label under it; unknown: 422")
     media_type: MediaType | None = None
     min_age: int | None = Field(None, ge=0, le=10 * 365 * 86400, description="Seconds since submission, at least")
     max_age: int | None = Field(None, ge=0, le=10 * 365 * 86400, description="Seconds since submission, at most")
@@ -214,31 +236,8 @@ class ReviewIn(BaseModel):
 
     verdict: Literal["approved", "rejected"]
     reason: Text = Field(min_length=1, max_length=1000, pattern=r"\S", description="Why; kept in the audit trail")
-
-
-class AuditEventOut(BaseModel):
-    id: int
-    at: str | None
-    item_id: str | None
-    actor: str
-    action: str
-    from_status: str | None
-    to_status: str | None
-    verdict: str | None
-    reason: str | None
-    policy_version: str | None
-
-
-class AuditPage(BaseModel):
-    events: list[AuditEventOut]
-    limit: int
-    offset: int
-    next_offset: int | None
-
-
-class Health(BaseModel):
-    status: Literal["ok", "error"]
-    checks: dict[str, str]
+    reason_code: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                                    description="One of the policy's `reasons` codes (any category's); unknown: 422")
 
 
 class Problem(BaseModel):

@@ -14,10 +14,11 @@ from typer.core import TyperGroup, TyperOption
 
 from config.settings import get_settings
 from moderation.bootstrap import Dispatcher, Runtime, get_runtime
-from moderation.domain.errors import ModqError
+from moderation.domain.errors import BadInput, ModqError
 from moderation.domain.tenancy import ALL, DEFAULT_TENANT, EVERY_TENANT, Scope
 from moderation.infra import setup_errors
 from moderation.infra.redact import Scrubber
+from moderation.items.queries import item_id_for
 from moderation.tenants import services as tenants
 from worker.app import dispatcher
 
@@ -117,3 +118,15 @@ def operator() -> str:
 
 def pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def item_ref(rt: Runtime, ref: str, scope: Scope) -> str:
+    """The id of the item ``ref`` names (an id, an id prefix or an external id) among ``scope``'s, or exit:
+    2 for a prefix several items share (some are listed), 1 for none."""
+    try:
+        item_id = item_id_for(rt.settings.database_url, ref, scope)
+    except BadInput as exc:
+        fail(str(exc))
+    if item_id is None:
+        fail(f"no item {ref!r}", 1)
+    return item_id

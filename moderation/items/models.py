@@ -124,8 +124,12 @@ class AuditAction(StrEnum):
     REVIEW = "review"
     APPEAL = "appeal"  # a platform filed its user's appeal of the decision (issue 17)
     APPEAL_DECIDE = "appeal_decide"  # a person upheld or overturned it
+    UNDO = "undo"  # the reviewer took their review back within the undo window (issue 17.2)
+    OVERRIDE = "override"  # an admin replaced a recorded review's verdict, with a reason
+    ESCALATE = "escalate"  # a reviewer sent the item to the senior queue with a note (issue 17.6)
     TOKEN_CREATE = "token_create"
     TOKEN_REVOKE = "token_revoke"
+    REVIEW_DEFAULTS = "review_defaults"  # an admin set their tenant's reviewer preference defaults (issue 17.8)
 
 
 class AuditEvent(Base):

@@ -30,6 +30,7 @@ from moderation.items import models as m, subjects
 from moderation.items.queries import audit, decision_for, iso, lock_item
 from moderation.review import appeal_claims
 from moderation.review.models import Appeal, Review
+from moderation.review.rebank import rebank
 from moderation.review import services as review_services
 from moderation.review.services import REASON_MAX, VERDICTS, Conflict, NotFound
 
@@ -169,7 +170,10 @@ def _decide(s: Session, rt: Runtime, appeal_id: str, decider: str, outcome: str,
     alert = _alert(s, item, row, previous, now)
     s.add(alert)
     s.flush()
-    flagged = [a.id for a in subjects.after_verdict(s, rt, item, new, previous)] if new != previous else []
+    flagged = []
+    if new != previous:  # what the old verdict set in motion follows the new one: the subject rule, the bank
+        flagged = [a.id for a in subjects.after_verdict(s, rt, item, new, previous)]
+        rebank(s, rt, item, previous, new, decider, reason, scope, cause="appeal overturned")
     return row, item.id, [alert.id, *flagged]
 
 

@@ -20,7 +20,7 @@ from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
-from moderation.review import keyset, views
+from moderation.review import escalations, keyset, views
 from moderation.review import services as review
 from moderation.review.queries import QueueFilter, awaiting_review, in_scope
 
@@ -44,14 +44,20 @@ def page(rt: Runtime, f: QueueFilter, limit: int, offset: int = 0,
     items = review.queue(rt, f, limit=limit + 1, offset=offset, after=after)
     with transaction(rt.settings.database_url) as s:
         rows = views.queue_rows(s, items[:limit])
-    return rows, keyset.encode(keyset.of(items[limit - 1])) if len(items) > limit else None
+        if f.escalated:  # the senior queue shows why each item is there
+            notes = escalations.open_of(s, [row["id"] for row in rows])
+            rows = [{**row, "escalation": notes.get(row["id"])} for row in rows]
+    return rows, keyset.encode(keyset.of(items[limit - 1], f.escalated)) if len(items) > limit else None
 
 
-def query(scope: Scope = EVERY_TENANT) -> Select:
-    """(status, review_priority, count, oldest created_at) of the items awaiting review in ``scope``."""
+def query(scope: Scope = EVERY_TENANT, escalated: bool | None = None) -> Select:
+    """(status, review_priority, count, oldest created_at) of the items awaiting review in ``scope``;
+    ``escalated``: only those in the escalated queue (True) or in the reviewers' queue (False); None: all."""
     rank = m.Item.review_priority
+    waiting = [] if escalated is None else [m.Item.escalated_at.is_not(None) if escalated
+                                            else m.Item.escalated_at.is_(None)]
     return (select(m.Item.status, rank, func.count(), func.min(m.Item.created_at))
-            .where(awaiting_review(), in_scope(scope)).group_by(m.Item.status, rank))
+            .where(awaiting_review(), in_scope(scope), *waiting).group_by(m.Item.status, rank))
 
 
 def fold(rows: Iterable, priorities: priority.Priorities, now: datetime) -> list[Waiting]:
@@ -68,11 +74,12 @@ def fold(rows: Iterable, priorities: priority.Priorities, now: datetime) -> list
 
 
 def by_category(database_url: str, priorities: priority.Priorities, *, scope: Scope,
-                verdict: str | None = None) -> list[dict[str, Any]]:
-    """Per category (of ``verdict``'s items, or all awaiting review): count and the oldest wait in seconds."""
+                verdict: str | None = None, escalated: bool = False) -> list[dict[str, Any]]:
+    """Per category (of ``verdict``'s items, or all awaiting review): count and the oldest wait in seconds;
+    of the reviewers' queue, or (``escalated``) of the escalated queue (the oldest: since submission)."""
     now = utcnow()
     with transaction(database_url) as s:
-        rows = s.execute(query(scope)).all()
+        rows = s.execute(query(scope, escalated)).all()
     totals: dict[str, dict[str, Any]] = {}
     for w in fold(rows, priorities, now):
         if verdict is not None and w.verdict != verdict:

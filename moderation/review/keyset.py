@@ -27,6 +27,17 @@ _ID = re.compile(r"[0-9A-Za-z_-]{1,36}")  # an item id (no byte PostgreSQL would
 
 # The queue's order: most urgent first (unranked last), then oldest, then id.
 ORDER = (m.Item.review_priority.asc().nulls_last(), m.Item.created_at, m.Item.id)
+# The escalated queue's (issue 17.6): the same, by the time of escalation instead of submission.
+ESCALATED_ORDER = (m.Item.review_priority.asc().nulls_last(), m.Item.escalated_at, m.Item.id)
+
+
+def order(escalated: bool = False) -> tuple:
+    return ESCALATED_ORDER if escalated else ORDER
+
+
+def time_of(escalated: bool = False):
+    """The time column a queue is ordered by: ``created_at``, or ``escalated_at`` for the escalated queue."""
+    return m.Item.escalated_at if escalated else m.Item.created_at
 
 
 @dataclass(frozen=True)
@@ -36,8 +47,9 @@ class Key:
     id: str
 
 
-def of(item: m.Item) -> Key:
-    return Key(item.review_priority, aware(item.created_at), item.id)
+def of(item: m.Item, escalated: bool = False) -> Key:
+    """The key of ``item`` in its queue (``created_at`` is the escalated queue's ``escalated_at``)."""
+    return Key(item.review_priority, aware(item.escalated_at if escalated else item.created_at), item.id)
 
 
 def encode(key: Key) -> str:
@@ -62,9 +74,9 @@ def decode(cursor: str) -> Key:
     return Key(priority, when, item_id)
 
 
-def after(key: Key) -> ColumnElement[bool]:
-    """Rows that come after ``key`` in ``ORDER``."""
-    rank, created, ident = m.Item.review_priority, m.Item.created_at, m.Item.id
+def after(key: Key, time=m.Item.created_at) -> ColumnElement[bool]:
+    """Rows that come after ``key`` in ``ORDER`` (``time``: ``escalated_at`` in ``ESCALATED_ORDER``)."""
+    rank, created, ident = m.Item.review_priority, time, m.Item.id
     later = or_(created > key.created_at, and_(created == key.created_at, ident > key.id))
     if key.priority is None:
         return and_(rank.is_(None), later)

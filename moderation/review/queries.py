@@ -27,12 +27,15 @@ class QueueFilter:
     min_age: int | None = None  # seconds since submission, at least
     max_age: int | None = None  # seconds since submission, at most
     scope: Scope = EVERY_TENANT  # the tenants whose items the reviewer may see (their token's, or narrower)
+    # The senior queue (issue 17.6): only escalated items, of either verdict (``verdict`` does not apply), by
+    # priority then escalation time; the reviewers' queue (False) never lists them.
+    escalated: bool = False
 
 
 def pending(dialect: str, f: QueueFilter, now: datetime, after: keyset.Key | None = None) -> Select:
     """Items awaiting review that match ``f``, of the tenants in its scope, in ``keyset.ORDER``: by
     ``review_priority`` (unranked last), then oldest first (ties by id); ``after``: those after that row."""
-    query = select(m.Item).where(awaiting_review(), m.Item.status == f.verdict, in_scope(f.scope))
+    query = select(m.Item).where(awaiting_review(), in_scope(f.scope), *in_queue(f))
     if f.label:
         query = query.where(_has_label(dialect, f.label))
     if f.media_type:
@@ -42,8 +45,15 @@ def pending(dialect: str, f: QueueFilter, now: datetime, after: keyset.Key | Non
     if f.max_age is not None:
         query = query.where(m.Item.created_at >= now - timedelta(seconds=f.max_age))
     if after is not None:
-        query = query.where(keyset.after(after))
-    return query.order_by(*keyset.ORDER)
+        query = query.where(keyset.after(after, keyset.time_of(f.escalated)))
+    return query.order_by(*keyset.order(f.escalated))
+
+
+def in_queue(f: QueueFilter) -> tuple[ColumnElement[bool], ...]:
+    """The escalated queue holds escalated items, whatever their verdict; the reviewers' queue, the others."""
+    if f.escalated:
+        return (m.Item.escalated_at.is_not(None),)
+    return (m.Item.status == f.verdict, m.Item.escalated_at.is_(None))
 
 
 def awaiting_review() -> ColumnElement[bool]:

@@ -16,13 +16,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from moderation.banks import services as banks
-from moderation.alerts import fanout
 from moderation.alerts.services import decision_alert
 from moderation.domain.errors import BadInput, ModqError
 from moderation.domain.tenancy import EVERY_TENANT, Scope
@@ -31,9 +30,10 @@ from moderation.infra.clock import utcnow
 from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, decision_for, lock_item
-from moderation.review.models import Review
-from moderation.review import claims
+from moderation.review.models import Escalation, Review
+from moderation.review import claims, reason_codes
 from moderation.review.keyset import Key
+from moderation.review.outbox import hold_for_undo, publish  # a review's alerts: held for the undo window, then sent
 from moderation.review.queries import REVIEWABLE, QueueFilter, held_by, lease_free, pending
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
@@ -157,7 +157,8 @@ def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, 
         raise BadInput(f"a reason of 1-{REASON_MAX} characters is required")
     try:
         with transaction(rt.settings.database_url) as s:
-            row, alert_id = _record(s, item_id, reviewer, verdict, reason, admin, scope)
+            code = reason_codes.checked(rt, s, item_id, reason_code, scope)  # one of the policy's, or None
+            row, alert_id = _record(s, item_id, reviewer, verdict, reason, admin, scope, code)
             # The subject rule, if any: a rejection counts, an overturned one no longer does (items/subjects.py).
             flagged = [a.id for a in subjects.after_verdict(s, rt, s.get(m.Item, item_id), verdict, row.previous_status)]
             row.reason_code, row.alert_ids = reason_code, [alert_id, *flagged]
@@ -168,17 +169,20 @@ def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, 
     except IntegrityError:  # a concurrent review of the same item committed first
         raise Conflict(f"item {item_id} has already been reviewed") from None
     log.info("reviewed", item_id=item_id, verdict=verdict, reviewer=reviewer)
-    publish(rt, [alert_id, *flagged])
+    publish(rt, [alert_id, *flagged], hold=rt.settings.review_undo_seconds)
     return row
 
 
 def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, admin: bool,
-            scope: Scope) -> tuple[Review, int]:
+            scope: Scope, reason_code: str | None = None) -> tuple[Review, int]:
     item = _locked(s, item_id, scope)
     if item is None:
         raise NotFound(f"no item {item_id!r}")
     if item.status not in REVIEWABLE or s.scalar(select(Review.id).where(Review.item_id == item_id)):
         raise Conflict(f"item {item_id} is not awaiting review (status {item.status})")
+    if item.escalated_at is not None and not (admin or _holds(item, reviewer)):  # a senior's claim or an admin
+        raise Conflict(f"item {item_id} is escalated: a senior reviewer or an admin claims and decides it "
+                       "(the escalated queue)")
     if not admin and not _holds(item, reviewer):
         raise Conflict(f"claim item {item_id} before reviewing it: "
                        + (f"it is leased to {item.lease_owner}" if _leased(item) else "you hold no lease on it"))
@@ -187,20 +191,16 @@ def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, 
                  policy_version=item.policy_version, reviewed_at=now)
     s.add(row)
     audit(s, item, m.AuditAction.REVIEW, previous, verdict, actor=reviewer, verdict=verdict, reason=reason)
+    if item.escalated_at is not None:  # decided: its escalation is resolved (items.escalated_at stays, as history)
+        s.execute(update(Escalation).where(Escalation.item_id == item.id, Escalation.resolved_at.is_(None))
+                  .values(resolved_by=reviewer, resolved_at=now).execution_options(synchronize_session=False))
     item.status = item.verdict = verdict
     item.lease_owner = item.lease_expires_at = None
     alert = _review_alert(s, item, verdict, reason, previous, now)
+    alert.message = {**alert.message, "reason_code": reason_code}
     s.add(alert)
     s.flush()
     return row, alert.id
-
-
-def hold_for_undo(s: Session, alert_ids: list[int], decided_at: datetime, seconds: int) -> None:
-    """Keep these alerts in the outbox until the undo window of a verdict recorded at ``decided_at`` closes."""
-    if seconds > 0 and alert_ids:
-        s.execute(update(Alert).where(Alert.id.in_(alert_ids))
-                  .values(hold_until=decided_at + timedelta(seconds=seconds))
-                  .execution_options(synchronize_session=False))
 
 
 def _review_alert(s: Session, item: m.Item, verdict: str, reason: str, previous: str, now: datetime) -> Alert:
@@ -212,17 +212,12 @@ def _review_alert(s: Session, item: m.Item, verdict: str, reason: str, previous:
                            item.policy_version or "", now, kind="review")
     alert.message = {**alert.message, "reasons": [reason], "previous_verdict": previous}
     alert.attributes = {**alert.attributes, "kind": "review"}
+    # Reviewed again after an undo: a new event, not a repeat of the undone one (unique dedup_id, and a FIFO
+    # topic must not drop it as a duplicate).
+    earlier = s.scalar(select(func.count()).select_from(Alert).where(Alert.dedup_id.startswith(alert.dedup_id)))
+    if earlier:
+        alert.dedup_id = f"{alert.dedup_id}:{earlier + 1}"
     return alert
-
-
-def publish(rt: Runtime, alert_ids: list[int]) -> None:
-    """After a review's (or an appeal's) commit: its alerts to the tenant's webhook endpoints, then SNS. Logs,
-    never raises: the rows are in the outbox, and beat's sweep and flush deliver what this misses."""
-    fanout.after_commit(rt.settings.database_url, rt.dispatcher, alert_ids, rt.settings.webhook_subscriptions_seconds)
-    try:
-        rt.dispatcher.publish_alerts(alert_ids)
-    except Exception as exc:  # the rows are in the outbox; the periodic flush delivers them
-        log.error("alert_dispatch_failed", alert_ids=alert_ids, error=str(exc))
 
 
 def _locked(s: Session, item_id: str, scope: Scope) -> m.Item | None:

@@ -23,7 +23,7 @@ from moderation.infra.clock import utcnow
 from moderation.items.frame_evidence import fired_frame
 from moderation.domain.tenancy import Scope
 from moderation.items.queries import by_external_id, decision_for, find_item, get_item, iso, list_items
-from moderation.review import appeals, services as review
+from moderation.review import appeals, escalations, services as review
 from moderation.review.chips import chips
 from moderation.review.models import Review
 from moderation.review.queries import QueueFilter
@@ -145,9 +145,11 @@ def review_of(s: Session, item_id: str, with_reviewer: bool = True) -> dict[str,
     row = s.scalar(select(Review).where(Review.item_id == item_id))
     if row is None:
         return None
-    view = {"verdict": row.verdict, "reason": row.reason, "previous_status": row.previous_status,
-            "reviewed_at": iso(row.reviewed_at)}
-    return {**view, "reviewer": row.reviewer} if with_reviewer else view
+    view = {"verdict": row.verdict, "reason": row.reason, "reason_code": row.reason_code,
+            "previous_status": row.previous_status, "reviewed_at": iso(row.reviewed_at),
+            "overridden_from": row.overridden_from, "overridden_at": iso(row.overridden_at)}
+    # An overridden review's verdict and reason are the admin's: name who set them, beside the first reviewer.
+    return {**view, "reviewer": row.reviewer, "overridden_by": row.overridden_by} if with_reviewer else view
 
 
 def detail(s: Session, item: m.Item, with_reviewer: bool = True) -> dict[str, Any]:
@@ -162,6 +164,7 @@ def detail(s: Session, item: m.Item, with_reviewer: bool = True) -> dict[str, An
                       key=lambda lab: -lab["Confidence"]),
         rules=rules, lease=lease(item), review=review_of(s, item.id, with_reviewer),
         appeals=appeals.of_item(s, item.id, with_reviewer),
+        escalation=escalations.of_item(s, item.id, with_reviewer),
         markers=markers(s, item, fired) if item.media_type == "video" else [],
         fired_frame=fired_frame(decision.reasons) if decision and item.media_type == "image" else None,
     )

@@ -42,12 +42,13 @@ def watched_page(context):
 
 
 def screenshot(page, name: str, **options) -> Path:
-    """Save what ``page`` shows as ``test-artifacts/<name>.png``; with MODQ_DOCS_SCREENSHOTS=1 also as
-    ``docs/img/<name>.png``, the picture the docs show (so the docs are refreshed by the test, not by hand)."""
+    """Save what ``page`` shows as ``test-artifacts/<name>.png``; with MODQ_DOCS_SCREENSHOTS=1 also refresh
+    ``docs/img/<name>.png`` if the docs show that picture (so they are redrawn by the test, not by hand; a new
+    one is added to docs/img once, by copying it from test-artifacts)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), **options)
-    if os.environ.get("MODQ_DOCS_SCREENSHOTS") == "1":
+    if os.environ.get("MODQ_DOCS_SCREENSHOTS") == "1" and (DOCS_IMG / path.name).exists():
         shutil.copyfile(path, DOCS_IMG / path.name)
     return path
 

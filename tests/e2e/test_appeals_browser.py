@@ -13,13 +13,11 @@ from moderation.api.app import create_app
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.tenants import tokens
-from tests.conftest import REPO
-from tests.e2e.conftest import sign_in, watched_page
+from tests.e2e.conftest import screenshot, sign_in, watched_page
 from tests.live_server import serve
 from tests.review_items import decided_item
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = REPO / "test-artifacts"
 
 
 def test_an_appeal_filed_by_api_refused_to_the_original_reviewer_and_decided_by_another(rt, media_root,
@@ -29,7 +27,6 @@ def test_an_appeal_filed_by_api_refused_to_the_original_reviewer_and_decided_by_
     _, ingest = tokens.create(url, "forum-backend", "ingest", created_by="test")
     alice_id, alice = tokens.create(url, "alice", "reviewer", created_by="test")
     _, bob = tokens.create(url, "bob", "reviewer", created_by="test")
-    ARTIFACTS.mkdir(exist_ok=True)
     with serve(create_app(rt, health_checks={})) as base_url:
         api = httpx.Client(base_url=base_url, timeout=10)
         as_alice = {"Authorization": f"Bearer {alice}"}
@@ -55,7 +52,7 @@ def test_an_appeal_filed_by_api_refused_to_the_original_reviewer_and_decided_by_
         page.wait_for_url(f"**/appeals/{appeal_id}")
         assert "another reviewer must decide" in page.locator("#appeal-mine").inner_text()
         assert page.locator("#appeal-form").count() == 0
-        page.screenshot(path=str(ARTIFACTS / "console-appeal-refused.png"), full_page=True)
+        screenshot(page, "console-appeal-refused", full_page=True)
         refused = api.post(f"/v1/appeals/{appeal_id}/decision", headers=as_alice,
                            json={"outcome": "upheld", "reason": "I stand by it"})
         assert refused.status_code == 409 and "you made the decision appealed" in refused.json()["message"]
@@ -68,7 +65,7 @@ def test_an_appeal_filed_by_api_refused_to_the_original_reviewer_and_decided_by_
         page.goto(base_url + "/login")
         sign_in(page, base_url, bob)
         page.goto(base_url + "/appeals")
-        page.screenshot(path=str(ARTIFACTS / "console-appeals.png"), full_page=True)
+        screenshot(page, "console-appeals", full_page=True)
         page.click("#next-appeal-form button[type=submit]")
         page.wait_for_url(f"**/appeals/{appeal_id}")
         assert page.locator("#statement").inner_text() == "This is a photo of a museum exhibit about the war."
@@ -77,7 +74,7 @@ def test_an_appeal_filed_by_api_refused_to_the_original_reviewer_and_decided_by_
         page.check("input[name=outcome][value=overturned]")
         page.select_option("select[name=verdict]", "approved")
         page.fill("textarea[name=reason]", "historical context, educational")
-        page.screenshot(path=str(ARTIFACTS / "console-appeal.png"), full_page=True)
+        screenshot(page, "console-appeal", full_page=True)
         page.click("#appeal-submit")
         page.wait_for_url("**/appeals?notice=decided")
         assert page.locator("#appeal-decided").is_visible() and page.locator("#appeals").count() == 0

@@ -20,13 +20,11 @@ from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 from moderation.review.models import Review
 from tests.animated_media import BLUE, RED, animated
-from tests.conftest import REPO
-from tests.e2e.conftest import sign_in, watched_page
+from tests.e2e.conftest import ARTIFACTS, screenshot, sign_in, watched_page
 from tests.live_server import serve
 from tests.review_items import decided_item
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = REPO / "test-artifacts"
 
 
 @pytest.fixture
@@ -49,7 +47,6 @@ def test_sign_in_and_review_with_the_keyboard(rt, queue, browser):
     first, second = queue
     token_id, token = tokens.create(rt.settings.database_url, "alice", "reviewer", created_by="test")
     alice = f"alice (token {token_id})"  # reviews name the token, not just its name (issue 16)
-    ARTIFACTS.mkdir(exist_ok=True)
     with serve(create_app(rt, health_checks={})) as base_url:
         context = browser.new_context(viewport={"width": 1280, "height": 860})
         page, errors = watched_page(context)
@@ -58,7 +55,7 @@ def test_sign_in_and_review_with_the_keyboard(rt, queue, browser):
         page.wait_for_url("**/login")
         sign_in(page, base_url, token)
         assert page.locator("table.queue tbody tr").count() == 2
-        page.screenshot(path=str(ARTIFACTS / "console-queue.png"), full_page=True)
+        screenshot(page, "console-queue", full_page=True)
         session = next(c for c in context.cookies() if c["name"] == "modq_session")
         assert session["httpOnly"] and session["sameSite"] == "Lax"
 
@@ -67,27 +64,27 @@ def test_sign_in_and_review_with_the_keyboard(rt, queue, browser):
         media = page.locator("#media")
         assert "blurred" in media.get_attribute("class")
         assert page.evaluate("document.querySelector('#media img').naturalWidth") > 0  # served after the auth check
-        page.screenshot(path=str(ARTIFACTS / "console-item-blurred.png"))
+        screenshot(page, "console-item-blurred")
         page.click("#reveal")
         assert "blurred" not in media.get_attribute("class")
         assert page.locator(".rules li").first.inner_text().startswith("flag Hate Symbols")
-        page.screenshot(path=str(ARTIFACTS / "console-item.png"), full_page=True)
+        screenshot(page, "console-item", full_page=True)
 
         page.keyboard.press("r")  # reject with the suggested reason, then on to the next item
-        page.wait_for_url(f"**/items/{second}")
+        page.wait_for_url(f"**/items/{second}?undo={first}")  # with the Undo toast (issue 17.2)
         assert review_of(rt, first) == ("rejected", alice, "rejected", "violation confirmed (Hate Symbols)")
 
         page.keyboard.press("e")  # type a reason of one's own, leave the field, approve
         page.keyboard.type("news footage, not gratuitous")
         page.keyboard.press("Escape")
         page.keyboard.press("a")
-        page.wait_for_url("**/?notice=empty")
+        page.wait_for_url("**/?notice=empty*")
         assert review_of(rt, second) == ("approved", alice, "approved", "news footage, not gratuitous")
         assert "Nothing left to claim" in page.inner_text("main")
 
         page.goto(f"{base_url}/audit?actor=alice&action=review")
         assert page.locator("table.audit tbody tr").count() == 2
-        page.screenshot(path=str(ARTIFACTS / "console-audit.png"), full_page=True)
+        screenshot(page, "console-audit", full_page=True)
         context.close()
     assert errors == [], errors  # no JavaScript errors, no CSP violations
     assert (ARTIFACTS / "console-item.png").stat().st_size > 10_000
@@ -122,5 +119,5 @@ def test_an_animation_shows_the_frame_a_rule_fired_on(rt, media_root, fake_provi
     assert "frame 1 at 0:00.050" in page.inner_text("#frame-note")
     rule = page.locator(".rules li").first.inner_text()
     assert rule.startswith("reject Exposed Female Genitalia") and rule.endswith("frame 1")
-    page.screenshot(path=str(ARTIFACTS / "console-animation-frame.png"), full_page=True)
+    screenshot(page, "console-animation-frame", full_page=True)
     assert errors == [], errors

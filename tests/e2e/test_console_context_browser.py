@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.review.models import Review
-from tests.e2e.conftest import ARTIFACTS, sign_in, watched_page
+from tests.e2e.conftest import screenshot, sign_in, watched_page
 from tests.review_items import decided_item
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +40,7 @@ def test_a_failed_item_shows_its_reason(rt, media_root, fake_provider, console):
     assert reason.inner_text().strip() == ("Processing failed after 3 attempts: "
                                            "the provider refused the image: InvalidImageFormatException")
     assert page.locator("#item-metadata dd").all_inner_texts() == ["en", "<b>holiday</b>"]  # text, not markup
-    page.screenshot(path=str(ARTIFACTS / "console-item-failed.png"), full_page=True)
+    screenshot(page, "console-item-failed", full_page=True)
     assert errors == [], errors
 
 
@@ -60,7 +60,7 @@ def test_media_that_does_not_load_says_why_and_holds_the_verdict(rt, media_root,
     approve, reject = page.locator("button[value=approved]"), page.locator("button[value=rejected]")
     assert approve.is_disabled() and reject.is_disabled()
     assert not page.locator("#reveal").is_visible()  # no empty blurred panel to click
-    page.screenshot(path=str(ARTIFACTS / "console-item-media-error.png"), full_page=True)
+    screenshot(page, "console-item-media-error", full_page=True)
 
     page.keyboard.press("r")  # the shortcut is held as the button is
     page.wait_for_timeout(300)
@@ -71,7 +71,7 @@ def test_media_that_does_not_load_says_why_and_holds_the_verdict(rt, media_root,
     page.keyboard.type("media gone; rejected on the labels")
     page.keyboard.press("Escape")
     page.keyboard.press("r")
-    page.wait_for_url("**/?notice=empty")
+    page.wait_for_url("**/?notice=empty*")
     assert reviewed(rt, item_id) == ("rejected", "media gone; rejected on the labels")
     assert [e for e in errors if LOAD_ERROR not in e] == [], errors
 
@@ -91,11 +91,11 @@ def test_a_stale_form_explains_and_reloads(rt, media_root, fake_provider, consol
     page.wait_for_selector("#stale-form")
     assert page.inner_text("h1") == "This form has expired"
     assert "Nothing was recorded" in page.inner_text("#stale-form") and reviewed(rt, item_id) is None
-    page.screenshot(path=str(ARTIFACTS / "console-stale-form.png"), full_page=True)
+    screenshot(page, "console-stale-form", full_page=True)
 
     page.click("#stale-form-retry")  # reload the form, with a fresh token
     page.wait_for_url(f"**/items/{item_id}")
     page.keyboard.press("r")
-    page.wait_for_url("**/?notice=empty")
+    page.wait_for_url("**/?notice=empty*")
     assert reviewed(rt, item_id) == ("rejected", "violation confirmed (Hate Symbols)")
     assert [e for e in errors if "403" not in e] == [], errors

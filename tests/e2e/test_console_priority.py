@@ -12,7 +12,7 @@ from moderation.domain import policy
 from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import screenshot
 from tests.review_items import decided_item
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +31,7 @@ def test_self_harm_waits_above_an_older_alcohol_flag(rt, media_root, fake_provid
     page.goto(base_url + "/")
     rows = page.locator("table.queue tbody tr")
     assert rows.count() == 3
-    order = [rows.nth(i).locator("td").nth(2).inner_text() for i in range(3)]
+    order = [rows.nth(i).locator("td").nth(3).inner_text() for i in range(3)]  # after the bulk checkbox
     assert order == ["cry-for-help", "fight", "beer-party"]  # the oldest, Alcohol, comes last
     backlog = page.locator("table.backlog tbody tr")
     counts = {backlog.nth(i).locator("td").nth(0).inner_text(): backlog.nth(i).locator("td").nth(1).inner_text()
@@ -39,7 +39,7 @@ def test_self_harm_waits_above_an_older_alcohol_flag(rt, media_root, fake_provid
     assert counts == {"Self-Harm": "1", "Hate Symbols / Violence": "1", "other": "1"}
     assert page.locator('table.backlog tr[data-category="other"] td.backlog-oldest').inner_text() == "1h 30m"
     assert page.locator("#next-page").count() == 0  # one page
-    page.screenshot(path=str(ARTIFACTS / "console-queue-priority.png"), full_page=True)
+    screenshot(page, "console-queue-priority", full_page=True)
     # "Start reviewing" claims the first of that order.
     page.click("#next-form button[type=submit]")
     page.wait_for_url(f"**/items/{self_harm}**")

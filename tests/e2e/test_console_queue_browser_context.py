@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from moderation.infra.clock import utcnow
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_console_context_browser import set_item
 from tests.review_items import decided_item
 
@@ -31,7 +31,7 @@ def test_queue_thumbnails_chips_and_the_label_dropdown(rt, media_root, fake_prov
     chips = [c.strip() for c in page.locator(f"tr:has(a[href='/items/{violent}']) .chip").all_inner_texts()]
     assert chips == ["Graphic Violence 60%"]  # its rule fired; "Violence 60%" is not repeated
     assert "chip-fired" in page.locator(f"tr:has(a[href='/items/{violent}']) .chip").first.get_attribute("class")
-    page.screenshot(path=str(ARTIFACTS / "console-queue-context.png"), full_page=True)
+    screenshot(page, "console-queue-context", full_page=True)
 
     dropdown = page.locator("#label-filter")
     assert dropdown.evaluate("(s) => s.tagName") == "SELECT" and dropdown.locator("option").count() == 53

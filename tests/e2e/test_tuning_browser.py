@@ -13,8 +13,7 @@ import pytest
 from moderation.api.app import create_app
 from moderation.policy import replay, versions as policy_store
 from moderation.tenants import tokens
-from tests.conftest import REPO
-from tests.e2e.conftest import sign_in, watched_page
+from tests.e2e.conftest import screenshot, sign_in, watched_page
 from tests.fakes.providers import labels_for
 from tests.live_server import serve
 from tests.unit.policy.test_curves import CURRENT_YAML, LABELLED
@@ -22,7 +21,6 @@ from tests.unit.policy.test_recommend import seed
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
-ARTIFACTS = REPO / "test-artifacts"
 
 
 def _only_this_server(outside: list[str]):
@@ -41,7 +39,6 @@ def test_tuning_page_draws_a_chart_per_category(rt, browser):
     seed(rt.settings.database_url, LABELLED + hate)
     policy_store.apply(rt.settings.database_url, CURRENT_YAML, author="test", note="", source="test")
     token = tokens.create(rt.settings.database_url, "root", "admin", created_by="test")[1]
-    ARTIFACTS.mkdir(exist_ok=True)
     with serve(create_app(rt, health_checks={})) as base_url:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         outside: list[str] = []
@@ -70,7 +67,7 @@ def test_tuning_page_draws_a_chart_per_category(rt, browser):
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
             let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""")
         status_hidden = page.is_hidden("#curves-status")
-        page.screenshot(path=str(ARTIFACTS / "console-tuning.png"), full_page=True)
+        screenshot(page, "console-tuning", full_page=True)
         context.close()
     assert outside == [], f"the Tuning page tried to load from outside this server: {outside}"
     assert errors == [], errors  # no JavaScript error, no CSP violation

@@ -17,6 +17,29 @@
 
   // Video: markers on a timeline at the flagged timestamps; clicking one seeks.
   const video = $("#player");
+  const markerTimes = [...new Set([...document.querySelectorAll(".marker")].map((m) => Number(m.dataset.t)))]
+    .sort((x, y) => x - y);
+  // , and . : the previous / next marker (a marker within 0.25 s of where the video is counts as "here").
+  function toMarker(direction) {
+    if (!video || !markerTimes.length) return;
+    const now = video.currentTime;
+    const target = direction > 0 ? markerTimes.find((t) => t > now + 0.25)
+      : [...markerTimes].reverse().find((t) => t < now - 0.25);
+    if (target === undefined) return;
+    video.currentTime = target;
+    video.pause();
+  }
+  // j / l: 10 s back / forward (within the video); k: play or pause.
+  function seekBy(seconds) {
+    if (!video) return;
+    const end = isFinite(video.duration) ? video.duration : Infinity;
+    video.currentTime = Math.min(end, Math.max(0, video.currentTime + seconds));
+  }
+  function playPause() {
+    if (!video) return;
+    if (video.paused) video.play().catch(() => { /* not playable yet, or blocked: the controls still work */ });
+    else video.pause();
+  }
   if (video) {
     const place = () => {
       if (!video.duration || !isFinite(video.duration)) return;
@@ -57,11 +80,21 @@
     a: () => decide("approved"),
     r: () => decide("rejected"),
     n: () => submit($("#next-form")),
-    c: () => submit($("#claim-form")),
+    c: () => submit($("#claim-form") || $("#lease-reclaim-form:not([hidden])")), // claim, or claim again (lease.js)
     b: () => media && setBlur(!media.classList.contains("blurred")),
     e: () => form?.elements.reason.focus(),
+    x: () => $("#escalate-note")?.focus(), // escalate: the note is required, so the key starts it
+    j: () => seekBy(-10),
+    k: playPause,
+    l: () => seekBy(10),
+    ",": () => toMarker(-1),
+    ".": () => toMarker(1),
     "?": () => $("#help")?.toggleAttribute("hidden"),
   };
+
+  // The reviewer may turn single-key shortcuts off (Preferences; WCAG 2.1.4: speech input and stray
+  // keystrokes must not record verdicts). Every console script with a single-key shortcut checks this.
+  const shortcutsOff = () => document.body.dataset.shortcuts === "off";
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
@@ -70,6 +103,7 @@
       if (event.key === "Escape") target.blur();
       return;
     }
+    if (shortcutsOff()) return; // Esc (above) still leaves a field: it types nothing
     const action = keys[event.key];
     if (!action) return;
     event.preventDefault();

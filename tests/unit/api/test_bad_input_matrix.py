@@ -143,7 +143,12 @@ CASES = [
     ("reviewer", "POST", "/v1/appeals/x/decision", {"outcome": "overturned", "reason": "x"}, 422,
      "verdict: an overturned appeal needs the new verdict, one of approved, rejected"),
     ("reviewer", "POST", "/v1/review/claim", {"queue": "senior-appeals"}, 422,
-     "queue: Input should be 'items' or 'appeals'"),
+     "queue: Input should be 'items', 'appeals' or 'escalated'"),
+    # Issue 17.6: escalation and reason codes
+    ("reviewer", "POST", "/v1/items/x/escalate", {}, 422, "note: Field required"),
+    ("reviewer", "POST", "/v1/items/x/escalate", {"note": "x" * 1001}, 422, "note: String should have at most 1000 characters"),
+    ("reviewer", "POST", "/v1/items/x/review", {"verdict": "approved", "reason": "x", "reason_code": "Bad Code"},
+     422, "reason_code: String should match pattern '^[a-z0-9]+(-[a-z0-9]+)*$'"),
     # Issue 16.2: policy per tenant. The admin here acts for "default" only: another tenant's policy is not
     # found (404, as an unknown one), and the deployment's policy is for a token for every tenant.
     ("admin", "PUT", "/v1/policy?tenant=other", {"yaml": POLICY}, 404,

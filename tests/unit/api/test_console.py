@@ -109,7 +109,7 @@ def test_review_flow_next_item_then_verdict(client, sign_in, flagged, rt):
 
     done = client.post(f"/items/{first}/review", data={"csrf": csrf, "verdict": "rejected", "reason": "hateful"},
                        follow_redirects=False)
-    assert done.status_code == 303 and done.headers["location"] == f"/items/{second}"  # straight to the next
+    assert done.status_code == 303 and done.headers["location"] == f"/items/{second}?undo={first}"  # the next; Undo
     assert item_of(rt, first).status == "rejected"
     with transaction(rt.settings.database_url) as s:
         row = s.scalar(select(Review).where(Review.item_id == first))
@@ -118,7 +118,7 @@ def test_review_flow_next_item_then_verdict(client, sign_in, flagged, rt):
 
     last = client.post(f"/items/{second}/review", data={"csrf": csrf, "verdict": "approved", "reason": "news"},
                        follow_redirects=False)
-    assert last.headers["location"] == "/?notice=empty"
+    assert last.headers["location"] == f"/?notice=empty&undo={second}"
     assert "Nothing left to claim" in client.get("/?notice=empty").text
 
 

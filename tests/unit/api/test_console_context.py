@@ -79,3 +79,13 @@ def test_a_stale_csrf_token_shows_a_page_that_explains_and_reloads_the_form(clie
         assert s.query(Review).count() == 0
     queue_form = client.post("/next", data={"csrf": "old"})
     assert queue_form.status_code == 403 and 'id="stale-form-retry" href="/"' in queue_form.text
+
+
+@pytest.mark.parametrize("form, page", [
+    ("/preferences", "/preferences"), ("/preferences/tenant", "/preferences"), ("/escalated/next", "/escalated"),
+    ("/appeals/next", "/appeals"), ("/appeals/ap-1/decision", "/appeals/ap-1"), ("/review/bulk", "/"),
+])
+def test_a_stale_form_is_retried_on_the_page_it_came_from(client, sign_in, form, page):
+    sign_in("admin")
+    response = client.post(form, data={"csrf": "old"})
+    assert response.status_code == 403 and f'id="stale-form-retry" href="{page}"' in response.text

@@ -41,7 +41,8 @@ def test_queue_rejects_bad_filters(client, auth, query):
     assert response.status_code == 422 and response.json()["message"]
 
 
-def test_claim_review_and_the_platform_learns(client, auth, rt, flagged, make_token):
+def test_claim_review_and_the_platform_learns(client, auth, rt, flagged, make_token, make_settings):
+    rt.settings = make_settings(review_undo_seconds=0)  # no undo window: sent at once (tests/unit/api/test_review_undo.py)
     item_id = flagged()
     claimed = client.post("/v1/review/claim", headers=auth["reviewer"])
     assert claimed.status_code == 200

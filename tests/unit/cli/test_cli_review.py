@@ -43,7 +43,7 @@ def test_tokens_create_prints_the_token_once_then_revoke(cli_env):
 def test_tokens_create_refuses_a_bad_role_listing_the_roles(cli_env):
     result = runner.invoke(app, ["tokens", "create", "--role", "root", "--name", "x"])
     shown = " ".join(result.stderr.replace("│", " ").split())  # typer's error box, unwrapped
-    assert result.exit_code == 2 and "'root' is not one of 'ingest', 'reviewer', 'admin'" in shown
+    assert result.exit_code == 2 and "'root' is not one of 'ingest', 'reviewer', 'senior', 'admin'" in shown
     assert tokens.list_tokens(cli_env.settings.database_url) == []
 
 

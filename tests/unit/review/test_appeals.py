@@ -4,10 +4,13 @@ no automated actor can decide an appeal."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from moderation.banks.models import BankEntry
 from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import EVERY_TENANT
-from moderation.review import appeals
+from moderation.infra.db import transaction
+from moderation.review import appeals, services as review
 from moderation.review.services import Conflict
 from tests.review_items import decided_item
 
@@ -44,3 +47,24 @@ def test_no_automated_actor_decides_an_appeal(rt, media_root, fake_provider, dec
     with pytest.raises(Conflict, match="decided by a person"):
         appeals.decide(rt, appeal["id"], decider, "upheld", None, "stands", scope=EVERY_TENANT)
     assert appeals.get(rt, appeal["id"], scope=EVERY_TENANT)["state"] == "pending"
+
+
+def test_an_overturned_rejection_takes_its_bank_entry_with_it(rt, make_settings, media_root, fake_provider):
+    """A reviewer's rejection banked the content (MODQ_BANK_REVIEWER_REJECTIONS); the appeal that overturns it
+    removes that entry, or the next upload of the same bytes would be rejected again by the bank."""
+    rt.settings = make_settings(bank_reviewer_rejections=True)
+    item_id = decided_item(rt, media_root, fake_provider, "Hate Symbols", 70)  # flagged
+    assert review.claim(rt, "alice (token 2)", item_id=item_id).item_id == item_id
+    review.review(rt, item_id, "alice (token 2)", "rejected", "hate symbol", scope=EVERY_TENANT)
+    banked = f"review:{item_id}"
+    assert [e.removed_at for e in entries(rt, banked)] == [None]
+    appeal = appeals.file(rt, item_id, "it is a historical photo", None, "forum (token 1)", scope=EVERY_TENANT)
+    appeals.decide(rt, appeal["id"], "bob (token 3)", "overturned", "approved", "museum archive",
+                   scope=EVERY_TENANT)
+    [entry] = entries(rt, banked)
+    assert entry.removed_at is not None
+
+
+def entries(rt, source: str) -> list[BankEntry]:
+    with transaction(rt.settings.database_url) as s:
+        return list(s.scalars(select(BankEntry).where(BankEntry.source == source)))

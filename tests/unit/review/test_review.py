@@ -89,7 +89,8 @@ def test_skip_releases_and_passes_over(rt, flagged):
     assert review.claim(rt, "bob").item_id == a  # released, so free again
 
 
-def test_review_records_verdict_audit_and_alert(rt, flagged):
+def test_review_records_verdict_audit_and_alert(rt, make_settings, flagged):
+    rt.settings = make_settings(review_undo_seconds=0)  # no undo window: sent at once (held: tests/unit/review/test_undo.py)
     item_id = flagged()
     review.claim(rt, "alice")
     row = review.review(rt, item_id, "alice", "rejected", "  hate symbol on a flag  ")

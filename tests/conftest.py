@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -52,11 +53,24 @@ def media_root(tmp_path) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """One SQLite database migrated to head per test run. Running every migration costs ~0.5 s and most unit
+    tests want a fresh database: each gets a copy of this file (~1 ms) instead."""
+    path = tmp_path_factory.mktemp("migrated") / "modq.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    db.dispose_all()
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert not leftovers, f"the template must be one self-contained file (WAL checkpointed): {leftovers}"
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path / 'modq.db'}"
-    migrate.upgrade(url)
-    yield url
+def sqlite_url(tmp_path, migrated_sqlite) -> str:
+    """A fresh database at the head migration (a copy of ``migrated_sqlite``) for this test alone."""
+    path = tmp_path / "modq.db"
+    shutil.copyfile(migrated_sqlite, path)
+    yield f"sqlite:///{path}"
     db.dispose_all()
 
 

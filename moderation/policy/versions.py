@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from moderation.domain import policy
-from moderation.domain import reasons as reason_codes
+from moderation.domain import reasons as reason_codes, transparency_config
 from moderation.infra.db import transaction
 from moderation.infra.clock import utcnow
 from moderation.policy.models import PolicyActivation, PolicyVersion
@@ -158,6 +158,7 @@ def diff(old: policy.ThresholdPolicy, new: policy.ThresholdPolicy) -> list[str]:
     lines += [f"priority.{k}: {ranks.get(k, '-')} -> {to.get(k, '-')}" for k in sorted(set(ranks) | set(to), key=str)
               if ranks.get(k) != to.get(k)]
     lines += reason_codes.diff(old.reasons, new.reasons)
+    lines += transparency_config.diff(old.transparency, new.transparency)
     for name in sorted(set(old.profiles) | set(new.profiles)):
         if name not in new.profiles:
             lines.append(f"providers.{name}: profile removed")

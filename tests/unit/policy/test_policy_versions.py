@@ -128,3 +128,11 @@ def test_cli_simulate_from_stored_analyses(cli_env, tmp_path, media_root, fake_p
     assert text.exit_code == 0 and "1 would change" in text.stdout, text.output
     assert runner.invoke(app, ["policy", "simulate", str(tmp_path / "s.yaml"), "--since", "soon"]).exit_code == 2
 
+
+
+def test_diff_names_transparency_changes():
+    old = policy.parse(STRICT)  # no section: the built-in mapping
+    new = policy.parse(STRICT + "transparency: {restriction: disabled}\n")
+    assert policy_store.diff(old, new) == [
+        "transparency.restriction: ['DECISION_VISIBILITY_CONTENT_REMOVED'] -> ['DECISION_VISIBILITY_CONTENT_DISABLED']"]
+    assert old.version != new.version

@@ -14,11 +14,10 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from moderation.api import schemas
+from moderation.api import schemas, tenancy
 from moderation.api.auth import ConsoleUser, Reviewer, allow, check_csrf, runtime
 from moderation.api.pages import page
 from moderation.bootstrap import Runtime
-from moderation.domain.tenancy import check_name
 from moderation.review import preferences
 from moderation.review.services import NotFound
 from moderation.tenants import services as tenants
@@ -81,14 +80,7 @@ def put_own(body: PreferencesIn, principal: Reviewer, rt: Rt):
 
 def _tenant(rt: Runtime, principal: Principal, name: str) -> int:
     """The tenant named, if the token acts for it; else 404, as for a tenant that does not exist."""
-    check_name(name)
-    try:
-        tenant_id = tenants.tenant_id(rt.settings.database_url, name)
-    except tenants.UnknownTenant:
-        tenant_id = None
-    if tenant_id is None or not principal.covers(tenant_id):
-        raise NotFound(f"no tenant named {name!r} that this token acts for")
-    return tenant_id
+    return tenancy.named(rt, principal, name, missing=NotFound)
 
 
 @router.get("/v1/tenants/{tenant}/review-defaults", response_model=DefaultsOut, operation_id="getReviewDefaults",

@@ -44,13 +44,16 @@ def write_tenant(rt: Runtime, principal: Principal, tenant: str | None) -> int:
     raise BadInput("tenant: this token acts for several tenants: name the one to act for with ?tenant=NAME")
 
 
-def named(rt: Runtime, principal: Principal, tenant: str) -> int:
-    """The id of the tenant named, if the token acts for it; else the answer an unknown tenant gets."""
+def named(rt: Runtime, principal: Principal, tenant: str, missing: type[Exception] | None = None) -> int:
+    """The id of the tenant named, if the token acts for it; else the answer an unknown tenant gets: a 422 naming
+    the ``tenant`` parameter, or ``missing`` (e.g. NotFound, where the tenant is the resource in the path)."""
     check_name(tenant)
     try:
         tenant_id = tenants.tenant_id(rt.settings.database_url, tenant)
     except tenants.UnknownTenant:
         tenant_id = None
     if tenant_id is None or not principal.covers(tenant_id):
+        if missing is not None:
+            raise missing(f"no tenant named {tenant!r} that this token acts for")
         raise BadInput(f"tenant: no tenant named {tenant!r} that this token acts for")
     return tenant_id

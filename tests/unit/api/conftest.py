@@ -42,6 +42,16 @@ def auth(make_token) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
+def token(rt):
+    """Headers of a new token: ``token(role, name, *tenant names)`` (default: the default tenant)."""
+    def make(role: str, name: str, *names: str) -> dict[str, str]:
+        _, secret = tokens.create(rt.settings.database_url, name, role, "test", tenant_names=names or ("default",))
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make
+
+
+@pytest.fixture
 def flagged(rt, media_root, fake_provider):
     def make(label: str | None = "Hate Symbols", confidence: float = 70, **kw) -> str:
         return decided_item(rt, media_root, fake_provider, label, confidence, **kw)

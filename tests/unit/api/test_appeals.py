@@ -15,18 +15,9 @@ from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.review.models import Review
-from moderation.tenants import services as tenants, tokens
+from moderation.tenants import services as tenants
 
 STATEMENT = {"statement": "This is a museum photo of a historical flag, not hate.", "appellant": "user-4821"}
-
-
-@pytest.fixture
-def token(rt):
-    def make(role: str, name: str, *names: str) -> dict[str, str]:
-        _, secret = tokens.create(rt.settings.database_url, name, role, "test", tenant_names=names or ("default",))
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
 
 
 @pytest.fixture

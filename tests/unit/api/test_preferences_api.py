@@ -15,15 +15,6 @@ from tests.unit.api.conftest import form_csrf
 BUILT_IN = {"blur_by_default": True, "grayscale_after_reveal": False, "video_muted": True, "shortcuts": True}
 
 
-@pytest.fixture
-def token(rt):
-    def make(role: str, name: str, *names: str) -> dict[str, str]:
-        _, secret = tokens.create(rt.settings.database_url, name, role, "test", tenant_names=names or ("default",))
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
-
-
 def stored(rt) -> tuple[list, list]:
     with transaction(rt.settings.database_url) as s:
         return (s.scalars(select(ReviewerPreferences.settings)).all(),

@@ -11,17 +11,8 @@ from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.review.models import Review
-from moderation.tenants import services as tenants, tokens
+from moderation.tenants import services as tenants
 from tests.unit.review.test_scope import move
-
-
-@pytest.fixture
-def token(rt):
-    def make(role: str, name: str, *names: str) -> dict[str, str]:
-        _, secret = tokens.create(rt.settings.database_url, name, role, "test", tenant_names=names or ("default",))
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
 
 
 def state(rt, item_id: str) -> tuple:

@@ -10,18 +10,9 @@ from sqlalchemy import select
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.review.models import Escalation, Review
-from moderation.tenants import services as tenants, tokens
+from moderation.tenants import services as tenants
 
 NOTE = "Possible minor in the picture: needs a senior decision."
-
-
-@pytest.fixture
-def token(rt):
-    def make(role: str, name: str, *names: str) -> dict[str, str]:
-        _, secret = tokens.create(rt.settings.database_url, name, role, "test", tenant_names=names or ("default",))
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
 
 
 @pytest.fixture

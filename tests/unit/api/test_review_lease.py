@@ -12,16 +12,7 @@ from sqlalchemy import update
 from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
-from moderation.tenants import services as tenants, tokens
-
-
-@pytest.fixture
-def token(rt):
-    def make(role: str, name: str, *names: str) -> dict[str, str]:
-        _, secret = tokens.create(rt.settings.database_url, name, role, "test", tenant_names=names or ("default",))
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
+from moderation.tenants import services as tenants
 
 
 @pytest.fixture

@@ -99,3 +99,12 @@ def _count(params: QueryParams, name: str) -> int | None:
 
 
 templates.env.globals["bulk_notice"] = bulk_notice  # queue.html: bulk_notice(request.query_params)
+
+
+def bulk_reason_codes(request: Request, principal) -> dict[str, tuple[str, ...]]:
+    """For the bulk bar's select: category -> codes of the policy of the user's tenant (the deployment's when the
+    token acts for several: an item whose own policy lacks the code chosen is reported refused, not decided)."""
+    return runtime(request).active_policy(principal.scope.only()).reasons.codes
+
+
+templates.env.globals["bulk_reason_codes"] = bulk_reason_codes

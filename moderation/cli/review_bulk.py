@@ -29,6 +29,8 @@ MediaType = choices("MediaType", ("image", "video"))
 
 def bulk(verdict: Optional[Verdict] = typer.Option(None, "--verdict", help="approved or rejected, for every item"),
          reason: Optional[str] = typer.Option(None, "--reason", help="One reason for every item (audited, sent)"),
+         reason_code: Optional[str] = typer.Option(None, "--reason-code", help="One of the policy's reason codes "
+                                                                               "(its reasons: section), for every item"),
          ids: Optional[str] = typer.Option(None, "--ids", help="Comma-separated item ids, id prefixes or external "
                                                                f"ids (at most {bulk_review.IDS_MAX})"),
          all_matching: bool = typer.Option(False, "--all-matching", help="Every item the queue filter matches "
@@ -61,7 +63,8 @@ def bulk(verdict: Optional[Verdict] = typer.Option(None, "--verdict", help="appr
     try:
         result = bulk_review.bulk(rt, reviewer or getpass.getuser(), verdict.value, reason,
                                   item_ids=_resolve(rt, ids, scope) if ids is not None else None,
-                                  f=f if all_matching else None, expected=expected, admin=admin, scope=scope)
+                                  f=f if all_matching else None, expected=expected, admin=admin, scope=scope,
+                                  reason_code=reason_code)
     except BadInput as exc:
         fail(str(exc))
     except ModqError as exc:  # Conflict (the count changed), Forbidden (no --admin)

@@ -14,6 +14,7 @@ from moderation.api.app import create_app
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.review import services as review
+from moderation.review.models import Review
 from moderation.tenants import tokens
 from tests.e2e.conftest import screenshot, sign_in, watched_page
 from tests.live_server import serve
@@ -44,6 +45,7 @@ def test_a_reviewer_selects_two_rows_and_rejects_them_with_one_reason(rt, media_
     assert page.locator("#bulk-controls").is_visible()
     assert page.get_by_label("Select all on this page").evaluate("box => box.indeterminate")
     page.get_by_label("Reason for every item").fill("spam wave")
+    page.select_option("#bulk-reason-code", "hate-symbol")  # the policy's reason codes, as on the item page
     page.evaluate("window.sent = 0; document.getElementById('bulk-form').addEventListener('submit', () => sent++)")
     page.get_by_label("Reason for every item").press("Enter")  # Enter decides nothing: the verdict is a choice
     assert page.evaluate("window.sent") == 0
@@ -53,6 +55,7 @@ def test_a_reviewer_selects_two_rows_and_rejects_them_with_one_reason(rt, media_
     assert page.locator(".bulk-pick").count() == 1  # the queue now holds the one left
     for item_id in (first, third):
         assert decided(rt, item_id) == ("rejected", [("review", "alice", "spam wave")], 1)
+        assert code_of(rt, item_id) == "hate-symbol"
     assert decided(rt, second) == ("flagged", [], 0)
     assert errors == []
 
@@ -114,3 +117,8 @@ def test_an_admin_decides_all_matching_after_a_confirmation_and_a_leased_item_is
     for item_id in [items[0], *items[2:], late]:
         assert decided(rt, item_id) == ("approved", [("review", "root", "old policy: false positives")], 1)
     assert decided(rt, items[1]) == ("flagged", [], 0)
+
+
+def code_of(rt, item_id: str) -> str | None:
+    with transaction(rt.settings.database_url) as s:
+        return s.scalar(select(Review.reason_code).where(Review.item_id == item_id))

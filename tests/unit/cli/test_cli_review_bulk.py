@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from moderation.cli.main import app
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.review import services as review
+from moderation.review.models import Review
 from tests.review_items import decided_item
 
 runner = CliRunner()
@@ -37,6 +39,21 @@ def test_bulk_by_ids_lists_each_outcome(cli_env, flagged):
     assert [(r["item_id"], r["outcome"], r["reason"]) for r in body["results"]] == [
         (a, "reviewed", None), (b, "reviewed", None), (held, "skipped", "leased"), ("nope", "skipped", "not_found")]
     assert (status(cli_env, a), status(cli_env, held)) == ("rejected", "flagged")
+
+
+def test_a_reason_code_goes_with_every_item_and_an_unknown_one_decides_none(cli_env, flagged):
+    a, b = flagged(), flagged()
+    base = ["review", "bulk", "--verdict", "rejected", "--reason", "hate wave", "--reviewer", "dana", "--ids", f"{a},{b}"]
+    done = runner.invoke(app, [*base, "--reason-code", "hate-symbol"])
+    assert done.exit_code == 0, done.output
+    with transaction(cli_env.settings.database_url) as s:
+        codes = s.scalars(select(Review.reason_code).where(Review.item_id.in_([a, b]))).all()
+    assert codes == ["hate-symbol", "hate-symbol"]
+    c = flagged()
+    refused = runner.invoke(app, [*base[:-1], c, "--reason-code", "no-such-code", "--json"])
+    body = json.loads(refused.stdout[refused.stdout.index("{\n"):])
+    assert [(r["outcome"], r["reason"]) for r in body["results"]] == [("skipped", "refused")]
+    assert status(cli_env, c) == "flagged"
 
 
 def test_all_matching_needs_admin_and_the_count(cli_env, flagged):

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from moderation.alerts.delivery import CANCELLED, DELIVERED, FAILED, PENDING
 from moderation.alerts.models import Alert, WebhookDelivery
 from moderation.alerts.queries import sendable
 
-__all__ = ["CANCELLED", "cancelled", "sendable", "withdraw"]
+__all__ = ["CANCELLED", "sendable", "withdraw"]
 
 
 def withdraw(s: Session, alert_ids: list[int], now: datetime) -> list[int]:
@@ -48,8 +48,3 @@ def withdraw(s: Session, alert_ids: list[int], now: datetime) -> list[int]:
                   .values(state=FAILED, next_attempt_at=None, last_error=CANCELLED)
                   .execution_options(synchronize_session=False))
     return sent
-
-
-def cancelled(s: Session, alert_id: int) -> bool:
-    """Whether the alert was cancelled (a delivery about to be sent checks it)."""
-    return bool(s.scalar(select(exists().where(Alert.id == alert_id, Alert.cancelled_at.is_not(None)))))

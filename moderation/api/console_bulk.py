@@ -29,6 +29,7 @@ Csrf = Annotated[str, Form(max_length=128)]
 ERRORS = {"verdict": "Choose approve or reject.", "reason": "Give one reason (1-1000 characters) for the items.",
           "item_ids": f"Select 1-{bulk.IDS_MAX} items.", "all_matching": "Only an admin may decide all matching items.",
           "expected_count": "The filter matches {now} items now, not the {expected} you confirmed.",
+          "too_many": f"The filter matches over {bulk.MATCHING_MAX} items: narrow it.",
           "filter": "The filter is not valid."}
 OUTCOME_KEYS = tuple(bulk.WHY)
 
@@ -62,8 +63,8 @@ def bulk_review(request: Request, user: ConsoleUser, csrf: Csrf = "",
                            reason_code=reason_code or None)
     except bulk.Forbidden:
         return _back(back, {"bulk_error": "all_matching"})
-    except BadInput as exc:
-        field = str(exc).split(":", 1)[0]
+    except BadInput as exc:  # "field: why"; all_matching here is an admin's filter matching over MATCHING_MAX
+        field = {"all_matching": "too_many"}.get(field := str(exc).split(":", 1)[0], field)
         return _back(back, {"bulk_error": field if field in ERRORS else "filter"})
     except Conflict:  # the count changed since the admin confirmed it
         now = bulk.matching(runtime(request), f, f.scope)

@@ -118,7 +118,7 @@ def _page(request: Request, user, notice: str | None = None, error: str | None =
     rt, principal = runtime(request), user.principal
     tenant_id = preferences.tenant_of(principal.scope)
     defaults = None
-    if principal.is_admin and principal.covers(tenant_id):
+    if principal.is_admin and tenant_id is not None and principal.covers(tenant_id):
         defaults = {"tenant": tenants.names(rt.settings.database_url).get(tenant_id, str(tenant_id)),
                     **preferences.tenant_defaults(rt.settings.database_url, tenant_id, scope=principal.scope)}
     return page(request, "preferences.html", user, status, layers=_own(rt, principal), defaults=defaults,

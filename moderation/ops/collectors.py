@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from moderation.alerts.models import Alert
+from moderation.alerts.queries import sendable
 from moderation.domain import priority
 from moderation.infra.clock import aware, utcnow
 from moderation.items import models as m
@@ -92,8 +93,7 @@ def database_state(database_url: str, priorities: priority.Priorities = priority
     now = utcnow()
     with _state_engine(database_url).connect() as conn:
         unpublished, oldest = conn.execute(
-            select(func.count(), func.min(Alert.created_at)).where(Alert.published_at.is_(None),
-                                                                      Alert.cancelled_at.is_(None))
+            select(func.count(), func.min(Alert.created_at)).where(Alert.published_at.is_(None), sendable(now))
         ).one()
         in_flight = _waiting(conn, now, m.Item.status.in_(m.IN_FLIGHT), m.IN_FLIGHT)
         review = _waiting(conn, now, awaiting_review(), REVIEWABLE)

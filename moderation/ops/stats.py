@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from moderation.alerts.models import Alert
+from moderation.alerts.queries import sendable
 from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
@@ -120,7 +121,8 @@ def latency(ctx: StatsContext) -> Section:
 
 def outbox(ctx: StatsContext) -> Section:
     s = ctx.session
-    unsent = (Alert.published_at.is_(None), Alert.cancelled_at.is_(None))  # an undo's cancelled rows never go
+    # Backlog: due and not sent. An undo's cancelled rows never go; a review's held ones wait out its window.
+    unsent = (Alert.published_at.is_(None), sendable(ctx.now))
     pending, oldest = s.execute(select(func.count(), func.min(Alert.created_at)).where(*unsent)).one()
     failing = s.scalar(select(func.count()).select_from(Alert).where(*unsent, Alert.last_error.is_not(None)))
     age = _age(ctx.now, oldest) if oldest is not None else 0.0

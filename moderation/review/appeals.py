@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from moderation.alerts import holds
 from moderation.alerts.models import Alert
 from moderation.alerts.services import decision_alert
 from moderation.domain.errors import BadInput
@@ -107,7 +108,7 @@ def file(rt: Runtime, item_id: str, statement: str, appellant: str | None, filed
                                f"within {window} days of the decision (MODQ_APPEAL_WINDOW_DAYS)")
             row = Appeal(item_id=item.id, tenant_id=item.tenant_id, statement=statement, appellant=appellant,
                          filed_by=filed_by, filed_at=now, state=PENDING, original_verdict=item.verdict or item.status,
-                         decided_by_original=review.reviewer if review else SYSTEM)
+                         decided_by_original=(review.overridden_by or review.reviewer) if review else SYSTEM)
             s.add(row)
             s.flush()
             audit(s, item, m.AuditAction.APPEAL, item.status, item.status, actor=filed_by,
@@ -147,7 +148,8 @@ def _decide(s: Session, rt: Runtime, appeal_id: str, decider: str, outcome: str,
         raise Conflict(f"appeal {appeal_id} has already been decided ({row.outcome})")
     item = lock_item(s, row.item_id)
     review = s.scalar(select(Review).where(Review.item_id == item.id))
-    for original in (row.decided_by_original, review.reviewer if review else None):
+    for original in (row.decided_by_original, review.reviewer if review else None,
+                     review.overridden_by if review else None):  # an admin's override is their decision too
         if same_person(decider, original):
             raise Conflict(f"you made the decision appealed ({item.status}, by {original}): another reviewer "
                            "must decide its appeal")
@@ -162,9 +164,12 @@ def _decide(s: Session, rt: Runtime, appeal_id: str, decider: str, outcome: str,
     row.decided_by, row.decided_at, row.lease_owner, row.lease_expires_at = decider, now, None, None
     audit(s, item, m.AuditAction.APPEAL_DECIDE, previous, new, actor=decider, verdict=new,
           reason=f"appeal {row.id} {outcome}: {reason}")
-    if review is None:  # a person has now decided the item: it leaves the review queue
+    if review is None:  # a person has now decided the item: it leaves the review queue (and any escalation ends)
         s.add(Review(item_id=item.id, reviewer=decider, verdict=new, reason=f"appeal {outcome}: {reason}",
                      previous_status=previous, policy_version=item.policy_version, reviewed_at=now))
+        review_services.resolve_escalation(s, item, decider, now)
+    elif new != previous:  # the review's alerts still held for its undo window announce the verdict replaced
+        holds.withdraw(s, list(review.alert_ids or []), now)
     item.status = item.verdict = new
     item.lease_owner = item.lease_expires_at = None
     alert = _alert(s, item, row, previous, now)

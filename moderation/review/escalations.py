@@ -5,8 +5,9 @@ Escalating sets ``items.escalated_at``, writes an ``escalations`` row and the au
 its reason), and ends the lease, in one transaction. From then on the reviewers' queue, its claims and its counts
 leave the item out (``queries.in_queue``); the escalated queue (``QueueFilter(escalated=True)``) holds only such
 items, by priority then escalation time. Deciding the item (``services.review``, which refuses anyone but the
-holder of a senior's claim or an admin) resolves the escalation; ``items.escalated_at`` stays, as history. Who may list, claim and decide the escalated queue is
-the adapters' check (the role is theirs to know): ``may_decide``.
+holder of a senior's claim or an admin) resolves the escalation; ``items.escalated_at`` stays, as history.
+Who may list and claim the escalated queue is the adapters' check (the role is theirs to know:
+``Principal.is_senior``).
 """
 
 from __future__ import annotations
@@ -79,12 +80,6 @@ def _check_escalable(s: Session, item: m.Item, actor: str, senior: bool) -> None
     if not (holds or senior):
         leased = f"it is leased to {item.lease_owner}" if item.leased(utcnow()) else "you hold no lease on it"
         raise Conflict(f"claim item {item.id} before escalating it: {leased}")
-
-
-def may_decide(item: m.Item, senior: bool) -> bool:
-    """Whether someone may claim or decide ``item``: anyone for an item that is not escalated; a senior reviewer
-    or an admin (``senior``) for an escalated one."""
-    return item.escalated_at is None or senior
 
 
 def view(row: Escalation, with_people: bool = True) -> dict[str, Any]:

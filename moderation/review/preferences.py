@@ -54,21 +54,25 @@ def check(settings: Any) -> dict[str, bool]:
     return dict(settings)
 
 
-def tenant_of(scope: Scope) -> int:
-    """The tenant whose defaults a reviewer of ``scope`` gets: their only one, else ``default`` (module doc)."""
-    return scope.only() or DEFAULT_TENANT_ID
+def tenant_of(scope: Scope) -> int | None:
+    """The tenant whose defaults a reviewer of ``scope`` gets: their only one, else ``default`` (module doc);
+    None, the built-in defaults alone, for a token of several tenants without ``default`` (another tenant's
+    settings are not theirs to read)."""
+    if (only := scope.only()) is not None:
+        return only
+    return DEFAULT_TENANT_ID if scope.covers(DEFAULT_TENANT_ID) else None
 
 
-def effective(database_url: str, reviewer: str, tenant_id: int) -> dict[str, bool]:
+def effective(database_url: str, reviewer: str, tenant_id: int | None) -> dict[str, bool]:
     """What the console applies for ``reviewer``: built-in defaults < tenant defaults < their own."""
     return layers(database_url, reviewer, tenant_id)["effective"]
 
 
-def layers(database_url: str, reviewer: str, tenant_id: int) -> dict[str, dict[str, bool]]:
+def layers(database_url: str, reviewer: str, tenant_id: int | None) -> dict[str, dict[str, bool]]:
     """Each layer (``own``, ``tenant_defaults``) and the ``effective`` result, for the API and the console."""
     with transaction(database_url) as s:
         own = s.get(ReviewerPreferences, reviewer)
-        tenant = s.get(TenantReviewDefaults, tenant_id)
+        tenant = s.get(TenantReviewDefaults, tenant_id) if tenant_id is not None else None
         own_settings, tenant_settings = _known(own.settings if own else {}), _known(tenant.settings if tenant else {})
     return {"own": own_settings, "tenant_defaults": tenant_settings,
             "effective": {**DEFAULTS, **tenant_settings, **own_settings}}
@@ -131,7 +135,7 @@ def _defaults_view(row: TenantReviewDefaults | None) -> dict[str, Any]:
 
 
 
-def of_token(database_url: str, token_id: int) -> tuple[str, int]:
+def of_token(database_url: str, token_id: int) -> tuple[str, int | None]:
     """The reviewer a token is (its actor) and the tenant whose defaults it gets, for ``modq review prefs``."""
     with transaction(database_url) as s:
         row = s.get(ApiToken, token_id)

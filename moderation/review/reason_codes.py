@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from moderation.domain.errors import BadInput
@@ -30,10 +31,12 @@ def checked(rt: Runtime, s: Session, item_id: str, code: str | None, scope: Scop
     if not is_slug(code):
         raise BadInput(f"reason_code: {str(code)[:CODE_MAX + 1]!r} is not a reason code (lowercase letters, digits "
                        f"and hyphens, 1-{CODE_MAX} characters)")
-    item = s.get(m.Item, item_id)
-    if item is None or not scope.covers(item.tenant_id):
+    # The tenant alone, not the row: loading the Item here would let the review's locking read (lock_item, next)
+    # keep these attributes, and check a lease or an escalation as it was before the lock.
+    tenant_id = s.scalar(select(m.Item.tenant_id).where(m.Item.id == item_id))
+    if tenant_id is None or not scope.covers(tenant_id):
         return code
-    codes = rt.active_policy(item.tenant_id).reasons
+    codes = rt.active_policy(tenant_id).reasons
     if not codes.known(code):
         listed = ", ".join(codes.all()) or "none: the policy has no reasons section"
         raise BadInput(f"reason_code: unknown code {code!r} (the policy's codes: {listed})")

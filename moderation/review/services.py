@@ -30,7 +30,7 @@ from moderation.infra.clock import utcnow
 from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from moderation.items.queries import audit, decision_for, lock_item
-from moderation.review.models import Escalation, Review
+from moderation.review.models import Appeal, Escalation, Review
 from moderation.review import claims, reason_codes
 from moderation.review.keyset import Key
 from moderation.review.outbox import hold_for_undo, publish  # a review's alerts: held for the undo window, then sent
@@ -161,7 +161,7 @@ def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, 
             row, alert_id = _record(s, item_id, reviewer, verdict, reason, admin, scope, code)
             # The subject rule, if any: a rejection counts, an overturned one no longer does (items/subjects.py).
             flagged = [a.id for a in subjects.after_verdict(s, rt, s.get(m.Item, item_id), verdict, row.previous_status)]
-            row.reason_code, row.alert_ids = reason_code, [alert_id, *flagged]
+            row.alert_ids = [alert_id, *flagged]
             hold_for_undo(s, row.alert_ids, row.reviewed_at, rt.settings.review_undo_seconds)
             if verdict == "rejected" and rt.settings.bank_reviewer_rejections:
                 item = s.get(m.Item, item_id)  # banked for the item's tenant only (the entry names item, reviewer)
@@ -187,13 +187,13 @@ def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, 
         raise Conflict(f"claim item {item_id} before reviewing it: "
                        + (f"it is leased to {item.lease_owner}" if _leased(item) else "you hold no lease on it"))
     now, previous = utcnow(), item.status
+    if s.scalar(select(Appeal.id).where(Appeal.item_id == item_id, Appeal.state == "pending")):
+        raise Conflict(f"item {item_id} has a pending appeal: its decision is the appeal's (the appeals queue)")
     row = Review(item_id=item.id, reviewer=reviewer, verdict=verdict, reason=reason, previous_status=previous,
-                 policy_version=item.policy_version, reviewed_at=now)
+                 policy_version=item.policy_version, reviewed_at=now, reason_code=reason_code)
     s.add(row)
     audit(s, item, m.AuditAction.REVIEW, previous, verdict, actor=reviewer, verdict=verdict, reason=reason)
-    if item.escalated_at is not None:  # decided: its escalation is resolved (items.escalated_at stays, as history)
-        s.execute(update(Escalation).where(Escalation.item_id == item.id, Escalation.resolved_at.is_(None))
-                  .values(resolved_by=reviewer, resolved_at=now).execution_options(synchronize_session=False))
+    resolve_escalation(s, item, reviewer, now)
     item.status = item.verdict = verdict
     item.lease_owner = item.lease_expires_at = None
     alert = _review_alert(s, item, verdict, reason, previous, now)
@@ -201,6 +201,14 @@ def _record(s: Session, item_id: str, reviewer: str, verdict: str, reason: str, 
     s.add(alert)
     s.flush()
     return row, alert.id
+
+
+def resolve_escalation(s: Session, item: m.Item, decider: str, now: datetime) -> None:
+    """A person decided the item (a review, or an appeal's decision): its open escalation is resolved
+    (``items.escalated_at`` stays, as history)."""
+    if item.escalated_at is not None:
+        s.execute(update(Escalation).where(Escalation.item_id == item.id, Escalation.resolved_at.is_(None))
+                  .values(resolved_by=decider, resolved_at=now).execution_options(synchronize_session=False))
 
 
 def _review_alert(s: Session, item: m.Item, verdict: str, reason: str, previous: str, now: datetime) -> Alert:

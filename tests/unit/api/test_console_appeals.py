@@ -3,8 +3,14 @@ made it and the statement; the reviewer who made it is refused (409, said on the
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
 from moderation.domain.tenancy import EVERY_TENANT
+from moderation.infra.db import transaction
 from moderation.review import appeals
+from moderation.review.models import Appeal
+from moderation.tenants import services as tenants
+from tests.unit.review.test_scope import move
 
 
 def _reviewed_and_appealed(client, rt, auth, flagged) -> tuple[str, str]:
@@ -46,7 +52,17 @@ def test_the_original_reviewer_is_refused_and_another_decides_in_the_console(cli
     assert "overturned" in outcome and "museum context" in outcome
 
 
-def test_an_appeal_of_another_tenant_or_none_is_the_missing_page(client, sign_in):
-    sign_in("reviewer", "carol")
-    assert client.get("/appeals/no-such-appeal").status_code == 404
-    assert client.post("/appeals/no-such/decision", data={"csrf": "x"}).status_code in (403, 404)
+def test_an_appeal_of_another_tenant_or_none_is_the_missing_page(client, rt, auth, flagged, sign_in):
+    item_id, appeal_id = _reviewed_and_appealed(client, rt, auth, flagged)
+    forum = tenants.create(rt.settings.database_url, "forum", "test")["id"]
+    move(rt, item_id, forum)
+    with transaction(rt.settings.database_url) as s:
+        s.execute(update(Appeal).where(Appeal.id == appeal_id).values(tenant_id=forum))
+    csrf = sign_in("reviewer", "carol")  # a reviewer of the default tenant only
+    missing = client.get("/appeals/no-such-appeal")
+    foreign = client.get(f"/appeals/{appeal_id}")
+    assert missing.status_code == foreign.status_code == 404 and appeal_id not in client.get("/appeals").text
+    decided = client.post(f"/appeals/{appeal_id}/decision",
+                          data={"csrf": csrf, "outcome": "upheld", "reason": "stands"})
+    assert decided.status_code == 404
+    assert appeals.get(rt, appeal_id, scope=EVERY_TENANT)["state"] == "pending"

@@ -77,6 +77,10 @@ def test_a_token_for_several_tenants_gets_the_default_tenants_defaults(client, r
     assert client.get("/v1/review/preferences", headers=both).json()["tenant_defaults"] == {"video_muted": False}
     only_forum = token("reviewer", "forumite", "forum")
     assert client.get("/v1/review/preferences", headers=only_forum).json()["tenant_defaults"] == {}
+    # several tenants, none of them default: the built-in defaults, never default's settings (not theirs to read)
+    tenants.create(rt.settings.database_url, "blog", "test")
+    elsewhere = client.get("/v1/review/preferences", headers=token("reviewer", "wanderer", "forum", "blog")).json()
+    assert elsewhere["tenant_defaults"] == {} and elsewhere["effective"]["video_muted"] is True
 
 
 @pytest.mark.parametrize("body, field", [

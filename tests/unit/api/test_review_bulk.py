@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from moderation.alerts.models import Alert
 from moderation.infra.db import transaction
 from moderation.items import models as m
+from moderation.review import bulk as bulk_review
 from moderation.review.models import Review
 from moderation.tenants import services as tenants
 from tests.unit.review.test_scope import move
@@ -215,6 +216,17 @@ def test_the_console_refuses_all_matching_to_a_reviewer_and_a_changed_count(clie
     assert state(rt, item_id) == ("flagged", None, 0, 0)
     done = client.post("/review/bulk", data={**form, "csrf": csrf, "expected_count": "1"})
     assert "1 rejected" in done.text and state(rt, item_id)[0] == "rejected"
+
+
+def test_an_admins_filter_over_the_cap_is_told_to_narrow_it_not_that_admins_only_may(client, rt, flagged, sign_in,
+                                                                                     monkeypatch):
+    monkeypatch.setattr(bulk_review, "MATCHING_MAX", 1)
+    items = [flagged(), flagged()]
+    csrf = sign_in("admin")
+    page = client.post("/review/bulk", data={"csrf": csrf, "verdict": "rejected", "reason": "x",
+                                             "all_matching": "true", "expected_count": "1"})
+    assert "items: narrow it." in page.text and "Only an admin" not in page.text
+    assert [state(rt, i)[0] for i in items] == ["flagged", "flagged"]
 
 
 @pytest.mark.parametrize("query", ["bulk=rejected&bulk_reviewed=<b>9</b>", "bulk=<script>&bulk_reviewed=2",

@@ -44,7 +44,10 @@ def test_state_collector_reads_queues_outbox_and_video_jobs(rt, monkeypatch):
                            published_at=datetime.now(timezone.utc)),
                    # an undone review's alert, cancelled (issue 17.2): never sent, so no backlog, however old
                    Alert(item_id=image.id, kind="review", dedup_id="d4", subject="s", created_at=old - timedelta(hours=2),
-                         cancelled_at=old)])
+                         cancelled_at=old),
+                   # a review's alert held for its undo window: not due yet, so no backlog either
+                   Alert(item_id=image.id, kind="review", dedup_id="d5", subject="s", created_at=old - timedelta(hours=1),
+                         hold_until=datetime.now(timezone.utc) + timedelta(seconds=10))])
 
     body, content_type = metrics.render_latest(StateCollector.of(rt.settings, QUEUES))
     assert content_type.startswith("text/plain")

@@ -10,7 +10,8 @@ from moderation.banks.models import BankEntry
 from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import EVERY_TENANT
 from moderation.infra.db import transaction
-from moderation.review import appeals, services as review
+from moderation.review import appeals, escalations, override as overrides, services as review
+from moderation.review.models import Escalation
 from moderation.review.services import Conflict
 from tests.review_items import decided_item
 
@@ -68,3 +69,29 @@ def test_an_overturned_rejection_takes_its_bank_entry_with_it(rt, make_settings,
 def entries(rt, source: str) -> list[BankEntry]:
     with transaction(rt.settings.database_url) as s:
         return list(s.scalars(select(BankEntry).where(BankEntry.source == source)))
+
+
+def test_an_admin_who_overrode_the_decision_may_not_decide_its_appeal(rt, media_root, fake_provider):
+    item_id = decided_item(rt, media_root, fake_provider, "Hate Symbols", 70)
+    assert review.claim(rt, "alice (token 2)", item_id=item_id).item_id == item_id
+    review.review(rt, item_id, "alice (token 2)", "rejected", "hate symbol", scope=EVERY_TENANT)
+    overrides.override(rt, item_id, "root (token 1)", "approved", "museum context", scope=EVERY_TENANT)
+    appeal = appeals.file(rt, item_id, "please look again", None, "forum (token 1)", scope=EVERY_TENANT)
+    assert appeal["original"]["decided_by"] == "root (token 1)"  # the verdict appealed is the admin's
+    for decider in ("root (token 1)", "alice (token 2)"):
+        with pytest.raises(Conflict, match="you made the decision appealed"):
+            appeals.decide(rt, appeal["id"], decider, "overturned", "rejected", "no", scope=EVERY_TENANT)
+    assert appeals.get(rt, appeal["id"], scope=EVERY_TENANT)["state"] == "pending"
+
+
+def test_while_an_appeal_is_pending_a_review_is_refused_and_its_decision_ends_an_escalation(rt, media_root,
+                                                                                           fake_provider):
+    item_id = decided_item(rt, media_root, fake_provider, "Hate Symbols", 95)  # rejected: still awaits review
+    escalations.escalate(rt, item_id, "sam (token 5)", "possible minor", scope=EVERY_TENANT, senior=True)
+    appeal = appeals.file(rt, item_id, "it is a museum photo", None, "forum (token 1)", scope=EVERY_TENANT)
+    with pytest.raises(Conflict, match="pending appeal"):
+        review.review(rt, item_id, "root (token 1)", "approved", "fine", admin=True, scope=EVERY_TENANT)
+    appeals.decide(rt, appeal["id"], "bob (token 3)", "overturned", "approved", "museum", scope=EVERY_TENANT)
+    with transaction(rt.settings.database_url) as s:
+        [escalation] = s.scalars(select(Escalation).where(Escalation.item_id == item_id)).all()
+        assert (escalation.resolved_by, escalation.resolved_at is not None) == ("bob (token 3)", True)

@@ -93,5 +93,6 @@ def test_tenant_defaults_are_audited_and_only_for_an_admin_of_that_tenant(sqlite
 
 def test_which_tenants_defaults_apply():
     assert preferences.tenant_of(Scope(tenant_ids=frozenset({7}))) == 7
-    assert preferences.tenant_of(Scope(tenant_ids=frozenset({7, 8}))) == DEFAULT_TENANT_ID
+    assert preferences.tenant_of(Scope(tenant_ids=frozenset({DEFAULT_TENANT_ID, 8}))) == DEFAULT_TENANT_ID
+    assert preferences.tenant_of(Scope(tenant_ids=frozenset({7, 8}))) is None  # default's are not theirs to read
     assert preferences.tenant_of(EVERY_TENANT) == DEFAULT_TENANT_ID

@@ -5,7 +5,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 
-from moderation.items import services as service
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from moderation.infra.clock import aware, utcnow
+from moderation.infra.db import transaction
+from moderation.items import models as m, services as service
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import labels_for
 
@@ -24,3 +30,18 @@ def decided_item(rt, media_root, fake_provider, label: str | None = "Hate Symbol
     item_id = service.submit(name, external_id=external_id, rt=rt).item_id
     service.process_image(item_id, rt=rt)
     return item_id
+
+
+def lease_of(rt, item_id: str) -> tuple[str | None, datetime | None]:
+    """Who holds the item's lease, and until when (as the database has it)."""
+    with transaction(rt.settings.database_url) as s:
+        item = s.get(m.Item, item_id)
+        return item.lease_owner, aware(item.lease_expires_at) if item.lease_expires_at else None
+
+
+def ends_in(rt, item_id: str, seconds: float) -> datetime:
+    """Move the end of the item's lease to ``seconds`` from now: the passage of time, as the server sees it."""
+    until = utcnow() + timedelta(seconds=seconds)
+    with transaction(rt.settings.database_url) as s:
+        s.execute(update(m.Item).where(m.Item.id == item_id).values(lease_expires_at=until))
+    return until

@@ -16,12 +16,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from moderation.infra.clock import aware, utcnow
+from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.review.models import Review
 from tests.e2e.conftest import screenshot
-from tests.review_items import decided_item
+from tests.review_items import decided_item, ends_in, lease_of
 
 pytestmark = pytest.mark.e2e
 REASON = "museum exhibit about the war, educational context"
@@ -30,18 +30,6 @@ REASON = "museum exhibit about the war, educational context"
 ENDED_409 = "Failed to load resource: the server responded with a status of 409 (Conflict)"
 
 
-def lease_of(rt, item_id: str) -> tuple[str | None, datetime | None]:
-    with transaction(rt.settings.database_url) as s:
-        item = s.get(m.Item, item_id)
-        return item.lease_owner, aware(item.lease_expires_at)
-
-
-def ends_in(rt, item_id: str, seconds: float) -> datetime:
-    """The server's lease now ends ``seconds`` from now, as the browser's clock has been moved to see it."""
-    until = utcnow() + timedelta(seconds=seconds)
-    with transaction(rt.settings.database_url) as s:
-        s.execute(update(m.Item).where(m.Item.id == item_id).values(lease_expires_at=until))
-    return until
 
 
 def shown_seconds(page) -> int:

@@ -4,15 +4,14 @@ console's `GET|POST /items/{id}/lease` that lease.js calls, CSRF-checked and ans
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
 
-from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.tenants import services as tenants
+from tests.review_items import ends_in, lease_of
 
 
 @pytest.fixture
@@ -23,16 +22,6 @@ def claimed(client, auth, flagged):
     return item_id
 
 
-def lease_of(rt, item_id: str):
-    with transaction(rt.settings.database_url) as s:
-        item = s.get(m.Item, item_id)
-        return item.lease_owner, aware(item.lease_expires_at)
-
-
-def ends_in(rt, item_id: str, seconds: float) -> None:
-    with transaction(rt.settings.database_url) as s:
-        s.execute(update(m.Item).where(m.Item.id == item_id)
-                  .values(lease_expires_at=utcnow() + timedelta(seconds=seconds)))
 
 
 def test_the_holder_renews_the_lease(client, auth, rt, claimed):

@@ -15,11 +15,6 @@ from tests.review_items import decided_item
 runner = CliRunner()
 
 
-@pytest.fixture
-def cli_env(cli_env, monkeypatch):
-    monkeypatch.setenv("USER", "dana")  # the reviewer name the CLI defaults to
-    return cli_env
-
 
 @pytest.fixture
 def reviewed(cli_env, media_root, fake_provider):

@@ -17,11 +17,6 @@ runner = CliRunner()
 NOTE = "possible minor: senior please"
 
 
-@pytest.fixture
-def cli_env(cli_env, monkeypatch):
-    monkeypatch.setenv("USER", "dana")
-    return cli_env
-
 
 @pytest.fixture
 def flagged(rt, media_root, fake_provider):

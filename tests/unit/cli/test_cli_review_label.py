@@ -14,11 +14,6 @@ from tests.review_items import decided_item
 runner = CliRunner()
 
 
-@pytest.fixture
-def cli_env(cli_env, monkeypatch):
-    monkeypatch.setenv("USER", "dana")
-    return cli_env
-
 
 @pytest.mark.parametrize("command", [["review", "list"], ["review", "next"]])
 def test_a_label_that_is_not_in_the_taxonomy_is_refused(cli_env, media_root, fake_provider, command):

@@ -6,23 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
 from typer.testing import CliRunner
 
 from moderation.cli.main import app
-from moderation.infra.clock import aware, utcnow
-from moderation.infra.db import transaction
-from moderation.items import models as m
+from moderation.infra.clock import utcnow
 from moderation.review import services as review
-from tests.review_items import decided_item
+from tests.review_items import decided_item, ends_in, lease_of
 
 runner = CliRunner()
 
-
-@pytest.fixture
-def cli_env(cli_env, monkeypatch):
-    monkeypatch.setenv("USER", "dana")  # the reviewer name the CLI defaults to
-    return cli_env
 
 
 @pytest.fixture
@@ -34,16 +26,6 @@ def claimed(cli_env, rt, media_root, fake_provider):
     return item_id
 
 
-def ends_in(rt, item_id: str, seconds: float) -> None:
-    with transaction(rt.settings.database_url) as s:
-        s.execute(update(m.Item).where(m.Item.id == item_id)
-                  .values(lease_expires_at=utcnow() + timedelta(seconds=seconds)))
-
-
-def lease_of(rt, item_id: str):
-    with transaction(rt.settings.database_url) as s:
-        item = s.get(m.Item, item_id)
-        return item.lease_owner, aware(item.lease_expires_at)
 
 
 def test_renew_by_id_prefix(rt, claimed):

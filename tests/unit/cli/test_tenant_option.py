@@ -20,11 +20,6 @@ from tests.review_items import decided_item
 runner = CliRunner()
 
 
-@pytest.fixture
-def cli_env(cli_env, monkeypatch):
-    monkeypatch.setenv("USER", "dana")
-    return cli_env
-
 
 @pytest.fixture
 def b(cli_env) -> int:

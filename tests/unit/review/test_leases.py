@@ -6,17 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import DEFAULT_TENANT_ID, Scope
-from moderation.infra.clock import aware, utcnow
+from moderation.infra.clock import utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
 from moderation.review import leases, services as review
 from moderation.review.queries import QueueFilter
 from moderation.tenants import services as tenants
-from tests.review_items import decided_item
+from tests.review_items import decided_item, ends_in, lease_of
 
 
 @pytest.fixture
@@ -24,17 +24,6 @@ def flagged(rt, media_root, fake_provider):
     return lambda: decided_item(rt, media_root, fake_provider)
 
 
-def lease_of(rt, item_id: str) -> tuple[str | None, object]:
-    with transaction(rt.settings.database_url) as s:
-        item = s.get(m.Item, item_id)
-        return item.lease_owner, aware(item.lease_expires_at)
-
-
-def ends_in(rt, item_id: str, seconds: float) -> None:
-    """Move the lease's end: the passage of time, as the server sees it."""
-    with transaction(rt.settings.database_url) as s:
-        s.execute(update(m.Item).where(m.Item.id == item_id)
-                  .values(lease_expires_at=utcnow() + timedelta(seconds=seconds)))
 
 
 def audit_count(rt, item_id: str) -> int:

@@ -21,6 +21,7 @@ from config.settings import Settings, get_settings
 from moderation.infra import aws, coordination, db
 from moderation.infra.semaphore import LeaseSemaphore
 from moderation.domain import policy
+from moderation.domain.decisions import Decided, Undone
 from moderation.alerts.services import AlertPublisher, InlineRelay, LogPublisher, SnsPublisher
 from moderation.policy import versions as policy_store
 from moderation.providers.base import ModerationProvider
@@ -29,6 +30,7 @@ from moderation.providers.instrumented import instrument
 from moderation.providers.recorded import RecordedProvider
 from moderation.providers.rekognition import RekognitionProvider
 from moderation.providers.rekognition_video import RekognitionVideo
+from moderation.transparency import services as transparency
 
 
 class Dispatcher(Protocol):
@@ -140,6 +142,14 @@ class Runtime:
             structlog.get_logger("modq.runtime").warning("policy_refresh_failed", error=str(exc))
             return had
         return {level: known[version] for level, version in versions.items()}
+
+    def decided(self, session: Any, event: Decided) -> list[int]:
+        """What follows a decision, in its transaction (``domain.decisions``): a statement of reasons for a
+        restriction, the notices it answers. The ids of the outbox rows written, for the caller to publish."""
+        return transparency.on_decision(session, self, event)
+
+    def undone(self, session: Any, event: Undone) -> None:
+        transparency.on_undo(session, self, event)
 
     @property
     def leases(self):

@@ -21,7 +21,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.api import schemas
 from moderation.api.auth import allow, runtime
 from moderation.api.errors import problem

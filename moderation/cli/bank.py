@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 
 from config.settings import get_settings
-from moderation.banks import imports, services as banks
+from moderation.items.banks import imports, services as banks
 from moderation.cli.common import error, fail, operator, out_line as out, tenant_id, tenant_scope
 from moderation.cli.progress import bar as progress_bar
 from moderation.domain.errors import BadInput, ModqError

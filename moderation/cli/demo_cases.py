@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.cli.bank import identify
 from moderation.cli.common import operator
 

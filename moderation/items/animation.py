@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.infra.media import frames
 from moderation.items import outcomes, pay_once
 from moderation.providers import usage

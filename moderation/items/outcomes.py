@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy import func, insert, select
 
 from moderation.infra import metrics
+from moderation.domain.decisions import AUTOMATIC, Decided
 from moderation.providers import usage
 from moderation.alerts import fanout
 from moderation.alerts.events import decision_outbox, failure_outbox
@@ -59,8 +60,9 @@ def record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_
         if reasons is None:
             reasons = [dict(vars(r), text=r.text()) for r in decision.reasons]
         now, analysis_id, labels = utcnow(), row and row.id, row.labels if row is not None else []
-        s.execute(_ADD_DECISION, {"item_id": item_id, "analysis_id": analysis_id, "verdict": decision.verdict,
-                                  "reasons": reasons, "policy_version": decision.policy_version, "decided_at": now})
+        decided = s.execute(_ADD_DECISION, {"item_id": item_id, "analysis_id": analysis_id, "verdict": decision.verdict,
+                                            "reasons": reasons, "policy_version": decision.policy_version,
+                                            "decided_at": now}).inserted_primary_key[0]
         add_audit(s, item_id, m.AuditAction.DECIDE, item.status, decision.verdict, verdict=decision.verdict,
                   reason="; ".join(r["text"] for r in reasons), policy_version=decision.policy_version)
         set_item(s, item_id, status=decision.verdict, verdict=decision.verdict, decided_at=now,
@@ -72,12 +74,16 @@ def record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_
         if alert is not None:
             alert.id = add_alert(s, alert)
         flagged = subjects.after_verdict(s, rt, item, decision.verdict, now=now)  # the subject rule, if any
+        # A statement of reasons for a rejection; the item's open notices (transparency, through the runtime).
+        followed = rt.decided(s, Decided(item_id, decision.verdict, item.status, AUTOMATIC, f"d{decided}", now))
     metrics.item_decided(decision.verdict, item.provider, item.media_type, item.created_at, now)
     log.info("decided", item_id=item_id, verdict=decision.verdict, policy_version=decision.policy_version)
     if alert is not None:
         send_alerts(rt, [alert.id], {alert.id: alert})
     if flagged:
         send_alerts(rt, [a.id for a in flagged], {a.id: a for a in flagged})
+    if followed:
+        send_alerts(rt, followed)
     return decision.verdict
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.domain.labels import Analysis, ModerationLabel
 from moderation.items import models as m
 from moderation.infra.db import transaction

@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from moderation.items import animation, attempts, outcomes, pay_once
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.infra.media import frames, imaging, local, s3_peek, uris as media
 from moderation.infra import lease
 from moderation.infra.aws import fetch_s3_object

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from moderation.alerts import holds
 from moderation.alerts.models import Alert
 from moderation.alerts.services import decision_alert
+from moderation.domain.decisions import APPEAL, Decided
 from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import Scope
 from moderation.infra.clock import aware, utcnow
@@ -179,6 +180,7 @@ def _decide(s: Session, rt: Runtime, appeal_id: str, decider: str, outcome: str,
     if new != previous:  # what the old verdict set in motion follows the new one: the subject rule, the bank
         flagged = [a.id for a in subjects.after_verdict(s, rt, item, new, previous)]
         rebank(s, rt, item, previous, new, decider, reason, scope, cause="appeal overturned")
+    flagged += rt.decided(s, Decided(item.id, new, previous, APPEAL, f"p{row.id}", now, decider, reason))
     return row, item.id, [alert.id, *flagged]
 
 

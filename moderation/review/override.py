@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from moderation.alerts import holds
 from moderation.alerts.models import Alert
 from moderation.alerts.services import decision_alert
+from moderation.domain.decisions import OVERRIDE, Decided
 from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import Scope
 from moderation.infra.clock import utcnow
@@ -71,6 +72,8 @@ def override(rt: Runtime, item_id: str, admin_actor: str, verdict: str, reason: 
         rebank(s, rt, item, previous, verdict, admin_actor, reason, scope)
         alert = _alert(s, item, row, previous, now)
         flagged = [a.id for a in subjects.after_verdict(s, rt, item, verdict, previous, now=now)]
+        ref = f"o{row.id}-{int(now.timestamp() * 1000)}"  # overrides of one review, told apart by their time
+        flagged += rt.decided(s, Decided(item.id, verdict, previous, OVERRIDE, ref, now, admin_actor, reason))
         result = {"item_id": item.id, "previous_verdict": previous, "verdict": verdict, "reason": reason,
                   "reviewer": row.reviewer, "overridden_by": admin_actor, "overridden_at": now.isoformat()}
     log.info("review_overridden", item_id=item_id, previous=previous, verdict=verdict, admin=admin_actor)

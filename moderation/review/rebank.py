@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moderation.banks import services as banks
-from moderation.banks.models import BankEntry
+from moderation.items.banks import services as banks
+from moderation.items.banks.models import BankEntry
 from moderation.domain.tenancy import Scope
 from moderation.items import models as m
 

@@ -21,8 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.alerts.services import decision_alert
+from moderation.domain.decisions import REVIEW, Decided
 from moderation.domain.errors import BadInput, ModqError
 from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.items import models as m, subjects
@@ -161,6 +162,9 @@ def review(rt: Runtime, item_id: str, reviewer: str, verdict: str, reason: str, 
             row, alert_id = _record(s, item_id, reviewer, verdict, reason, admin, scope, code)
             # The subject rule, if any: a rejection counts, an overturned one no longer does (items/subjects.py).
             flagged = [a.id for a in subjects.after_verdict(s, rt, s.get(m.Item, item_id), verdict, row.previous_status)]
+            held = row.reviewed_at + timedelta(seconds=rt.settings.review_undo_seconds)
+            flagged += rt.decided(s, Decided(item_id, verdict, row.previous_status, REVIEW, f"r{row.id}",
+                                             row.reviewed_at, reviewer, reason, code, held))  # transparency
             row.alert_ids = [alert_id, *flagged]
             hold_for_undo(s, row.alert_ids, row.reviewed_at, rt.settings.review_undo_seconds)
             if verdict == "rejected" and rt.settings.bank_reviewer_rejections:

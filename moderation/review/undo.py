@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 from moderation.alerts import holds
 from moderation.alerts.models import Alert
 from moderation.alerts.services import subject_line
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.review.rebank import unbankable
+from moderation.domain.decisions import Undone
 from moderation.domain.tenancy import Scope
 from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import transaction
@@ -67,6 +68,7 @@ def undo(rt: Runtime, item_id: str, reviewer: str, *, scope: Scope) -> dict:
         sent = holds.withdraw(s, list(row.alert_ids or []), now)
         _unbank(s, item, row, reviewer, scope, now)
         _reopen_escalation(s, item.id, row)
+        rt.undone(s, Undone(item.id, f"r{row.id}", now))  # its statement withdrawn, its notices open again
         audit(s, item, m.AuditAction.UNDO, verdict, previous, actor=reviewer, verdict=verdict,
               reason=f"undid the {verdict} review ({row.reason}); back to {previous}")
         item.status = item.verdict = previous

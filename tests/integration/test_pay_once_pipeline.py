@@ -10,8 +10,8 @@ import boto3
 import pytest
 from sqlalchemy import select
 
-from moderation.banks import services as banks
-from moderation.banks.models import BankEntry
+from moderation.items.banks import services as banks
+from moderation.items.banks.models import BankEntry
 from moderation.items import services as service
 from moderation.items import models as m
 from moderation.infra.db import transaction

@@ -9,13 +9,14 @@ from moderation.infra.schema import Base
 # migrations with all of them. The one place in infra that imports features: Alembic runs this file by
 # path, and migrations/ is no package, so import-linter does not see it (.importlinter says so).
 from moderation.alerts import models as _alerts  # noqa: F401
-from moderation.banks import models as _banks  # noqa: F401
+from moderation.items.banks import models as _banks  # noqa: F401
 from moderation.ingest import models as _ingest  # noqa: F401
 from moderation.items import models as _items  # noqa: F401
 from moderation.policy import models as _policy  # noqa: F401
 from moderation.providers import models as _providers  # noqa: F401
 from moderation.review import models as _review  # noqa: F401
 from moderation.tenants import models as _tenants  # noqa: F401
+from moderation.transparency import models as _transparency  # noqa: F401
 from moderation.video import models as _video  # noqa: F401
 
 config = context.config

@@ -96,7 +96,7 @@ def test_reviewer_rejections_feed_the_bank_when_configured(make_settings, rt, me
     review.review(rt, item_id, "alice", "rejected", "hate symbol on a flag")
     with transaction(rt.settings.database_url) as s:
         key = s.get(m.Item, item_id).content_key
-    from moderation.banks import services as banks
+    from moderation.items.banks import services as banks
 
     with transaction(rt.settings.database_url) as s:
         entry = banks.active(s, key, DEFAULT_TENANT_ID)  # the item's tenant's entry (issue 16), not a global one

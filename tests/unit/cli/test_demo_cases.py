@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.cli import demo_cases as cases
 
 

@@ -200,7 +200,7 @@ def test_a_retry_after_a_failed_frame_does_not_pay_again_for_the_frames_before_i
 
 
 def test_a_frame_in_the_hash_bank_is_decided_without_a_call(rt, media_root, provider):
-    from moderation.banks import services as banks
+    from moderation.items.banks import services as banks
     from moderation.infra.media import frames
     from moderation.items.animation import frame_key
 
@@ -219,7 +219,7 @@ def test_a_frame_in_the_hash_bank_is_decided_without_a_call(rt, media_root, prov
 
 
 def test_a_banked_animation_file_is_decided_with_no_call(rt, media_root, provider):
-    from moderation.banks import services as banks
+    from moderation.items.banks import services as banks
 
     data = animated("gif", [BLUE, RED])
     with transaction(rt.settings.database_url) as s:

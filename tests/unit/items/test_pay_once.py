@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from sqlalchemy import event, func, select
 
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.providers import instrumented
 from moderation.domain import policy
 from moderation.items import services as service
@@ -16,7 +16,7 @@ from moderation.bootstrap import InMemoryDispatcher, Runtime
 from moderation.infra.lease import LocalLeases
 from moderation.items import models as m
 from moderation.infra.db import session_factory, transaction
-from moderation.banks.models import BankEntry
+from moderation.items.banks.models import BankEntry
 from moderation.providers.models import ProviderCall
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import FakeProvider, RecordingPublisher, labels_for

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.providers import instrumented
 from moderation.items import services as service
 from moderation.video import services as video

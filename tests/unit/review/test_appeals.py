@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from moderation.banks.models import BankEntry
+from moderation.items.banks.models import BankEntry
 from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import EVERY_TENANT
 from moderation.infra.db import transaction

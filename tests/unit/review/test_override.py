@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from moderation.alerts.models import Alert
-from moderation.banks.models import BankEntry
+from moderation.items.banks.models import BankEntry
 from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.infra.db import transaction

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from moderation.alerts import fanout, services as alerts, webhooks
 from moderation.alerts.models import Alert, WebhookDelivery
-from moderation.banks.models import BankEntry
+from moderation.items.banks.models import BankEntry
 from moderation.domain import policy
 from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.infra.clock import utcnow

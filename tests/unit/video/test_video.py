@@ -331,7 +331,7 @@ def test_offline_video_is_leased_so_a_duplicate_waits_instead_of_decoding_again(
 def test_a_banked_offline_video_is_decided_without_decoding(ort, media_root):
     import hashlib
 
-    from moderation.banks import services as banks
+    from moderation.items.banks import services as banks
 
     data = video_bytes(seconds=2)
     (media_root / "known.mp4").write_bytes(data)
@@ -349,7 +349,7 @@ def test_a_banked_offline_video_is_decided_without_decoding(ort, media_root):
 
 
 def test_a_banked_s3_video_starts_no_rekognition_job(vrt, stub, slots):
-    from moderation.banks import services as banks
+    from moderation.items.banks import services as banks
 
     with transaction(vrt.settings.database_url) as s:
         banks.add(s, f"s3:{BUCKET}/in/clip.mp4@", "approved", note="our own trailer", source="test", added_by="t")

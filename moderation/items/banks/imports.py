@@ -31,7 +31,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.domain.errors import BadInput
 from moderation.infra.db import transaction
 from moderation.infra.media import imaging, local, uris

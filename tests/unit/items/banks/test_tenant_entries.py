@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.banks import services as banks
+from moderation.items.banks import services as banks
 from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.infra.db import transaction

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from moderation.banks import imports, services as banks
+from moderation.items.banks import imports, services as banks
 from moderation.domain.errors import BadInput
 from tests.conftest import jpeg_bytes, png_bytes
 from tests.unit.items.test_pay_once import scene

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from moderation.domain.errors import BadInput, ModqError
 from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.infra.db import transaction
-from moderation.banks.models import BankEntry
+from moderation.items.banks.models import BankEntry
 from moderation.infra.clock import utcnow
 
 VERDICTS = ("rejected", "approved")

@@ -25,6 +25,7 @@ from moderation.cli import (
     submit_file as cli_submit_file,
     tenants as cli_tenants,
     tokens as cli_tokens,
+    transparency as cli_transparency,
     webhooks as cli_webhooks,
 )
 from moderation.cli.common import ModqGroup, choices, error, fail, operator, out, runtime, tenant_id, tenant_option, warn
@@ -51,6 +52,7 @@ app.add_typer(cli_appeals.app, name="appeals")
 app.add_typer(cli_bank.app, name="bank")
 app.add_typer(cli_subjects.app, name="subjects")
 app.add_typer(cli_ingest.app, name="ingest")
+app.add_typer(cli_transparency.app, name="transparency")
 app.command("api")(cli_api.api)
 app.command("stats")(cli_stats.stats)
 items_app.command("retry")(cli_items_retry.retry)

@@ -18,3 +18,9 @@ def answer(s: Session, rt: Runtime, event: Decided) -> list[int]:
 
 def reopen(s: Session, event: Undone) -> None:
     return None
+
+
+def source_for(s: Session, item_id: str) -> str:
+    """How the item came to be judged, a key of ``domain.statements.SOURCES``: "trusted_flagger" if a trusted
+    flagger's notice is open on it, "notice" for another open notice, else "voluntary"."""
+    return "voluntary"

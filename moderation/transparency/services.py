@@ -19,6 +19,8 @@ def on_decision(s: Session, rt: Runtime, event: Decided) -> list[int]:
     """The ids of the outbox rows written (``notice.decided`` events), for the caller to publish."""
     if statements.restrictive(event):
         statements.record(s, rt, event)
+    else:
+        statements.supersede(s, event)  # a restriction lifted within its undo hold: its statement never leaves
     return notices.answer(s, rt, event)
 
 

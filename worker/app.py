@@ -28,7 +28,7 @@ ROUTES = {"modq.moderate_image": "images", "modq.start_video": "videos", "modq.p
           "modq.publish_alert": "alerts", "modq.flush_outbox": "alerts", "modq.drain_video_completions": "maintenance",
           "modq.reap_stuck": "maintenance", "modq.ingest_s3_events": "maintenance",
           "modq.reevaluate_policy": "maintenance", "modq.deliver_webhook": "webhooks",
-          "modq.sweep_webhooks": "webhooks"}
+          "modq.sweep_webhooks": "webhooks", "modq.submit_statements": "maintenance"}
 QUEUES = tuple(dict.fromkeys(ROUTES.values()))  # images, videos, alerts, maintenance, webhooks
 
 
@@ -93,6 +93,8 @@ def beat_schedule(s) -> dict:
                                                     s.video_completion_interval_seconds)
     if s.s3_events_queue_url:  # S3 upload events, via SQS (moderation/ingest/services.py)
         schedule["ingest-s3-events"] = every("modq.ingest_s3_events", s.s3_events_interval_seconds)
+    if s.dsa_tdb_url:  # statements of reasons to the EU DSA Transparency Database (moderation/transparency)
+        schedule["submit-statements"] = every("modq.submit_statements", s.dsa_tdb_interval_seconds)
     return schedule
 
 

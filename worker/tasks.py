@@ -7,6 +7,7 @@ from moderation.ingest import services as ingest_s3
 from moderation.items import attempts, services as service
 from moderation.ops import reaper
 from moderation.policy import reevaluations
+from moderation.transparency import submission as statements_submission
 from moderation.video import services as video, completions as video_completions
 from moderation.domain.errors import Deferred, TransientFault
 from config.settings import get_settings
@@ -102,3 +103,10 @@ def drain_video_completions() -> int:
 @app.task(base=ModqTask, name="modq.ingest_s3_events", acks_late=True)
 def ingest_s3_events() -> dict:
     return ingest_s3.drain(runtime()).as_dict()
+
+
+# EU DSA (README "Transparency (EU DSA)"): beat sends the statements of reasons that are due to the Transparency
+# Database. Waits (Retry-After, an outage's backoff) are rows due later (next_attempt_at), not Celery retries.
+@app.task(base=ModqTask, name="modq.submit_statements", acks_late=True)
+def submit_statements() -> dict:
+    return statements_submission.send_due(runtime()).as_dict()

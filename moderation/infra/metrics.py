@@ -2,11 +2,10 @@
 
 Two kinds of figures:
 
-- Events, defined here and counted where they happen (``items.outcomes``, the
-  provider wrapper ``providers.instrumented``, ``ingest``):
-  ``modq_items_decided_total``, ``modq_provider_calls_total``,
-  ``modq_provider_latency_seconds``, ``modq_submit_to_decision_seconds``,
-  ``modq_estimated_cost_usd_total``, ``modq_s3_events_total``.
+- Events, defined here and counted where they happen (``items.outcomes``, ``providers.instrumented``,
+  ``ingest``, ``transparency.submission``): ``modq_items_decided_total``, ``modq_provider_calls_total``,
+  ``modq_provider_latency_seconds``, ``modq_submit_to_decision_seconds``, ``modq_estimated_cost_usd_total``,
+  ``modq_s3_events_total``, ``modq_dsa_statements_total``.
 - State, read from Redis and the database when Prometheus scrapes, by the
   collectors the entry points hand to ``render_latest`` and ``serve``
   (``moderation.ops.collectors``): ``modq_queue_depth``, ``modq_broker_unacked``,
@@ -126,6 +125,8 @@ S3_EVENTS = Counter(
     "skipped, ignored, rejected) and reason (the filter that skipped it, or why it was ignored).",
     ["outcome", "reason"],
 )
+DSA_STATEMENTS = Counter("modq_dsa_statements", "Statements of reasons sent to the EU DSA Transparency Database, by "
+                         "outcome (sent, already there, rejected, waiting for a retry).", ["outcome"])
 
 _THROTTLE_MARKERS = ("Throttling", "ProvisionedThroughputExceeded", "LimitExceeded", "TooManyRequests")
 

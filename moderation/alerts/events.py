@@ -31,12 +31,14 @@ APPEAL_DECIDED = "appeal.decided"  # an appeal upheld or overturned (moderation/
 # A review undone after its events left (within the window nothing left: they are cancelled), and an admin's
 # override of a recorded review (moderation/review/undo.py, override.py).
 REVIEW_UNDONE, REVIEW_OVERRIDDEN = "review.undone", "review.overridden"
-EVENTS = (DECIDED, REVIEWED, FAILED, SUBJECT_FLAGGED, APPEAL_DECIDED, REVIEW_UNDONE, REVIEW_OVERRIDDEN)
+# A notice (Art. 16 DSA) answered by a decision: the platform tells its notifier (moderation/transparency/notices.py).
+NOTICE_DECIDED = "notice.decided"
+EVENTS = (DECIDED, REVIEWED, FAILED, SUBJECT_FLAGGED, APPEAL_DECIDED, REVIEW_UNDONE, REVIEW_OVERRIDDEN, NOTICE_DECIDED)
 
 #: Alert kind -> webhook event. Kinds not listed (an endpoint disabled, ...) are the operator's alone.
 KIND_EVENTS = {"decision": DECIDED, "reevaluate": DECIDED, "review": REVIEWED, "failed": FAILED,
                "deployment": FAILED, "worker_lost": FAILED, "subject": SUBJECT_FLAGGED, "appeal": APPEAL_DECIDED,
-               "undo": REVIEW_UNDONE, "override": REVIEW_OVERRIDDEN}
+               "undo": REVIEW_UNDONE, "override": REVIEW_OVERRIDDEN, "notice": NOTICE_DECIDED}
 
 
 def event_of(kind: str) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import Field
@@ -27,6 +27,14 @@ CLAIMED = {op: {"operationId": op, "parameters": {"item_id": "$response.body#/it
            for op in ("reviewItem", "releaseItem", "getItem")}
 
 
+Source = Literal["notice"]
+SOURCE = "notice: only items with an open notice (Art. 16 DSA; POST /v1/notices), trusted flaggers' first"
+
+
+class ClaimIn(schemas.ClaimIn):
+    source: Source | None = Field(None, description=SOURCE)
+
+
 class QueuePage(schemas.QueuePage):
     next: str | None = Field(None, description="Pass as `after` for the next page; null on the last page")
 
@@ -39,7 +47,7 @@ After = Annotated[str | None, Query(max_length=keyset.MAX_CURSOR, description=(
 @router.get("/v1/review/queue", response_model=QueuePage, operation_id="reviewQueue")
 def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn, Query()],
           limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50, offset: Offset = 0, after: After = None,
-          tenant: TenantParam = None):
+          tenant: TenantParam = None, source: Annotated[Source | None, Query(description=SOURCE)] = None):
     """Items awaiting review of the token's tenants (or the one `tenant` names): by the priority of their
     category (the thresholds file's `priority`; unranked last), then oldest first; page on with `after` = the
     answer's `next`. Leased items are listed with their lease. `queue=appeals`: pending appeals instead, oldest
@@ -51,7 +59,8 @@ def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn,
     key = keyset.decode(after) if after else None
     if key is not None and offset:
         raise BadInput("after: give after or offset, not both (offset is deprecated)")
-    f = _filter(filters, read_scope(rt, principal, tenant), escalated=escalation_api.senior_queue(filters, principal))
+    f = _filter(filters, read_scope(rt, principal, tenant), escalated=escalation_api.senior_queue(filters, principal),
+                source=source)
     rows, following = backlog.page(rt, f, limit, offset, key)
     listed = schemas.page(rows + [None] * (following is not None), limit, offset)
     return {**listed, "next": following, **({"next_offset": None} if key else {})}  # offsets mean nothing here
@@ -62,7 +71,7 @@ def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn,
                         204: {"description": "Nothing to claim: the (filtered) queue is empty"},
                         422: {"model": schemas.Problem,
                               "description": "Invalid body, or lease_seconds over MODQ_REVIEW_MAX_LEASE_SECONDS"}})
-def claim(principal: Reviewer, rt: Rt, body: Annotated[schemas.ClaimIn | None, Body()] = None,
+def claim(principal: Reviewer, rt: Rt, body: Annotated[ClaimIn | None, Body()] = None,
           tenant: TenantParam = None):
     """Lease the first matching item (most urgent, then oldest) of the token's tenants (or the one `tenant` names)
     to you for `lease_seconds`.
@@ -76,10 +85,11 @@ def claim(principal: Reviewer, rt: Rt, body: Annotated[schemas.ClaimIn | None, B
     and answers `{"appeal", "item", "lease"}`: the decision appealed, its reasons, who made it, the statement.
     `{"queue": "escalated"}` (senior and admin tokens; others 403) claims the first escalated item.
     """
-    body = body or schemas.ClaimIn()
+    body = body or ClaimIn()
     if body.queue == "appeals":  # the oldest pending appeal you may decide: {"appeal", "item", "lease"}
         return appeal_api.claimed(rt, principal, read_scope(rt, principal, tenant), body.lease_seconds)
-    f = _filter(body, read_scope(rt, principal, tenant), escalated=escalation_api.senior_queue(body, principal))
+    f = _filter(body, read_scope(rt, principal, tenant), escalated=escalation_api.senior_queue(body, principal),
+                source=body.source)
     lease = review.claim(rt, principal.actor, f, lease_seconds=body.lease_seconds, skip=body.skip)
     if lease is None:
         return Response(status_code=204)
@@ -111,9 +121,10 @@ def release(item_id: ItemId, principal: Reviewer, rt: Rt):
     return Response(status_code=204)
 
 
-def _filter(body: schemas.QueueFilterIn, scope: Scope, escalated: bool = False) -> QueueFilter:
+def _filter(body: schemas.QueueFilterIn, scope: Scope, escalated: bool = False,
+            source: str | None = None) -> QueueFilter:
     return QueueFilter(verdict=body.verdict, label=body.label, media_type=body.media_type,
-                       min_age=body.min_age, max_age=body.max_age, scope=scope, escalated=escalated)
+                       min_age=body.min_age, max_age=body.max_age, scope=scope, escalated=escalated, source=source)
 
 
 def _detail(rt: Runtime, item_id: str, principal: Principal) -> dict:

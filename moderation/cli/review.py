@@ -32,6 +32,9 @@ MediaType = choices("MediaType", ("image", "video"))
 Queue = choices("Queue", ("items", "escalated"))  # escalated: the senior queue (issue 17.6)
 QueueOption = typer.Option("items", "--queue", help="items (default), or escalated: the items reviewers sent to "
                                                     "a senior reviewer (any verdict; by priority, then escalation time)")
+Source = choices("Source", ("notice",))
+SourceOption = typer.Option(None, "--source", help="notice: only items with an open notice (Art. 16 DSA), trusted "
+                                                   "flaggers' first")
 ReasonCode = typer.Option(None, "--reason-code", help="One of the policy's reason codes (its `reasons` section)")
 Reviewer = typer.Option(None, "--reviewer", help="Your name in leases and the audit trail (default: $USER)")
 Ref = typer.Argument(..., help="Item id, id prefix (4+ characters) or external id")
@@ -45,9 +48,10 @@ def _who(reviewer: Optional[str]) -> str:
 
 
 def _filter(verdict: Awaiting, label: Optional[str], media_type: Optional[MediaType], tenant: str,
-            queue: Queue = Queue("items")) -> QueueFilter:
+            queue: Queue = Queue("items"), source: Optional[Source] = None) -> QueueFilter:
     return QueueFilter(verdict=verdict.value, label=_label(label), media_type=media_type.value if media_type else None,
-                       scope=tenant_scope(tenant), escalated=queue.value == "escalated")
+                       scope=tenant_scope(tenant), escalated=queue.value == "escalated",
+                       source=source.value if source else None)
 
 
 def _label(label: Optional[str]) -> Optional[str]:
@@ -62,10 +66,11 @@ def _label(label: Optional[str]) -> Optional[str]:
 @app.command("list")
 def list_(verdict: Awaiting = typer.Option("flagged", help="Which queue"), label: Optional[str] = None,
           media_type: Optional[MediaType] = None, limit: int = typer.Option(50, min=1, max=1000),
-          as_json: bool = typer.Option(False, "--json"), tenant: str = Tenant, queue: Queue = QueueOption) -> None:
+          as_json: bool = typer.Option(False, "--json"), tenant: str = Tenant, queue: Queue = QueueOption,
+          source: Optional[Source] = SourceOption) -> None:
     """Items awaiting review, most urgent category first (the thresholds file's priority), then oldest first
     (--queue escalated: the escalated items, with their notes)."""
-    f = _filter(verdict, label, media_type, tenant, queue)
+    f = _filter(verdict, label, media_type, tenant, queue, source)
     rows = backlog.page(runtime(), f, limit)[0] if f.escalated else views.review_queue(runtime(), f, limit=limit)
     if as_json:
         print(json.dumps(rows, indent=2))
@@ -93,7 +98,8 @@ def backlog_(verdict: Optional[Awaiting] = typer.Option(None, help="Only this qu
         return
     table = Table("category", "rank", "waiting", "oldest (s)")
     for r in rows:
-        table.add_row(r["category"], str(r["rank"] or "-"), str(r["count"]), f"{r['oldest_seconds']:.0f}")
+        rank = "-" if r["rank"] is None else str(r["rank"])  # 0: a trusted flagger's notice
+        table.add_row(r["category"], rank, str(r["count"]), f"{r['oldest_seconds']:.0f}")
     out.print(table)
 
 
@@ -104,12 +110,12 @@ def next_(reviewer: Optional[str] = Reviewer, verdict: Awaiting = typer.Option("
           lease_seconds: Optional[int] = typer.Option(
               None, "--lease-seconds", help="How long the claim holds the item (default: MODQ_REVIEW_LEASE_SECONDS; "
                                             "at most MODQ_REVIEW_MAX_LEASE_SECONDS)"),
-          tenant: str = Tenant, queue: Queue = QueueOption) -> None:
+          tenant: str = Tenant, queue: Queue = QueueOption, source: Optional[Source] = SourceOption) -> None:
     """Claim the first item awaiting review (most urgent, then oldest) and show it (exit 3 if none).
 
     A lease you already hold is shown again (renewed) instead of a second item.
     """
-    rt, f = runtime(), _filter(verdict, label, media_type, tenant, queue)
+    rt, f = runtime(), _filter(verdict, label, media_type, tenant, queue, source)
     try:
         lease = review.claim(rt, _who(reviewer), f, lease_seconds=lease_seconds)
     except BadInput as exc:

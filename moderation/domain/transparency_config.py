@@ -12,6 +12,8 @@ reasons (pure). Read at load like the rest of the policy, so each tenant's thres
         incompatible_content: {clause: "Terms of Service 4", url: "https://example.com/terms", illegal: false}
         # illegal_content: {legal_ground: "...", explanation: "...", url: "https://eur-lex.europa.eu/..."}
       territorial_scope: [DE, AT]      # default: every EEA country
+      trusted_flaggers:                # Art. 22: whose notices (POST /v1/notices) go first; by name, or
+        - "Internet Watch Foundation"  #   {name: ..., designated_by: "the awarding Digital Services Coordinator"}
 
 Every key is optional. ``categories`` entries are laid over ``BUILT_IN`` (a mapping for every top-level v7
 category, plus Self-Harm); the entry of a label's most specific configured ancestor applies, as for the
@@ -25,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from moderation.domain import dsa_schema as tdb, taxonomy
+from moderation.domain import dsa_schema as tdb, taxonomy, trusted_flaggers as flaggers
 from moderation.domain.errors import ConfigError
 
 RESTRICTIONS = {  # what a rejection means on the platform -> decision_visibility
@@ -34,7 +36,7 @@ RESTRICTIONS = {  # what a rejection means on the platform -> decision_visibilit
     "interaction_restricted": "DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED",
     "labelled": "DECISION_VISIBILITY_CONTENT_LABELLED",
 }
-_KEYS = {"categories", "restriction", "ground", "territorial_scope"}
+_KEYS = {"categories", "restriction", "ground", "territorial_scope", "trusted_flaggers"}
 _ENTRY_KEYS = {"category", "keywords", "clause", "url"}
 _GROUND_KEYS = {"incompatible_content": {"clause", "url", "explanation", "illegal"},
                 "illegal_content": {"legal_ground", "explanation", "url"}}
@@ -91,6 +93,11 @@ class Transparency:
     ground: Ground = Ground()
     territorial_scope: tuple[str, ...] = tdb.EEA_COUNTRY_CODES
     written: dict[str, Any] | None = None  # the section as read, canonical; None: no section
+    trusted_flaggers: tuple[str, ...] = ()  # their names, as configured (Art. 22 DSA; ``trusted_flaggers``)
+
+    def trusted_flagger(self, name: str | None) -> str | None:
+        """The configured trusted flagger ``name`` names (case and spacing aside), else None."""
+        return flaggers.match(self.trusted_flaggers, name)
 
     def mapping_for(self, label: str) -> CategoryMapping:
         """The entry of the label's most specific configured ancestor (the label, its L2, its L1; a v6.1 name
@@ -108,14 +115,15 @@ def parse(value: Any, where: str) -> Transparency:
     if value is None:
         return DEFAULT
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: expected a mapping with any of categories, restriction, ground, "
-                          "territorial_scope")
+        raise ConfigError(f"{where}: expected a mapping with any of {', '.join(sorted(_KEYS))}")
     _no_unknown(value, _KEYS, where)
-    readers = {"categories": _categories, "restriction": _restriction, "ground": _ground, "territorial_scope": _scope}
+    readers = {"categories": _categories, "restriction": _restriction, "ground": _ground, "territorial_scope": _scope,
+               "trusted_flaggers": flaggers.parse}
     read = {key: reader(value[key], f"{where}.{key}") for key, reader in readers.items() if key in value}
     return Transparency({**BUILT_IN, **read.get("categories", {})}, read.get("restriction", DEFAULT.restriction),
                         read.get("ground", DEFAULT.ground), read.get("territorial_scope", DEFAULT.territorial_scope),
-                        {key: _plain(v) for key, v in read.items()} or None)  # {}: as no section
+                        {key: _plain(v) for key, v in read.items() if v != []} or None,  # {} or []: as none
+                        tuple(entry["name"] for entry in read.get("trusted_flaggers", [])))
 
 
 def canonical(transparency: Transparency | None) -> dict[str, Any]:
@@ -130,7 +138,8 @@ def diff(old: Transparency, new: Transparency) -> list[str]:
     file's section over the built-in defaults)."""
     def flat(t: Transparency) -> dict[str, Any]:
         return {**{f"categories.{k}": m.to_dict() for k, m in t.categories.items()}, "restriction": list(t.restriction),
-                "ground": t.ground.to_dict(), "territorial_scope": list(t.territorial_scope)}
+                "ground": t.ground.to_dict(), "territorial_scope": list(t.territorial_scope),
+                "trusted_flaggers": list(t.trusted_flaggers)}
     before, after = flat(old), flat(new)
     return [f"transparency.{k}: {before.get(k, '-')} -> {after.get(k, '-')}"
             for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]

@@ -127,6 +127,7 @@ class AuditAction(StrEnum):
     UNDO = "undo"  # the reviewer took their review back within the undo window (issue 17.2)
     OVERRIDE = "override"  # an admin replaced a recorded review's verdict, with a reason
     ESCALATE = "escalate"  # a reviewer sent the item to the senior queue with a note (issue 17.6)
+    NOTICE = "notice"  # a notice (Art. 16 DSA) sent an item approved automatically back to review (issue 18.4)
     TOKEN_CREATE = "token_create"
     TOKEN_REVOKE = "token_revoke"
     REVIEW_DEFAULTS = "review_defaults"  # an admin set their tenant's reviewer preference defaults (issue 17.8)

@@ -45,6 +45,7 @@ from sqlalchemy import exists, func, select
 from moderation.items import frame_evidence, outcomes, subjects
 from moderation.domain import policy, timeline
 from moderation.alerts.services import decision_alert
+from moderation.domain.decisions import AUTOMATIC, Decided
 from moderation.domain.labels import ModerationLabel
 from moderation.items import models as m
 from moderation.infra.clock import utcnow
@@ -54,6 +55,7 @@ from moderation.infra.db import transaction
 from moderation.items.queries import audit, decision_for, lock_item
 from moderation.policy.queries import decided_by
 from moderation.review.models import Review
+from moderation.review.queries import notice_open_on
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
     from moderation.bootstrap import Runtime
@@ -138,8 +140,9 @@ def _one(s, rt: Runtime, item_id: str, new: policy.ThresholdPolicy, actor: str, 
     """Re-decide one item under ``new``; the alerts written: its decision's, and a subject crossing the rule."""
     item = lock_item(s, item_id)
     # Re-checked under the lock: a reviewer may have decided or claimed it since the page was read.
+    # An open notice (Art. 16) asks for a person's decision: a re-evaluation does not answer it.
     if item is None or item.status != m.FLAGGED or item.analysis_id is None \
-            or s.scalar(select(Review.id).where(Review.item_id == item_id)):
+            or s.scalar(select(Review.id).where(Review.item_id == item_id)) or s.scalar(notice_open_on(item_id)):
         return []
     summary.examined += 1
     if item.leased(utcnow()):
@@ -165,6 +168,8 @@ def _one(s, rt: Runtime, item_id: str, new: policy.ThresholdPolicy, actor: str, 
     setattr(summary, decision.verdict, getattr(summary, decision.verdict) + 1)
     if policy.severity(decision.verdict) <= policy.severity(m.FLAGGED):
         return []  # less severe: nothing for the platform to act on
+    ref = f"d{row.id}" if row is not None else f"e{int(now.timestamp() * 1000)}"  # its automatic decision, re-made
+    rt.decided(s, Decided(item.id, decision.verdict, m.FLAGGED, AUTOMATIC, ref, now))  # a statement of reasons
     alert = decision_alert(item, decision.verdict, reasons, analysis.labels, decision.policy_version, now, kind=KIND)
     alert.message = {**alert.message, "previous_verdict": m.FLAGGED, "previous_policy_version": old_version}
     alert.attributes = {**alert.attributes, "kind": KIND}

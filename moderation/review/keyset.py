@@ -68,7 +68,7 @@ def decode(cursor: str) -> Key:
         when = when.astimezone(timezone.utc) if when.tzinfo is not None else when  # as stored: UTC
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise problem from None
-    ranked = priority is None or (type(priority) is int and 1 <= priority <= MAX_RANK)
+    ranked = priority is None or (type(priority) is int and 0 <= priority <= MAX_RANK)  # 0: a trusted flagger's notice
     if not ranked or not isinstance(item_id, str) or not _ID.fullmatch(item_id) or when.tzinfo is None:
         raise problem
     return Key(priority, when, item_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true, type_coerce
+from sqlalchemy import ColumnElement, Select, and_, column, exists, false, func, or_, select, table, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
 from moderation.domain import taxonomy
@@ -17,6 +17,10 @@ from moderation.review.models import Review
 # Automatic verdicts a person can review: flagged items wait for one;
 # rejected items may be checked (and overturned) until reviewed once.
 REVIEWABLE = (m.FLAGGED, m.REJECTED)
+SOURCES = ("notice",)  # QueueFilter.source
+# The notices table (Art. 16 DSA) is transparency's, a feature above review (.importlinter): named here, not
+# imported, for the one question the queue asks of it: has the item an open notice?
+_NOTICES = table("notices", column("item_id"), column("decided_at"))
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,11 @@ class QueueFilter:
     # The senior queue (issue 17.6): only escalated items, of either verdict (``verdict`` does not apply), by
     # priority then escalation time; the reviewers' queue (False) never lists them.
     escalated: bool = False
+    source: str | None = None  # "notice": only items with an open notice (trusted flaggers' rank first anyway)
+
+    def __post_init__(self) -> None:
+        if self.source is not None and self.source not in SOURCES:
+            raise ValueError(f"source: {self.source!r} is not one of {', '.join(SOURCES)}")
 
 
 def pending(dialect: str, f: QueueFilter, now: datetime, after: keyset.Key | None = None) -> Select:
@@ -40,6 +49,8 @@ def pending(dialect: str, f: QueueFilter, now: datetime, after: keyset.Key | Non
         query = query.where(_has_label(dialect, f.label))
     if f.media_type:
         query = query.where(m.Item.media_type == f.media_type)
+    if f.source == "notice":
+        query = query.where(has_open_notice())
     if f.min_age is not None:
         query = query.where(m.Item.created_at <= now - timedelta(seconds=f.min_age))
     if f.max_age is not None:
@@ -58,6 +69,15 @@ def in_queue(f: QueueFilter) -> tuple[ColumnElement[bool], ...]:
 
 def awaiting_review() -> ColumnElement[bool]:
     return and_(m.Item.status.in_(REVIEWABLE), ~exists().where(Review.item_id == m.Item.id))
+
+
+def has_open_notice() -> ColumnElement[bool]:
+    return exists().where(_NOTICES.c.item_id == m.Item.id, _NOTICES.c.decided_at.is_(None))
+
+
+def notice_open_on(item_id: str) -> Select:
+    """Whether the item has an open notice: what asks for a person's decision, not a re-evaluation's."""
+    return select(exists().where(_NOTICES.c.item_id == item_id, _NOTICES.c.decided_at.is_(None)))
 
 
 def in_scope(scope: Scope) -> ColumnElement[bool]:

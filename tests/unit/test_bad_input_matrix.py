@@ -213,7 +213,7 @@ WEBHOOKS = [
                                                      "signature authenticates modq"),
     (["--url", "https://hooks.example.com/", "--events", "item.decided,item.approved"],
      "events: unknown event 'item.approved'; choose from item.decided, item.reviewed, item.failed, subject.flagged, "
-     "appeal.decided, review.undone, review.overridden"),
+     "appeal.decided, review.undone, review.overridden, notice.decided"),
     (["--url", "https://hooks.example.com/", "--tenant", "nobody"],
      "tenant: no tenant named 'nobody' (`modq tenants list` shows them)"),
 ]

@@ -75,7 +75,8 @@ def test_an_unknown_event_is_refused_naming_events(sqlite_url):
     with pytest.raises(BadInput) as refused:
         webhooks.add(sqlite_url, 1, "https://hooks.example.com/", ["item.decided", "item.deleted"], "test")
     assert str(refused.value) == ("events: unknown event 'item.deleted'; choose from item.decided, item.reviewed, "
-                                  "item.failed, subject.flagged, appeal.decided, review.undone, review.overridden")
+                                  "item.failed, subject.flagged, appeal.decided, review.undone, review.overridden, "
+                                  "notice.decided")
     with pytest.raises(BadInput, match="^events: name at least one of"):
         webhooks.add(sqlite_url, 1, "https://hooks.example.com/", [" "], "test")
     assert count(sqlite_url, WebhookEndpoint) == 0

@@ -77,7 +77,7 @@ def test_another_tenants_endpoint_and_deliveries_are_404(client, admins, rt):
                                                 "authenticates modq"),
     ({"url": "https://hooks.example.com/", "events": ["item.exploded"]},
      "events: unknown event 'item.exploded'; choose from item.decided, item.reviewed, item.failed, subject.flagged, "
-     "appeal.decided, review.undone, review.overridden"),
+     "appeal.decided, review.undone, review.overridden, notice.decided"),
 ])
 def test_refusals_name_the_field_and_store_nothing(client, admins, rt, body, message):
     answer = client.post("/v1/webhooks", json=body, headers=admins[0])

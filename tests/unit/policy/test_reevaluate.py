@@ -217,3 +217,30 @@ def test_cli_apply_reevaluate(cli_env, items, tmp_path: Path, monkeypatch):
     assert "1 unchanged, 0 approved, 0 rejected (0 alerts sent), 1 skipped" in text.stdout
     plain = runner.invoke(app, ["policy", "apply", str(path), "--json"])
     assert json.loads(plain.stdout)["reevaluated"] is None
+
+
+def test_a_rejection_by_reevaluation_writes_its_statement_of_reasons(rt, items):
+    from tests.fakes.transparency_rules import validate_statement
+    from tests.transparency_items import statements
+
+    before = {s.id for s in statements(rt)}  # hate95's, rejected when it was first decided
+    reevaluate(rt, policy.parse(STRICT), "ann")
+    written = [s for s in statements(rt) if s.id not in before]
+    assert [(s.item_id, s.decision, s.state) for s in written] == [(items["hate70"], "automatic", "pending")]
+    body = written[0].body
+    assert validate_statement(body) == {}
+    assert (body["automated_decision"], body["category"]) == (
+        "AUTOMATED_DECISION_FULLY", "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH")
+    assert "Hate Symbols 70.0%" in body["decision_facts"]
+
+
+def test_an_item_with_an_open_notice_is_left_to_its_reviewer(rt, items):
+    from moderation.transparency.models import Notice
+
+    with transaction(rt.settings.database_url) as s:
+        s.add(Notice(tenant_id=1, item_id=items["hate70"], explanation="a hate symbol", notifier_name="A",
+                     notifier_email="a@example.com", good_faith=True, filed_by="test"))
+    before = snapshot(rt)
+    summary = reevaluate(rt, policy.parse(STRICT), "ann")
+    assert snapshot(rt)["items"][items["hate70"]] == before["items"][items["hate70"]]
+    assert summary.rejected == 0  # hate70 was the only item the stricter version rejects

@@ -118,7 +118,7 @@ def test_keyset_pages_stay_exact_while_items_arrive(rt):
     assert first <= set(seen)  # none of those waiting from the start is missed
 
 
-@pytest.mark.parametrize("cursor", ["", "garbage", "!!!", "x" * 201, keyset.encode(keyset.Key(0, utcnow(), "a")),
+@pytest.mark.parametrize("cursor", ["", "garbage", "!!!", "x" * 201, keyset.encode(keyset.Key(-1, utcnow(), "a")),
                                     keyset.encode(keyset.Key(1, utcnow(), "a'; drop")),
                                     "WzEsIjIwMjYtMTEtMzAiLCJhIl0"])  # a date without its zone
 def test_cursors_modq_did_not_write_are_refused_naming_after(cursor):

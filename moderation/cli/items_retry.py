@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 import typer
@@ -62,4 +62,4 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
         fail(f"--since expects an ISO 8601 time or a duration like 30m, 2h, 7d; got {value!r}")
-    return aware(when)
+    return aware(when).astimezone(timezone.utc)  # SQLite drops an offset when it binds a time: UTC, always

@@ -83,8 +83,11 @@ class TransparencyClient:
         if isinstance(answer, Unknown):
             return answer
         status, payload, headers = answer
-        if status == 201 and isinstance(payload, dict):
-            return Stored({str(row["puid"]): str(row["uuid"]) for row in payload.get("statements") or []})
+        if status == 201 and isinstance(payload, dict) and isinstance(payload.get("statements"), list):
+            return Stored({str(row["puid"]): str(row["uuid"]) for row in payload["statements"]
+                           if isinstance(row, dict) and "puid" in row and "uuid" in row})
+        if 200 <= status < 300:  # not the API's answer (a rewriting proxy?): it may have stored them
+            return Unknown(f"HTTP {status} with a body that is not the API's")
         if status == 422 and isinstance(payload, dict):
             return _unprocessable(payload)
         return _other(status, payload, headers)

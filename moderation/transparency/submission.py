@@ -60,14 +60,16 @@ def claim_seconds(settings) -> float:
 
 def send_due(rt_or_settings, now: datetime | None = None, client: tdb.TransparencyClient | None = None,
              limiter: Limiter | None = None, max_batches: int = MAX_BATCHES) -> Summary:
-    """Send what is due at ``now``; what happened. Nothing is sent when MODQ_DSA_TDB_URL is unset."""
+    """Send what is due; what happened. Nothing is sent when MODQ_DSA_TDB_URL is unset. ``now``: a fixed clock
+    (tests); by default every claim, renewal, wait and ``sent_at`` reads the time as it is then, since a run can
+    take minutes."""
     settings = getattr(rt_or_settings, "settings", rt_or_settings)
     if not settings.dsa_tdb_url:
         return Summary(stopped="MODQ_DSA_TDB_URL is not set")
-    run = _Run(settings, now or utcnow(), client or tdb.TransparencyClient.of(settings),
+    run = _Run(settings, utcnow if now is None else (lambda: now), client or tdb.TransparencyClient.of(settings),
                limiter or build_limiter(settings))
     for _ in range(max_batches):
-        claimed = outbox.claim(settings.database_url, run.now, settings.dsa_tdb_batch_size, claim_seconds(settings))
+        claimed = outbox.claim(settings.database_url, run.clock(), settings.dsa_tdb_batch_size, run.claim_seconds)
         if not claimed:
             break
         run.batch(claimed)
@@ -109,21 +111,36 @@ class LocalPace:
 
 
 class _Run:
-    def __init__(self, settings, now: datetime, client: tdb.TransparencyClient, limiter: Limiter):
-        self.settings, self.now, self.client, self.limiter = settings, now, client, limiter
-        self.url = settings.database_url
+    def __init__(self, settings, clock: Callable[[], datetime], client: tdb.TransparencyClient, limiter: Limiter):
+        self.settings, self.clock, self.client, self.limiter = settings, clock, client, limiter
+        self.url, self.claim_seconds = settings.database_url, claim_seconds(settings)
         self.summary = Summary()
+        self.claimed_at = self.renewed_at = clock()
 
     def batch(self, claimed: list[Claimed]) -> None:
+        self.claimed_at = self.renewed_at = claimed[0].claimed_at
         to_send = self._look_up(claimed)
         while to_send and not self.summary.stopped:
             to_send = self._post(to_send)
 
+    def _still_ours(self, rows: list[Claimed]) -> list[Claimed]:
+        """Before a request: once half the claim has passed, renew it; rows another run took meanwhile (their
+        claim ran out: a slow database) are left to it."""
+        now = self.clock()
+        if now - self.renewed_at < timedelta(seconds=self.claim_seconds / 2):
+            return rows
+        ours = outbox.renew(self.url, [r.id for r in rows], self.claimed_at, now + timedelta(seconds=self.claim_seconds))
+        self.renewed_at = now
+        return [r for r in rows if r.id in ours]
+
     def _look_up(self, claimed: list[Claimed]) -> list[Claimed]:
         """Statements an earlier attempt may have stored: those found are sent; the rest go on to be sent."""
         found: dict[int, str | None] = {}
-        for row in claimed:
+        for row in list(claimed):
             if not row.uncertain:
+                continue
+            claimed = self._still_ours(claimed)
+            if row not in claimed:
                 continue
             answer = self._call(lambda puid=row.puid: self.client.exists(puid))
             if answer is True:
@@ -131,16 +148,19 @@ class _Run:
             elif answer is not False:  # no answer: these wait, the uncertain ones still uncertain
                 self._give_back([r for r in claimed if r.id not in found], answer, stored=None)
                 break
-        outbox.mark_sent(self.url, found, self.now, note="stored by an earlier attempt (existing-puid)")
+        outbox.mark_sent(self.url, found, self.clock(), note="stored by an earlier attempt (existing-puid)")
         self.summary.already += len(found)
         return [] if self.summary.stopped else [row for row in claimed if row.id not in found]
 
     def _post(self, rows: list[Claimed]) -> list[Claimed]:
         """Send ``rows``; those to send again at once (the valid ones of a refused batch)."""
+        rows = self._still_ours(rows)
+        if not rows:
+            return []
         answer = self._call(lambda: self.client.store_batch([row.body for row in rows]))
         if isinstance(answer, tdb.Stored):
             uuids = {row.id: answer.uuids.get(row.puid) for row in rows}
-            outbox.mark_sent(self.url, uuids, self.now)
+            outbox.mark_sent(self.url, uuids, self.clock())
             self.summary.sent += len(rows)
             return []
         if isinstance(answer, tdb.Invalid) and set(answer.errors) & set(range(len(rows))):
@@ -152,7 +172,7 @@ class _Run:
             return [row for row in rows if row.id not in invalid]
         if isinstance(answer, tdb.Duplicates) and set(answer.puids) & {row.puid for row in rows}:
             stored = {row.id: None for row in rows if row.puid in set(answer.puids)}
-            outbox.mark_sent(self.url, stored, self.now, note="already in the database (duplicate puid)")
+            outbox.mark_sent(self.url, stored, self.clock(), note="already in the database (duplicate puid)")
             self.summary.already += len(stored)
             return [row for row in rows if row.id not in stored]
         self._give_back(rows, answer, stored=False if not isinstance(answer, tdb.Unknown) else None)
@@ -168,15 +188,15 @@ class _Run:
 
     def _give_back(self, rows: list[Claimed], answer: Any, stored: bool | None) -> None:
         """The rows wait (Retry-After, or the backoff of their attempts) and this run stops."""
-        s = self.settings
+        s, now = self.settings, self.clock()
         if isinstance(answer, tdb.Throttled):
-            until = {row.id: self.now + timedelta(seconds=answer.retry_after) for row in rows}
+            until = {row.id: now + timedelta(seconds=answer.retry_after) for row in rows}
             reason, status = f"rate limited: retry after {answer.retry_after:g} s", 429
         else:
-            until = {row.id: self.now + timedelta(seconds=backoff(row.attempts, s.dsa_tdb_interval_seconds,
+            until = {row.id: now + timedelta(seconds=backoff(row.attempts, s.dsa_tdb_interval_seconds,
                                                                     s.dsa_tdb_retry_max_seconds)) for row in rows}
             reason, status = _reason(answer)
-        outbox.release(self.url, until, reason, status, stored)
+        outbox.release(self.url, until, reason, status, stored, self.claimed_at)
         self.summary.waiting += len(rows)
         self.summary.stopped = reason
         level = log.error if isinstance(answer, tdb.Refused) else log.warning

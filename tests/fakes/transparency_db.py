@@ -134,7 +134,7 @@ class FakeTransparencyDatabase:
         self.statements: dict[str, dict[str, Any]] = {}  # by puid, as stored (the platform's puids)
         self.requests: list[dict[str, Any]] = []  # {"method", "path", "status"} (status None when dropped)
         self._next_id = 1
-        self._failures: list[tuple[int, Any]] = []
+        self._failures: list[tuple[int, Any, dict[str, str]]] = []
         self._rate_limited = 0
         self._retry_after = 1
         self._crashes = 0
@@ -188,12 +188,12 @@ class FakeTransparencyDatabase:
         with self.lock:
             return len(self.requests)
 
-    def fail_next(self, n: int = 1, status: int = 503, body: Any = None) -> None:
+    def fail_next(self, n: int = 1, status: int = 503, body: Any = None, headers: dict[str, str] | None = None) -> None:
         """The next ``n`` requests (any endpoint, before authentication) get ``status``: an outage."""
         if body is None:
             body = "<html><body><h1>Service Unavailable</h1></body></html>"
         with self.lock:
-            self._failures.extend([(status, body)] * n)
+            self._failures.extend([(status, body, headers or {})] * n)
 
     def rate_limit(self, n: int = 1, retry_after: int = 1) -> None:
         """The next ``n`` authenticated requests get 429 with ``Retry-After: retry_after`` (seconds)."""
@@ -222,8 +222,8 @@ class FakeTransparencyDatabase:
             record: dict[str, Any] = {"method": method, "path": path, "status": None}
             self.requests.append(record)
             if self._failures:
-                status, body = self._failures.pop(0)
-                response = Response(status, body, content_type="text/html; charset=UTF-8")
+                status, body, headers = self._failures.pop(0)
+                response = Response(status, body, headers, content_type="text/html; charset=UTF-8")
             else:
                 response = self._route(method, path, lowered, raw)
             record["status"] = None if response.drop else response.status

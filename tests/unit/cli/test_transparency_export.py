@@ -110,3 +110,13 @@ def test_bad_options_are_usage_errors_and_write_nothing(cli_env, seeded, args, m
 def test_since_is_required(cli_env):
     result = export("--format", "csv")
     assert result.exit_code == 2 and "--since" in result.stderr
+
+
+def test_a_since_with_an_offset_is_read_in_utc():
+    """SQLite drops an offset when it binds a time: 02:30+02:00 must reach the query as 00:30 UTC."""
+    from datetime import timezone
+
+    from moderation.cli.items_retry import parse_since
+
+    since = parse_since("2026-11-30T02:30:00+02:00")
+    assert since.tzinfo == timezone.utc and since.isoformat() == "2026-11-30T00:30:00+00:00"

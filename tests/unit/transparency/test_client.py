@@ -108,10 +108,16 @@ def test_exists_during_an_outage_is_unknown(fake, client):
 def test_a_redirect_is_refused_not_followed(fake, client):
     """Without Accept: application/json Laravel redirects a validation failure; this client sends it, and
     a redirect from anywhere else is a failure, never followed to another host with the token."""
-    fake.fail_next(1, status=301, body="moved")
+    fake.fail_next(1, status=301, body="moved", headers={"Location": f"{fake.url}/elsewhere"})
     result = client.store_batch(bodies(1))
     assert isinstance(result, tdb.Refused) and "redirects are not followed" in result.reason
-    assert fake.request_count == 1
+    assert [r["path"] for r in fake.requests] == ["/api/v1/statements"]  # /elsewhere never asked
+
+
+def test_a_2xx_that_is_not_the_apis_answer_may_have_stored_them(fake, client):
+    """A proxy's 200 (or a 201 without the statements) says nothing sure: the batch is looked up, not resent."""
+    fake.fail_next(1, status=200, body="<html>ok</html>")
+    assert isinstance(client.store_batch(bodies(1)), tdb.Unknown)
 
 
 def test_retry_after_that_is_not_seconds_waits_the_default():

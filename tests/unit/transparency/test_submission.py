@@ -13,7 +13,7 @@ from sqlalchemy import update
 from moderation.domain.errors import Throttled
 from moderation.infra.clock import aware
 from moderation.infra.db import transaction
-from moderation.transparency import client as tdb, submission
+from moderation.transparency import client as tdb, outbox, submission
 from moderation.transparency.models import PENDING, REJECTED, SENT, WITHDRAWN, Statement
 from tests.fakes.transparency_db import FakeTransparencyDatabase
 from tests.statement_rows import add_statements, rows_by_puid
@@ -183,7 +183,9 @@ def test_a_lookup_that_finds_nothing_sends(settings, fake):
 def test_held_statements_wait_for_their_undo_window(settings, fake):
     add_statements(settings.database_url, 2, hold_until=T0 + timedelta(seconds=60))
     assert run(settings).requests == 0 and fake.request_count == 0
-    assert run(settings, T0 + timedelta(seconds=60)).sent == 2
+    # Not at the window's end either: the margin covers clocks a little apart between the API and the worker.
+    assert run(settings, T0 + timedelta(seconds=60)).requests == 0
+    assert run(settings, T0 + timedelta(seconds=60) + outbox.HOLD_MARGIN).sent == 2
 
 
 def test_withdrawn_statements_are_never_sent(settings, fake):
@@ -236,3 +238,35 @@ def test_without_redis_one_process_paces_itself(make_settings):
     pace.acquire("api")
     pace.acquire("api")
     assert slept and 0 < slept[0] <= 2.0  # the second request waits its turn (2 s apart at 0.5/s)
+
+
+def test_a_run_whose_claim_ran_out_leaves_the_rows_to_the_run_that_took_them(settings):
+    """The claim's time is its token: a slow run's renewal and release do not touch rows another run claimed
+    after the first one's claim ran out."""
+    url = settings.database_url
+    add_statements(url, 3)
+    first = outbox.claim(url, T0, 10, 60)
+    assert len(first) == 3 and outbox.claim(url, T0, 10, 60) == []  # claimed: not due for another run
+    later = T0 + timedelta(seconds=61)
+    second = outbox.claim(url, later, 10, 60)  # the first run's claim ran out
+    assert [c.id for c in second] == [c.id for c in first] and all(c.uncertain for c in second)
+    ids = [c.id for c in first]
+    assert outbox.renew(url, ids, T0, later + timedelta(seconds=60)) == set()  # no longer the first run's
+    outbox.release(url, {i: later + timedelta(hours=1) for i in ids}, "boom", 503, False, T0)
+    rows = rows_by_puid(url)
+    assert all(aware(r.next_attempt_at) == later + timedelta(seconds=60) and r.errors is None for r in rows.values())
+    assert outbox.renew(url, ids, later, later + timedelta(seconds=90)) == set(ids)  # the second run's, renewed
+
+
+def test_a_run_renews_its_claim_and_drops_rows_another_run_took(settings, fake):
+    """A batch slower than its claim: before the next request the run renews, and a row another run took
+    meanwhile is not sent by this one."""
+    add_statements(settings.database_url, 2)
+    clock = [T0]
+    first = outbox.claim(settings.database_url, T0, 10, submission.claim_seconds(settings))
+    clock[0] = T0 + timedelta(seconds=submission.claim_seconds(settings) + 1)
+    taken = outbox.claim(settings.database_url, clock[0], 1, 60)  # another run takes the first row
+    run_ = submission._Run(settings, lambda: clock[0], tdb.TransparencyClient.of(settings), submission.LocalPace(1000))
+    run_.batch(first)
+    assert [r["path"] for r in fake.requests] == ["/api/v1/statements"]
+    assert set(fake.statements) == {c.puid for c in first} - {c.puid for c in taken}

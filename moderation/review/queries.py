@@ -19,7 +19,9 @@ from moderation.review.models import Review
 REVIEWABLE = (m.FLAGGED, m.REJECTED)
 SOURCES = ("notice",)  # QueueFilter.source
 # The notices table (Art. 16 DSA) is transparency's, a feature above review (.importlinter): named here, not
-# imported, for the one question the queue asks of it: has the item an open notice?
+# imported, for the one question the queue asks of it: has the item an open notice? A deliberate exception to
+# "a feature uses another's public names only", which .importlinter cannot see: two column names, tested by
+# tests/unit/api/test_notices_api.py through the real table.
 _NOTICES = table("notices", column("item_id"), column("decided_at"))
 
 
@@ -34,7 +36,9 @@ class QueueFilter:
     # The senior queue (issue 17.6): only escalated items, of either verdict (``verdict`` does not apply), by
     # priority then escalation time; the reviewers' queue (False) never lists them.
     escalated: bool = False
-    source: str | None = None  # "notice": only items with an open notice (trusted flaggers' rank first anyway)
+    # "notice": only items with an open notice, of either verdict (``verdict`` does not apply: a notice on an item
+    # rejected automatically waits for a person too); trusted flaggers' rank first anyway.
+    source: str | None = None
 
     def __post_init__(self) -> None:
         if self.source is not None and self.source not in SOURCES:
@@ -61,9 +65,12 @@ def pending(dialect: str, f: QueueFilter, now: datetime, after: keyset.Key | Non
 
 
 def in_queue(f: QueueFilter) -> tuple[ColumnElement[bool], ...]:
-    """The escalated queue holds escalated items, whatever their verdict; the reviewers' queue, the others."""
+    """The escalated queue holds escalated items, whatever their verdict; the reviewers' queue, the others (the
+    notice queue: of either verdict)."""
     if f.escalated:
         return (m.Item.escalated_at.is_not(None),)
+    if f.source == "notice":
+        return (m.Item.escalated_at.is_(None),)
     return (m.Item.status == f.verdict, m.Item.escalated_at.is_(None))
 
 

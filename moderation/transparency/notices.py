@@ -9,7 +9,9 @@ queue (flagged); one awaiting review stays; a trusted flagger's notice (Art. 22)
   model's or hash bank's finding was part of it (the item's automatic decision flagged or rejected it), as
   ``domain.statements.automation`` has it for the statement;
 - an automatic rejection answers them (``automated``); an automatic approval routes them to a person; an
-  automatic ``flagged`` leaves them open for the reviewer.
+  automatic ``flagged`` leaves them open for the reviewer;
+- an override or an appeal's decision that changes the outcome answers the notices again, with a new event (the
+  review's, if still held for its undo window, is cancelled by the override: the notifier hears the final one).
 Each answered notice writes one outbox row (``notice_alerts``) for the caller to publish; a review's are held
 for its undo window like its own, and an undo (``reopen``) opens the notices again.
 Filing (``notice_filing``) is the other way in.
@@ -24,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from moderation.alerts.queries import add_alert
-from moderation.domain.decisions import AUTOMATIC, Decided, Undone
+from moderation.domain.decisions import APPEAL, AUTOMATIC, OVERRIDE, Decided, Undone
 from moderation.items import models as m
 from moderation.items.queries import add_audit, decision_for, set_item
 from moderation.transparency.models import Notice
@@ -44,6 +46,11 @@ def answer(s: Session, rt: Runtime, event: Decided) -> list[int]:
         route(s, rt, item_row(s, event.item_id), actor="system")
         return []
     automated = event.kind == AUTOMATIC or model_involved(s, event.item_id)
+    if event.kind in (OVERRIDE, APPEAL):  # a later decision that changes the outcome answers the notices again
+        s.execute(update(Notice).where(Notice.item_id == event.item_id, Notice.decided_at.is_not(None),
+                                       Notice.outcome != event.verdict)
+                  .values(decided_at=None, outcome=None, automated=None, decision_ref=None)
+                  .execution_options(synchronize_session="fetch"))
     return settle(s, item_row(s, event.item_id), event.verdict, automated, event.ref, event.at)
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from moderation.domain.decisions import Decided, Undone
+from moderation.domain.decisions import REVIEW, Decided, Undone
 from moderation.domain.statements import build_statement
 from moderation.transparency import facts as decision_facts
 from moderation.transparency.models import PENDING, WITHDRAWN, Statement
@@ -26,9 +26,10 @@ RESTRICTIVE = "rejected"
 
 
 def restrictive(event: Decided) -> bool:
-    """A decision that leaves the item rejected restricts it, whatever came before: an upheld appeal of a
-    rejection restricts it again, on a person's word this time."""
-    return event.verdict == RESTRICTIVE
+    """A decision that leaves the item rejected restricts it; an upheld appeal of a rejection too (Art. 20: the
+    appeal's decision is a decision of its own, on a person's word this time). A reviewer confirming the
+    automatic rejection imposes nothing new: its restriction and statement stand."""
+    return event.verdict == RESTRICTIVE and not (event.kind == REVIEW and event.previous == RESTRICTIVE)
 
 
 def record(s: Session, rt: Runtime, event: Decided) -> Statement | None:

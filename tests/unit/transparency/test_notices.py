@@ -21,7 +21,7 @@ from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import DEFAULT_TENANT_ID, Scope
 from moderation.infra.db import transaction
 from moderation.items import models as m, services as items
-from moderation.review import services as review, undo
+from moderation.review import appeals, override, services as review, undo
 from moderation.review.models import Review
 from moderation.review.queries import QueueFilter, notice_open_on
 from moderation.review.services import NotFound
@@ -206,6 +206,36 @@ def test_reopen_and_answer_again_write_a_new_event(rt, item):
     assert [(a.message["decision"], a.cancelled_at is None) for a in alerts] == [(m.REJECTED, False),
                                                                                   (m.APPROVED, True)]
     assert notices_of(rt, item_id)[0].outcome == m.APPROVED
+
+
+def test_an_override_within_the_undo_window_answers_the_notices_with_the_final_verdict(rt, item):
+    """The review's answer is held and cancelled by the override; the notifier hears the override's."""
+    item_id = item("post-8")
+    file(rt, external_id="post-8")
+    decide(rt, item_id, "rejected")
+    override.override(rt, item_id, "root (token 1)", "approved", "satire, allowed", scope=Scope(all=True))
+    alerts = notice_alerts(rt)
+    assert [(a.message["decision"], a.cancelled_at is None) for a in alerts] == [(m.REJECTED, False),
+                                                                                  (m.APPROVED, True)]
+    (notice,) = notices_of(rt, item_id)
+    assert (notice.outcome, notice.decision_ref.startswith("o")) == (m.APPROVED, True)
+
+
+def test_an_appeal_that_keeps_the_outcome_does_not_answer_again(rt, item):
+    item_id = item("post-9", "Hate Symbols", 70)
+    file(rt, external_id="post-9")
+    decide(rt, item_id, "rejected")
+    before = [(a.id, a.message["decision"]) for a in notice_alerts(rt)]
+    filed = appeals.file(rt, item_id, "it is art", None, "forum (token 1)", scope=Scope(all=True))
+    appeals.decide(rt, filed["id"], "bob (token 3)", "upheld", None, "a hate symbol", scope=Scope(all=True))
+    assert [(a.id, a.message["decision"]) for a in notice_alerts(rt)] == before == [(before[0][0], m.REJECTED)]
+
+
+def test_a_notice_on_an_item_rejected_automatically_waits_in_the_notice_queue(rt, item):
+    item_id = item("post-10", "Hate Symbols", 95)
+    assert file(rt, external_id="post-10").state == "open"
+    assert [i.id for i in review.queue(rt, QueueFilter(source="notice"), limit=10)] == [item_id]
+    assert item_id not in [i.id for i in review.queue(rt, QueueFilter(), limit=10)]  # the flagged queue
 
 
 def test_filing_by_media_uri_submits_the_item_first(rt, media_root, fake_provider):

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from moderation.domain import policy, taxonomy
-from moderation.domain.decisions import AUTOMATIC, OVERRIDE, REVIEW, Decided
+from moderation.domain.decisions import APPEAL, AUTOMATIC, OVERRIDE, REVIEW, Decided
 from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.domain.transparency_config import BUILT_IN
 from moderation.infra.clock import aware, utcnow
@@ -226,17 +226,18 @@ def test_another_tenants_data_never_appears_in_decision_facts(rt, item):
 def test_each_decision_has_its_own_puid_and_a_repeated_event_stores_no_second(rt, item):
     item_id = item("Hate Symbols", 95)
     review.review(rt, item_id, "root (token 1)", "rejected", "confirmed", admin=True, scope=EVERY_TENANT)
+    assert [r.decision for r in statements(rt, item_id)] == ["automatic"]  # a confirmation restricts nothing new
     appeal = appeals.file(rt, item_id, "please", None, "forum (token 1)", scope=EVERY_TENANT)
     appeals.decide(rt, appeal["id"], "bob (token 3)", "upheld", None, "stands", scope=EVERY_TENANT)
 
     rows = statements(rt, item_id)
-    assert [r.decision for r in rows] == ["automatic", "review", "appeal"]
-    assert len({r.puid for r in rows}) == 3
+    assert [r.decision for r in rows] == ["automatic", "appeal"]
+    assert len({r.puid for r in rows}) == 2
     assert all(valid(r) for r in rows)
     with transaction(rt.settings.database_url) as s:  # the same decision handed on twice
-        assert writer.record(s, rt, Decided(item_id, "rejected", "rejected", REVIEW, rows[1].decision_ref,
-                                            rows[1].created_at, "root (token 1)", "confirmed")) is None
-    assert len(statements(rt, item_id)) == 3
+        assert writer.record(s, rt, Decided(item_id, "rejected", "rejected", APPEAL, rows[1].decision_ref,
+                                            rows[1].created_at, "bob (token 3)", "stands")) is None
+    assert len(statements(rt, item_id)) == 2
 
 
 @pytest.mark.parametrize("media_type, reasons, says", [

@@ -68,7 +68,9 @@ def next_steps(console: Console, settings, exports: dict[str, str], serve_url: s
              ("modq stats --since 1h", "items by verdict, provider calls, calls the hash bank saved"),
              (f"modq policy simulate {candidate} --since 1h",
               f"what flagging Weapons only from {WEAPONS_FLAG}% would change, replayed on stored analyses"),
-             ("modq items list", "every item; `modq items show ID` for one")]
+             ("modq items list", "every item; `modq items show ID` for one"),
+             ("modq transparency export --since 1h", "the rejection's EU DSA statement of reasons, as the "
+              "Transparency Database takes it (README \"Transparency (EU DSA)\")")]
     for command, what in steps:  # the command alone on its line: copied whole, whatever the width
         console.print(f"  {command}", highlight=False, markup=False, soft_wrap=True)
         console.print(f"      {what}", highlight=False, markup=False)

@@ -106,7 +106,7 @@ def test_the_demo_prints_the_next_steps(demo_run):
     out = demo_run.output
     for step in (f"  {demo_run.base}/login", demo_run.token, "modq review next --reviewer demo-reviewer",
                  "modq stats --since 1h", "modq policy simulate var/demo-candidate.yaml --since 1h",
-                 "export MODQ_MEDIA_ROOT="):
+                 "export MODQ_MEDIA_ROOT=", "modq transparency export --since 1h"):
         assert step in out, step
 
 
@@ -127,3 +127,16 @@ def test_the_console_signed_in_with_the_printed_token_lists_them(demo_run):
     queue = browser.open(demo_run.base + "/login", data=body, timeout=10).read().decode()  # 303 -> the queue
     assert "Review queue" in queue and "2 waiting" in " ".join(queue.split())
     assert "replayed/rocket.jpg" in queue and "replayed/camera.png" in queue
+
+
+def test_the_demos_rejection_has_its_statement_of_reasons(demo_run):
+    def get(path: str) -> dict:
+        request = urllib.request.Request(demo_run.base + path, headers={"Authorization": f"Bearer {demo_run.token}"})
+        return json.load(urllib.request.urlopen(request, timeout=10))
+
+    rejected = get("/v1/items?verdict=rejected")["items"]
+    assert len(rejected) == 1
+    found = get(f"/v1/items/{rejected[0]['id']}/statement")
+    assert (found["decision"], found["state"]) == ("automatic", "pending")  # no MODQ_DSA_TDB_URL: kept, not sent
+    assert found["statement"]["automated_decision"] == "AUTOMATED_DECISION_FULLY"
+    assert found["statement"]["puid"].startswith(f"default_{rejected[0]['id']}_d")

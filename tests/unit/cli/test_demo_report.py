@@ -40,7 +40,7 @@ def test_next_steps_name_the_commands_and_a_working_reviewer_token(make_settings
     assert tokens.authenticate(settings.database_url, old) is None  # one demo reviewer token at a time
     for expected in (f"http://{settings.api_host}:{settings.api_port}/login", token, "export MODQ_MEDIA_ROOT='/srv/demo media'",
                      f"modq review next --reviewer {report.REVIEWER}", "modq stats", "modq policy simulate "
-                     f"{report.CANDIDATE} --since 1h", "modq demo --serve"):
+                     f"{report.CANDIDATE} --since 1h", "modq demo --serve", "modq transparency export --since 1h"):
         assert expected in text, expected
 
 

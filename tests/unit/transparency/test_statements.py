@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from moderation.domain import policy, taxonomy
-from moderation.domain.decisions import APPEAL, AUTOMATIC, OVERRIDE, REVIEW, Decided
+from moderation.domain.decisions import APPEAL, AUTOMATIC, OVERRIDE, Decided
 from moderation.domain.tenancy import EVERY_TENANT, Scope
 from moderation.domain.transparency_config import BUILT_IN
 from moderation.infra.clock import aware, utcnow

@@ -1,13 +1,18 @@
 """Items of any tenant that went through the real image pipeline (fake provider), and the statements of
-reasons their decisions stored (issue 18)."""
+reasons their decisions stored (issue 18); ``trusted_flaggers``: an autouse fixture to import where notices
+are filed, so the default tenant's policy lists one trusted flagger (``IWF``)."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+from pathlib import Path
+
+import pytest
 
 from sqlalchemy import select
 
+from moderation.domain import policy
 from moderation.infra.db import transaction
 from moderation.items import services as service
 from moderation.items.submission import Origin
@@ -17,6 +22,14 @@ from tests.fakes.providers import labels_for
 from tests.review_items import decided_item
 
 _n = itertools.count(1)
+IWF = "Internet Watch Foundation"
+
+
+@pytest.fixture(autouse=True)
+def trusted_flaggers(rt):
+    """The default tenant's policy (the thresholds file: no version applied) lists ``IWF`` as trusted flagger."""
+    rt.policy = policy.parse(Path(rt.settings.thresholds).read_text()
+                             + f"\ntransparency:\n  trusted_flaggers: [\"{IWF}\"]\n")
 
 
 def tenant_item(rt, media_root, fake_provider, label: str | None = "Hate Symbols", confidence: float = 70,

@@ -29,6 +29,7 @@ from moderation.items import models as m, subjects
 from moderation.items.audit_trail import audit_trail
 from moderation.items.queries import stored_item
 from moderation.review.queries import REVIEWABLE, QueueFilter
+from moderation.transparency.notice_views import notices_of  # issue 18.4: why the item was reported
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
@@ -108,6 +109,7 @@ def _item(request: Request, item_id: str, user, f: QueueFilter, notice: str | No
                 can_review=pending and (holds or user.principal.is_admin), blurred=bool(view["rules"]),
                 filters=f, notice=notice, error=error, undo=review_undo.toast(request, user.principal),
                 subject=subjects.of_item(runtime(request).settings.database_url, item_id, scope=user.principal.scope),
+                notices=notices_of(runtime(request).settings.database_url, item_id, scope=user.principal.scope),
                 default_approve=f"not a violation ({fired})", default_reject=f"violation confirmed ({fired})")
 
 

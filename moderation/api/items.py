@@ -10,6 +10,7 @@ from pydantic import AfterValidator
 from moderation.items import services as service
 from moderation.api import schemas
 from moderation.api.auth import Ingestor, Reader, Reviewer, app_runtime
+from moderation.api.item_notices import ItemWithNotices, with_notices
 from moderation.api.media import media_response
 from moderation.api.tenancy import TenantParam, read_scope, write_tenant
 from moderation.domain.errors import BadInput
@@ -70,7 +71,7 @@ def items(principal: Reader, rt: Rt,
     return schemas.page(rows, limit, offset)
 
 
-@router.get("/{item_id}", response_model=schemas.ItemDetail, operation_id="getItem",
+@router.get("/{item_id}", response_model=ItemWithNotices, operation_id="getItem",
             responses={404: {"model": schemas.Problem}})
 def get_item(item_id: ItemRef, principal: Reader, rt: Rt, tenant: TenantParam = None):
     """Status, verdict, labels, the rules that fired, and the review if any.
@@ -79,9 +80,12 @@ def get_item(item_id: ItemRef, principal: Reader, rt: Rt, tenant: TenantParam = 
     one, else the item with that external id, among the token's tenants (a token for
     several tenants whose external ids collide names one with `?tenant=NAME`). An
     item of another tenant is 404, as a missing one. An external id with a `/` in it
-    cannot be a path segment: read it with `GET /v1/items?external_id=`."""
+    cannot be a path segment: read it with `GET /v1/items?external_id=`. `notices`: what its notices (Art. 16
+    DSA) reported and whether a trusted flagger sent them, never the notifier's name or e-mail."""
+    scope = read_scope(rt, principal, tenant)
     view = item_detail(rt.settings.database_url, item_id, with_reviewer=principal.role != "ingest",
-                       or_external_id=True, scope=read_scope(rt, principal, tenant))
+                       or_external_id=True, scope=scope)
+    view = with_notices(rt.settings.database_url, view, scope)
     if view is None:
         raise NotFound(f"no item with id or external_id {item_id!r}")
     return view

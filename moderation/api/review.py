@@ -10,6 +10,7 @@ from pydantic import Field
 from moderation.review import services as review
 from moderation.review import backlog, keyset, views
 from moderation.api import appeals as appeal_api, review_escalation as escalation_api, schemas
+from moderation.api.item_notices import ClaimedWithNotices, ItemWithNotices, with_notices
 from moderation.api.auth import Reviewer, runtime
 from moderation.api.items import PAGE_MAX, ItemId, Offset
 from moderation.api.tenancy import TenantParam, read_scope
@@ -66,7 +67,7 @@ def queue(principal: Reviewer, rt: Rt, filters: Annotated[schemas.QueueFilterIn,
     return {**listed, "next": following, **({"next_offset": None} if key else {})}  # offsets mean nothing here
 
 
-@router.post("/v1/review/claim", response_model=schemas.Claimed, operation_id="claimItem",
+@router.post("/v1/review/claim", response_model=ClaimedWithNotices, operation_id="claimItem",
              responses={200: {"links": CLAIMED},
                         204: {"description": "Nothing to claim: the (filtered) queue is empty"},
                         422: {"model": schemas.Problem,
@@ -83,6 +84,8 @@ def claim(principal: Reviewer, rt: Rt, body: Annotated[ClaimIn | None, Body()] =
     A `lease_seconds` over MODQ_REVIEW_MAX_LEASE_SECONDS is refused, not shortened.
     `{"queue": "appeals"}` claims the oldest pending appeal you may decide (not one of a decision you made)
     and answers `{"appeal", "item", "lease"}`: the decision appealed, its reasons, who made it, the statement.
+    The item comes with its `notices` (Art. 16 DSA): what was reported and whether a trusted flagger sent it
+    (never the notifier's name or e-mail).
     `{"queue": "escalated"}` (senior and admin tokens; others 403) claims the first escalated item.
     """
     body = body or ClaimIn()
@@ -97,7 +100,7 @@ def claim(principal: Reviewer, rt: Rt, body: Annotated[ClaimIn | None, Body()] =
             "lease": {"owner": lease.owner, "expires_at": lease.expires_at.isoformat()}}
 
 
-@router.post("/v1/items/{item_id}/review", response_model=schemas.ItemDetail, operation_id="reviewItem",
+@router.post("/v1/items/{item_id}/review", response_model=ItemWithNotices, operation_id="reviewItem",
              responses={**CONFLICT, **NOT_FOUND})
 def decide(item_id: ItemId, body: schemas.ReviewIn, principal: Reviewer, rt: Rt):
     """Record your verdict, `approved` or `rejected`, with a reason.
@@ -128,4 +131,6 @@ def _filter(body: schemas.QueueFilterIn, scope: Scope, escalated: bool = False,
 
 
 def _detail(rt: Runtime, item_id: str, principal: Principal) -> dict:
-    return views.item_detail(rt.settings.database_url, item_id, scope=principal.scope)
+    """The item as a reviewer sees it, with its notices (why it was reported, never by whom)."""
+    url = rt.settings.database_url
+    return with_notices(url, views.item_detail(url, item_id, scope=principal.scope), principal.scope)

@@ -22,6 +22,7 @@ from moderation.cli import review_changes  # issue 17.2: undo and override
 from moderation.domain.errors import BadInput, ModqError
 from moderation.review import backlog, escalations, leases, services as review, views
 from moderation.review.queries import QueueFilter
+from moderation.transparency.notice_views import notices_of  # issue 18.4: why the item was reported
 
 app = typer.Typer(help="Review flagged items from the terminal.", no_args_is_help=True)
 app.command("bulk")(bulk_command)  # issue 17.4: many items, one verdict and reason
@@ -126,6 +127,7 @@ def next_(reviewer: Optional[str] = Reviewer, verdict: Awaiting = typer.Option("
         err.print("nothing to review")
         raise typer.Exit(3)
     view = views.item_detail(rt.settings.database_url, lease.item_id, scope=f.scope)
+    view["notices"] = notices_of(rt.settings.database_url, lease.item_id, scope=f.scope)  # never who sent them
     if as_json:
         print(json.dumps(view, indent=2))
         return
@@ -134,8 +136,17 @@ def next_(reviewer: Optional[str] = Reviewer, verdict: Awaiting = typer.Option("
     out.print(f"  media: {view['media_uri']}", highlight=False)
     for rule in view["rules"]:
         out.print(f"  {rule['action']}: {rule['text']}", highlight=False)
+    _notices([n for n in view["notices"] if n["state"] == "open"])
     out.print(f"then: modq review approve {view['id'][:8]} --reason ... | reject ... | release ...", highlight=False)
 
+
+def _notices(open_ones: list[dict]) -> None:
+    """The open notices (Art. 16 DSA): what was reported, a trusted flagger's marked; as text, not markup."""
+    if open_ones:
+        out.print(f"  reported by {len(open_ones)} open notice(s):", highlight=False)
+    for n in open_ones:
+        out.print(f"  - {'[trusted flagger] ' if n['trusted_flagger'] else ''}{n['received_at'][:19]}: "
+                  f"{n['explanation']}", markup=False, highlight=False)
 
 
 def _decide(ref: str, verdict: str, reason: str, reviewer: Optional[str], admin: bool, tenant: str,

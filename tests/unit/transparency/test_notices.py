@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +15,6 @@ from typer.testing import CliRunner
 from moderation.alerts.events import event_of
 from moderation.alerts.models import Alert
 from moderation.cli.main import app
-from moderation.domain import policy
 from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import DEFAULT_TENANT_ID, Scope
 from moderation.infra.db import transaction
@@ -32,18 +30,12 @@ from moderation.transparency.notice_input import NoticeIn
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import labels_for
 from tests.review_items import decided_item
+from tests.transparency_items import IWF, trusted_flaggers  # noqa: F401 (an autouse fixture)
 
-IWF = "Internet Watch Foundation"
 runner = CliRunner()
-FLAGGERS = f"\ntransparency:\n  trusted_flaggers: [\"{IWF}\"]\n"
 USER = dict(explanation="This shows a hate symbol.", notifier_name="A. User", notifier_email="a.user@example.org",
             good_faith=True)
 
-
-@pytest.fixture(autouse=True)
-def trusted_flaggers(rt):
-    """The default tenant's policy (no version applied: the thresholds file) lists one trusted flagger."""
-    rt.policy = policy.parse(Path(rt.settings.thresholds).read_text() + FLAGGERS)
 
 
 @pytest.fixture

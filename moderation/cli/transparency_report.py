@@ -22,7 +22,8 @@ DATE_HELP = "YYYY-MM-DD (midnight UTC) or an ISO 8601 time (UTC if no zone)"
 
 
 def parse_when(option: str, value: str) -> datetime:
-    """A day (its midnight, UTC) or an ISO 8601 time; anything else ends the command naming ``option``."""
+    """A day (its midnight, UTC) or an ISO 8601 time, in UTC (SQLite drops the offset of a bound time, so
+    10:30+02:00 must reach the query as 08:30 UTC); anything else ends the command naming ``option``."""
     text = value.strip()
     try:
         when = datetime.fromisoformat(text)
@@ -30,7 +31,7 @@ def parse_when(option: str, value: str) -> datetime:
         fail(f"{option} {value!r}: not a date; expected {DATE_HELP}")
     if len(text) == 10:  # a bare date: fromisoformat gave its midnight
         when = datetime.combine(when.date(), time(), timezone.utc)
-    return aware(when)
+    return aware(when).astimezone(timezone.utc)
 
 
 def out_problem(path: Path) -> str | None:

@@ -2,10 +2,12 @@
 counted the way a DSA transparency report (Art. 15, 24) asks, as tables (``Table``) that ``report_files`` writes
 as CSV and ``report_charts`` draws.
 
-Each table counts events by their own time in the period: an automatic decision by ``decisions.decided_at``, a
-reviewer's by ``reviews.reviewed_at``, a statement by ``created_at``, a notice by ``received_at`` (its outcome as
-it stands now: ``open`` while undecided), an appeal received by ``filed_at`` and decided by ``decided_at``.
-Statements whose decision was undone (``withdrawn``) count in the states table only.
+Each table counts events by their own time in the period. Decisions come from the append-only audit trail
+(``report_decisions``: each automatic decision, re-evaluation, review not undone, override and appeal decision
+at its ``audit_events.at``), never from the columns later decisions overwrite. A statement counts by
+``created_at``, a notice by ``received_at`` (its outcome as it stands now: ``open`` while undecided), an appeal
+received by ``filed_at`` and decided by ``decided_at``. Statements whose decision was undone (``withdrawn``: never
+sent) count in the states table only.
 
 Counts are SQL aggregates. Times to decision (median, p90) are computed here from the two timestamps of each
 decision, streamed in batches (``BATCH``) into an array of floats (8 bytes a decision) and sorted once (a list
@@ -16,6 +18,7 @@ one kind in one period; a longer period is best reported quarter by quarter.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,13 +31,13 @@ from moderation.domain.tenancy import Scope
 from moderation.infra.clock import aware
 from moderation.infra.db import transaction
 from moderation.items import models as im
-from moderation.review.models import Appeal, Review
+from moderation.review.models import Appeal
+from moderation.transparency import report_decisions as rd
 from moderation.transparency.models import STATES, WITHDRAWN, Notice, Statement
 
 BATCH = 2000  # rows fetched at a time when streaming timestamps
 HOUR = 3600.0
 OPEN = "open"  # a notice no decision has answered yet
-AUTOMATIC, REVIEW = "automatic", "review"
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ class Report:
 def build(database_url: str, period: Period) -> Report:
     """Every table of the report, read in one transaction (one consistent snapshot on PostgreSQL)."""
     with transaction(database_url) as s:
-        tables = [categories(s, period), decisions(s, period), automation(s, period), times(s, period),
+        decided = decisions(s, period)
+        tables = [categories(s, period), decided, automation(s, period, decided), times(s, period),
                   notices(s, period), appeals(s, period), statements(s, period)]
     by_name = {t.name: t for t in tables}
     return Report(period, by_name, summarize(period, by_name))
@@ -90,37 +94,34 @@ def categories(s: Session, p: Period) -> Table:
                  ("category", "decision_ground", "decisions"), [tuple(r) for r in s.execute(query)])
 
 
-def _automatic(p: Period) -> Select:
-    return (select(im.Decision.verdict, func.count()).join(im.Item, im.Item.id == im.Decision.item_id)
-            .where(_within(im.Decision.decided_at, p), _tenant(im.Item.tenant_id, p)).group_by(im.Decision.verdict))
+def _within_of(p: Period) -> Callable[[Any], ColumnElement[bool]]:
+    return lambda column: _within(column, p)
 
 
-def _reviewed(p: Period) -> Select:
-    return (select(Review.verdict, func.count()).join(im.Item, im.Item.id == Review.item_id)
-            .where(_within(Review.reviewed_at, p), _tenant(im.Item.tenant_id, p)).group_by(Review.verdict))
+def _tenant_of(p: Period) -> Callable[[Any], ColumnElement[bool]]:
+    return lambda column: _tenant(column, p)
 
 
 def decisions(s: Session, p: Period) -> Table:
-    """Every decision by who made it and its verdict; a rejection restricts the content. An automatic ``flagged``
-    restricts nothing yet: it sends the item to a person, whose review is a decision of its own."""
-    rows = []
-    for by, query in ((AUTOMATIC, _automatic(p)), (REVIEW, _reviewed(p))):
-        for verdict, count in sorted(s.execute(query).all()):
-            rows.append((by, verdict, "yes" if verdict == im.REJECTED else "no", count))
+    """Every decision made in the period by who made it (``report_decisions.KINDS``) and its verdict; a rejection
+    restricts the content. An automatic ``flagged`` restricts nothing yet: it sends the item to a person, whose
+    review is a decision of its own."""
+    found = s.execute(rd.counted(_within_of(p), _tenant_of(p))).all()
     return Table("decisions", "Decisions by who decided and verdict", ("decided_by", "verdict", "restrictive",
-                                                                        "decisions"), rows)
+                                                                        "decisions"), rd.rows(found))
 
 
-def automation(s: Session, p: Period) -> Table:
+def automation(s: Session, p: Period, decided: Table) -> Table:
     """Automated vs human: restrictive decisions by their statement's ``automated_decision``, and every final
-    decision (an automatic approval or rejection; a reviewer's verdict) by whether a person made it."""
+    decision in ``decided`` (an automatic approval or rejection, first or re-evaluated; a reviewer's, an admin's
+    override, an appeal's) by whether a person made it."""
     level = Statement.body["automated_decision"].as_string()
     found = dict(s.execute(select(level, func.count()).where(*_standing_statements(p)).group_by(level)).all())
     rows = [("restrictive decisions (statements)", name, found.pop(name, 0)) for name in tdb.AUTOMATED_DECISIONS]
     rows += [("restrictive decisions (statements)", str(name), n) for name, n in sorted(found.items(), key=str)]
-    automatic = dict(s.execute(_automatic(p)).all())
-    rows.append(("all decisions", "automatic", automatic.get(im.APPROVED, 0) + automatic.get(im.REJECTED, 0)))
-    rows.append(("all decisions", "human review", sum(n for _, n in s.execute(_reviewed(p)))))
+    final = [(by, n) for by, verdict, _, n in decided.rows if verdict in (im.APPROVED, im.REJECTED)]
+    rows.append(("all decisions", "automatic", sum(n for by, n in final if by in rd.AUTOMATED)))
+    rows.append(("all decisions", "human review", sum(n for by, n in final if by not in rd.AUTOMATED)))
     totals: dict[str, int] = {}
     for basis, _, n in rows:
         totals[basis] = totals.get(basis, 0) + n
@@ -168,13 +169,13 @@ def _timing(measure: str, seconds: array) -> tuple[Any, ...]:
 
 
 def times(s: Session, p: Period) -> Table:
-    """Median and p90 time to decision: from submission (``items.created_at``), a notice or an appeal."""
-    item = im.Item
+    """Median and p90 time to decision: from submission (``items.created_at``) to the item's first automatic
+    decision and to its first review not undone (each made in the period), from a notice received in the period
+    to its answer, from an appeal to its decision (made in the period)."""
+    within, tenant = _within_of(p), _tenant_of(p)
     queries = {
-        "submission to automatic decision": select(item.created_at, im.Decision.decided_at)
-        .join(item, item.id == im.Decision.item_id).where(_within(im.Decision.decided_at, p), _tenant(item.tenant_id, p)),
-        "submission to reviewer decision": select(item.created_at, Review.reviewed_at)
-        .join(item, item.id == Review.item_id).where(_within(Review.reviewed_at, p), _tenant(item.tenant_id, p)),
+        "submission to automatic decision": rd.first_decisions(im.AuditAction.DECIDE, within, tenant),
+        "submission to reviewer decision": rd.first_decisions(im.AuditAction.REVIEW, within, tenant),
         "notice to decision": select(Notice.received_at, Notice.decided_at)
         .where(_within(Notice.received_at, p), _tenant(Notice.tenant_id, p), Notice.decided_at.is_not(None)),
         "appeal to decision": select(Appeal.filed_at, Appeal.decided_at)
@@ -236,11 +237,10 @@ def summarize(p: Period, t: dict[str, Table]) -> list[tuple[str, Any]]:
     appeal_time = next(r for r in t["time_to_decision"].rows if r[0] == "appeal to decision")
     return [
         ("from", p.start.isoformat()), ("to (exclusive)", p.end.isoformat()), ("tenant", p.tenant),
-        ("automatic decisions", sum(r[3] for r in decided if r[0] == AUTOMATIC)),
-        ("reviewer decisions", sum(r[3] for r in decided if r[0] == REVIEW)),
+        *((f"{kind} decisions", sum(r[3] for r in decided if r[0] == kind)) for kind in rd.KINDS.values()),
         ("restrictive decisions", sum(r[3] for r in decided if r[2] == "yes")),
         ("non-restrictive decisions", sum(r[3] for r in decided if r[2] == "no")),
-        ("statements of reasons", sum(r[1] for r in t["statements"].rows)),
+        ("statements of reasons (not withdrawn)", sum(r[1] for r in t["statements"].rows if r[0] != WITHDRAWN)),
         ("notices received", sum(r[2] for r in t["notices"].rows)),
         ("appeals received", appealed["received"]), ("appeals decided", appealed["decided"]),
         ("appeals overturned", appealed["overturned"]), ("appeal median hours to decision", appeal_time[4]),

@@ -17,18 +17,22 @@ SUMMARY, INDEX = "summary.csv", "README.md"
 MEANING = {
     "categories": "restrictive decisions (their statements of reasons, created in the period, not withdrawn) by "
                   "the DSA category and decision ground of the statement",
-    "decisions": "every decision made in the period: automatic ones (by the model or a hash bank; 'flagged' sends "
-                 "the item to a person) and reviewers' verdicts; a rejection is restrictive",
+    "decisions": "every decision made in the period, from the audit trail, by who made it: automatic (the model "
+                 "or a hash bank; 'flagged' sends the item to a person), re-evaluation (automatic, under a new "
+                 "policy version), reviewer (a review its reviewer undid is none), override (an admin's), appeal "
+                 "(an appeal's decision; also in appeals.csv); its verdict is where it left the item, a rejection "
+                 "is restrictive",
     "automation": "the statements' automated_decision (fully, partially, not automated), and every final decision "
-                  "(automatic approval or rejection vs a reviewer's verdict), each with its share",
-    "time_to_decision": "median and p90 time from submission to an automatic decision and to a reviewer's (made "
-                        "in the period), from a notice received in the period to its answer, from an appeal to its "
-                        "decision (made in the period)",
+                  "(automatic or re-evaluated approval or rejection vs a person's: reviewer, override, appeal), "
+                  "each with its share",
+    "time_to_decision": "median and p90 time from submission to the item's first automatic decision and to its "
+                        "first review not undone (made in the period), from a notice received in the period to its "
+                        "answer, from an appeal to its decision (made in the period)",
     "notices": "notices (Art. 16) received in the period by source (trusted flagger or not) and outcome ('open': "
                "not decided yet), how many automated means decided, the median hours to decide",
     "appeals": "appeals filed in the period (received), decided in the period, and how those came out",
     "statements": "statements of reasons written in the period by submission state to the Transparency Database "
-                  "(withdrawn: the decision was undone)",
+                  "(withdrawn: the decision was undone, never sent; not in the summary's total)",
 }
 
 

@@ -6,7 +6,7 @@ nothing written."""
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -38,10 +38,12 @@ def summary(directory) -> dict[str, str]:
 
 
 def automatic_decisions(rt, tenant_ids: list[int]) -> int:
+    """The automatic decisions of the audit trail made in March 2026."""
     with transaction(rt.settings.database_url) as s:
         return s.scalar(text(
-            "SELECT count(*) FROM decisions d JOIN items i ON i.id = d.item_id WHERE i.tenant_id IN "
-            f"({','.join(map(str, tenant_ids))}) AND d.decided_at >= '2026-03-01' AND d.decided_at < '2026-04-01'"))
+            "SELECT count(*) FROM audit_events e JOIN items i ON i.id = e.item_id WHERE i.tenant_id IN "
+            f"({','.join(map(str, tenant_ids))}) AND e.action = 'decide' AND e.at >= '2026-03-01' "
+            "AND e.at < '2026-04-01'"))
 
 
 def test_report_writes_every_file_and_prints_them(cli_env, seeded, tmp_path):
@@ -65,6 +67,20 @@ def test_every_tenant_with_star_and_the_default_tenant_without_tenant(cli_env, s
     assert runner.invoke(app, [*args, "--out", str(default)]).exit_code == 0
     assert int(summary(every)["automatic decisions"]) == automatic_decisions(cli_env, list(seeded.values()))
     assert summary(default)["tenant"] == "default" and summary(default)["automatic decisions"] == "0"
+
+
+def test_a_period_given_in_another_zone_is_the_same_utc_period(cli_env, seeded, tmp_path):
+    """02:00+02:00 is midnight UTC, when a seeded decision was made: it counts (bound as 02:00, it would not)."""
+    utc, zoned = tmp_path / "utc", tmp_path / "zoned"
+    args = ["transparency", "report", "--tenant", "alpha"]
+    assert runner.invoke(app, [*args, "--from", "2026-03-01", "--to", "2026-04-01", "--out", str(utc)]).exit_code == 0
+    result = runner.invoke(app, [*args, "--from", "2026-03-01T02:00:00+02:00", "--to", "2026-03-31T19:00:00-05:00",
+                                 "--out", str(zoned)])
+    assert result.exit_code == 0, result.output
+    figures = summary(zoned)
+    assert figures["from"] == START.isoformat() and figures["to (exclusive)"] == END.isoformat()
+    assert {k: v for k, v in figures.items()} == summary(utc)
+    assert int(figures["automatic decisions"]) == automatic_decisions(cli_env, [seeded["alpha"]])
 
 
 def test_a_second_run_replaces_the_files(cli_env, seeded, tmp_path):
@@ -111,8 +127,12 @@ def test_every_option_but_tenant_is_required(cli_env, tmp_path):
     ("2026-03-01", datetime(2026, 3, 1, tzinfo=timezone.utc)),
     ("2026-03-01T12:30", datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc)),
     ("2026-03-01T12:30:00+02:00", datetime(2026, 3, 1, 10, 30, tzinfo=timezone.utc)),
+    ("2026-03-01T01:00:00-05:30", datetime(2026, 3, 1, 6, 30, tzinfo=timezone.utc)),
     (" 2026-03-01T00:00:00Z ", datetime(2026, 3, 1, tzinfo=timezone.utc)),
 ])
-def test_dates_are_days_at_midnight_utc_or_iso_times(value, expected):
+def test_dates_are_days_at_midnight_utc_or_iso_times_converted_to_utc(value, expected):
+    """Aware datetimes compare equal across zones, so == alone would pass 12:30+02:00 unconverted: the wall
+    time and the zone are checked too (SQLite binds the wall time and drops the offset)."""
     got = parse_when("--from", value)
-    assert got == expected and got.utcoffset() is not None
+    assert got == expected and got.utcoffset() == timedelta(0)
+    assert got.replace(tzinfo=None) == expected.replace(tzinfo=None)

@@ -1,6 +1,8 @@
-"""Seeded moderation history for the transparency report: items with their automatic decisions, reviews, notices,
-appeals and statements of reasons, written as rows (the code that writes statements and notices in production is
-not what is under test here). Random but reproducible (``random.Random(seed)``); times fall before, inside and
+"""Seeded moderation history for the transparency report: items with their automatic decisions, re-evaluations,
+reviews (some undone, some overridden), notices, appeals and statements of reasons, written as rows with the audit
+trail the use cases write (the code that writes them in production is not what is under test here; the
+end-to-end test drives it). Like the use cases, later decisions overwrite ``decisions.verdict`` and
+``reviews.verdict`` and an appeal of an unreviewed item adds a ``reviews`` row: the report must not count those. Random but reproducible (``random.Random(seed)``); times fall before, inside and
 after the period, and each tenant also gets decisions exactly at the period's start and end (one counted, one
 not). Used by tests/unit/transparency/test_report.py and bench/transparency_chart.py (the README chart)."""
 
@@ -29,7 +31,7 @@ STATES = (("sent", 80), ("pending", 10), ("rejected", 4), ("withdrawn", 6))
 class Shape:
     """How much of what: per tenant, items; the rest are shares."""
 
-    items: int = 60
+    items: int = 120
     rejected: float = 0.15
     flagged: float = 0.25
     noticed: float = 0.12
@@ -39,6 +41,9 @@ class Shape:
     review_hours: tuple[float, float] = (0.2, 30.0)
     notice_hours: tuple[float, float] = (0.5, 48.0)
     appeal_hours: tuple[float, float] = (2.0, 96.0)
+    reevaluated: float = 0.1  # of the flagged: a new policy rejected them before a person looked
+    undone: float = 0.1  # of the reviews: a first verdict the reviewer took back, then decided again
+    overridden: float = 0.15  # of the reviews: an admin replaced the verdict
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
@@ -59,6 +64,12 @@ class Seeder:
         self.s.add(Statement(puid=body["puid"], tenant_id=self.tenant_id, item_id=item.id, decision=decision,
                              decision_ref=ref, body=body, created_at=at, state=_pick(self.rng, STATES)))
 
+    def audit(self, item: im.Item, action: im.AuditAction, before: str, after: str, at: datetime,
+              actor: str = "seed") -> None:
+        self.s.add(im.AuditEvent(item_id=item.id, at=at, actor=actor, action=action, from_status=before,
+                                 to_status=after, verdict=after if action != im.AuditAction.UNDO else before))
+        self.s.flush()  # the trail's ids follow the order of events, as in production
+
     def item(self, created: datetime) -> None:
         rng, shape = self.rng, self.shape
         roll = rng.random()
@@ -69,10 +80,17 @@ class Seeder:
                        media_type="image", status=verdict, verdict=verdict, created_at=created, decided_at=decided)
         self.s.add(item)
         self.s.flush()
-        self.s.add(im.Decision(item_id=item.id, verdict=verdict, reasons=[], policy_version="seed",
-                               decided_at=decided))
+        decision = im.Decision(item_id=item.id, verdict=verdict, reasons=[], policy_version="seed", decided_at=decided)
+        self.s.add(decision)
+        self.audit(item, im.AuditAction.DECIDE, im.PROCESSING, verdict, decided, actor="system")
         final, final_at = verdict, decided
-        if verdict == im.REJECTED:
+        if verdict == im.FLAGGED and rng.random() < shape.reevaluated:  # decisions.verdict overwritten in place
+            final_at = decided + self.hours(shape.review_hours)
+            self.audit(item, im.AuditAction.REEVALUATE, im.FLAGGED, im.REJECTED, final_at, actor="ann")
+            decision.verdict = item.status = item.verdict = final = im.REJECTED
+            self.statement(item, "automatic", f"re-{item.id}", final_at, "AUTOMATED_DECISION_FULLY",
+                           "SOURCE_VOLUNTARY")
+        elif verdict == im.REJECTED:
             self.statement(item, "automatic", f"decision-{item.id}", decided, "AUTOMATED_DECISION_FULLY",
                            "SOURCE_VOLUNTARY")
         elif verdict == im.FLAGGED:
@@ -85,12 +103,25 @@ class Seeder:
 
     def review(self, item: im.Item, at: datetime, automated: str, source: str) -> tuple[str, datetime]:
         verdict = im.REJECTED if self.rng.random() < 0.45 else im.APPROVED
+        previous = item.status
+        if self.rng.random() < self.shape.undone:  # the other verdict first, taken back within seconds
+            slip = im.APPROVED if verdict == im.REJECTED else im.REJECTED
+            self.audit(item, im.AuditAction.REVIEW, previous, slip, at - timedelta(seconds=40))
+            self.audit(item, im.AuditAction.UNDO, slip, previous, at - timedelta(seconds=30))
         review = Review(item_id=item.id, reviewer="seed", verdict=verdict, reason="seeded",
-                        previous_status=item.status, reviewed_at=at)
+                        previous_status=previous, reviewed_at=at)
         self.s.add(review)
+        self.audit(item, im.AuditAction.REVIEW, previous, verdict, at)
         item.status = item.verdict = verdict
         if verdict == im.REJECTED:
             self.statement(item, "review", f"review-{item.id}", at, automated, source)
+        if self.rng.random() < self.shape.overridden:  # reviews.verdict overwritten in place
+            replaced, at = verdict, at + self.hours((1, 48))
+            verdict = review.verdict = item.status = item.verdict = \
+                im.APPROVED if replaced == im.REJECTED else im.REJECTED
+            self.audit(item, im.AuditAction.OVERRIDE, replaced, verdict, at, actor="root")
+            if verdict == im.REJECTED:
+                self.statement(item, "override", f"override-{item.id}", at, automated, source)
         return verdict, at
 
     def notice(self, item: im.Item, decided: datetime) -> tuple[str, datetime]:
@@ -115,9 +146,15 @@ class Seeder:
                         filed_at=filed, original_verdict=im.REJECTED, decided_by_original="seed")
         if self.rng.random() < 0.8:
             overturned = self.rng.random() < 0.3
+            at = filed + self.hours(self.shape.appeal_hours)
+            new = im.APPROVED if overturned else im.REJECTED
             appeal.state, appeal.outcome = "decided", "overturned" if overturned else "upheld"
-            appeal.new_verdict = im.APPROVED if overturned else None
-            appeal.decided_by, appeal.decided_at = "seed-senior", filed + self.hours(self.shape.appeal_hours)
+            appeal.new_verdict, appeal.decided_by, appeal.decided_at = new, "seed-senior", at
+            self.audit(item, im.AuditAction.APPEAL_DECIDE, im.REJECTED, new, at, actor="seed-senior")
+            if self.s.query(Review).filter_by(item_id=item.id).first() is None:  # as appeals.decide does
+                self.s.add(Review(item_id=item.id, reviewer="seed-senior", verdict=new, reason="appeal",
+                                  previous_status=im.REJECTED, reviewed_at=at))
+            item.status = item.verdict = new
         self.s.add(appeal)
 
 
@@ -146,5 +183,6 @@ def seed(database_url: str, tenant_id: int, start: datetime, end: datetime, seed
             s.add(item)
             s.flush()
             s.add(im.Decision(item_id=item.id, verdict=im.REJECTED, reasons=[], policy_version="seed", decided_at=at))
+            seeder.audit(item, im.AuditAction.DECIDE, im.PROCESSING, im.REJECTED, at, actor="system")
             seeder.statement(item, "automatic", f"decision-{item.id}", at, "AUTOMATED_DECISION_FULLY",
                              "SOURCE_VOLUNTARY")

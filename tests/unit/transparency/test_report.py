@@ -1,7 +1,9 @@
 """The transparency report (issue 18.5) against seeded history of two tenants: every CSV's figures equal what SQL
 written here (raw SQLite, not the report's queries) counts in the database for the period [start, end) and the
-tenant asked for; the other tenant's rows and the rows outside the period (including a decision exactly at the
-end) are not counted; the charts are real PNGs."""
+tenant asked for; decisions are the audit trail's (not the overwritten ``decisions``/``reviews`` columns), an
+undone review is none; the other tenant's rows and the rows outside the period (including a decision exactly at
+the end) are not counted; the charts are real PNGs. The same figures from the real use cases:
+test_report_use_cases.py."""
 
 from __future__ import annotations
 
@@ -70,11 +72,26 @@ def seconds(start: str, end: str) -> str:
     return f"(julianday({end}) - julianday({start})) * 86400.0"
 
 
-def test_the_edges_of_the_period_are_seeded(written):
-    """A decision exactly at the end exists (and must not count), as one at the start (which must)."""
-    at = sql(written, "SELECT d.decided_at FROM decisions d JOIN items i ON i.id = d.item_id WHERE i.tenant_id IN "
-                      "({ids}) AND d.decided_at IN (:a, :b)")
+# The standing decisions of the audit trail, with the tenant of their item: a review is undone when the next
+# review-or-undo row of its item is an undo (written here with a window function, not as the report does).
+DECIDED = """WITH trail AS (SELECT e.*, i.tenant_id, i.created_at AS submitted, lead(e.action) OVER (PARTITION BY
+  e.item_id, e.action IN ('review', 'undo') ORDER BY e.id) AS next FROM audit_events e JOIN items i ON i.id =
+  e.item_id WHERE i.tenant_id IN ({ids}))
+SELECT * FROM trail WHERE action IN ('decide', 'reevaluate', 'review', 'override', 'appeal_decide')
+  AND NOT (action = 'review' AND next IS 'undo')"""
+KIND = {"decide": "automatic", "reevaluate": "re-evaluation", "review": "reviewer", "override": "override",
+        "appeal_decide": "appeal"}
+
+
+def test_the_edges_of_the_period_and_every_kind_of_decision_are_seeded(written):
+    """A decision exactly at the end exists (and must not count), as one at the start (which must); so do the
+    decisions the overwritten columns miscount: undone reviews, overrides, re-evaluations, appeals."""
+    at = sql(written, f"SELECT at FROM ({DECIDED}) WHERE action = 'decide' AND at IN (:a, :b)")
     assert sorted(r[0] for r in at).count(BOUNDS["b"]) >= 1 and len(at) >= 2
+    actions = dict(sql(written, f"SELECT e.action, count(*) FROM audit_events e JOIN items i ON i.id = e.item_id "
+                                f"WHERE i.tenant_id IN ({{ids}}) AND {within('e.at')} GROUP BY 1"))
+    assert all(actions.get(a, 0) > 0 for a in ("decide", "reevaluate", "review", "override", "appeal_decide",
+                                               "undo")), actions
 
 
 def test_categories_count_standing_statements_by_category_and_ground(written):
@@ -86,25 +103,35 @@ def test_categories_count_standing_statements_by_category_and_ground(written):
     assert [n for *_, n in got] == sorted((n for *_, n in got), reverse=True)  # largest first
 
 
-def test_decisions_count_automatic_and_reviewer_verdicts(written):
-    automatic = sql(written, "SELECT 'automatic', d.verdict, count(*) FROM decisions d JOIN items i ON i.id = "
-                             f"d.item_id WHERE i.tenant_id IN ({{ids}}) AND {within('d.decided_at')} GROUP BY 2")
-    reviewed = sql(written, "SELECT 'review', r.verdict, count(*) FROM reviews r JOIN items i ON i.id = r.item_id "
-                            f"WHERE i.tenant_id IN ({{ids}}) AND {within('r.reviewed_at')} GROUP BY 2")
+def decided(w) -> list[tuple[str, str, int]]:
+    found = sql(w, f"SELECT action, to_status, count(*) FROM ({DECIDED}) WHERE {within('at')} GROUP BY 1, 2")
+    return [(KIND[action], verdict, n) for action, verdict, n in found]
+
+
+def test_decisions_count_the_audit_trail_by_kind_and_verdict(written):
     got = rows(written, "decisions")
-    assert sorted((r["decided_by"], r["verdict"], int(r["decisions"])) for r in got) == sorted(automatic + reviewed)
+    assert sorted((r["decided_by"], r["verdict"], int(r["decisions"])) for r in got) == sorted(decided(written))
     assert all(r["restrictive"] == ("yes" if r["verdict"] == "rejected" else "no") for r in got)
-    assert {r["verdict"] for r in got} == {"approved", "flagged", "rejected"}
+    assert {r["decided_by"] for r in got} == set(KIND.values())
+    assert list(dict.fromkeys(r["decided_by"] for r in got)) == list(KIND.values())  # in the order decided
+
+
+def test_the_overwritten_columns_would_count_otherwise(written):
+    """What the report must not do: the seeded history is one where ``reviews`` (overridden verdicts, appeals'
+    rows, no undone reviews) disagrees with the trail, so the test above can tell the two apart."""
+    stale = sql(written, "SELECT r.verdict, count(*) FROM reviews r JOIN items i ON i.id = r.item_id WHERE "
+                         f"i.tenant_id IN ({{ids}}) AND {within('r.reviewed_at')} GROUP BY 1")
+    trail = [(verdict, n) for kind, verdict, n in decided(written) if kind == "reviewer"]
+    assert sorted(stale) != sorted(trail)
 
 
 def test_automation_shares_of_statements_and_of_all_decisions(written):
     levels = dict(sql(written, "SELECT json_extract(body, '$.automated_decision'), count(*) FROM statements WHERE "
                                f"tenant_id IN ({{ids}}) AND {within('created_at')} AND state != 'withdrawn' "
                                "GROUP BY 1"))
-    automatic = sql(written, "SELECT count(*) FROM decisions d JOIN items i ON i.id = d.item_id WHERE i.tenant_id "
-                             f"IN ({{ids}}) AND {within('d.decided_at')} AND d.verdict IN ('approved', 'rejected')")
-    human = sql(written, "SELECT count(*) FROM reviews r JOIN items i ON i.id = r.item_id WHERE i.tenant_id IN "
-                         f"({{ids}}) AND {within('r.reviewed_at')}")
+    final = [(kind, n) for kind, verdict, n in decided(written) if verdict in ("approved", "rejected")]
+    automatic = [(sum(n for kind, n in final if kind in ("automatic", "re-evaluation")),)]
+    human = [(sum(n for kind, n in final if kind in ("reviewer", "override", "appeal")),)]
     got = {(r["basis"], r["automation"]): r for r in rows(written, "automation")}
     by_statement = {a: int(r["decisions"]) for (b, a), r in got.items() if b.startswith("restrictive")}
     assert by_statement == {level: levels.get(level, 0) for level in by_statement} and set(levels) <= set(by_statement)
@@ -118,14 +145,16 @@ def durations(w, query: str) -> list[float]:
     return [r[0] for r in sql(w, query)]
 
 
+def first(w, action: str) -> list[float]:
+    """Seconds from submission to each item's first standing ``action``, for those made in the period."""
+    return durations(w, f"SELECT {seconds('submitted', 'at')} FROM (SELECT submitted, min(at) AS at FROM "
+                        f"({DECIDED}) WHERE action = '{action}' GROUP BY item_id) WHERE {within('at')}")
+
+
 def test_time_to_decision_is_the_median_and_p90_of_the_database_durations(written):
     expected = {
-        "submission to automatic decision": durations(written, f"SELECT {seconds('i.created_at', 'd.decided_at')} "
-                                                               "FROM decisions d JOIN items i ON i.id = d.item_id WHERE "
-                                                               f"i.tenant_id IN ({{ids}}) AND {within('d.decided_at')}"),
-        "submission to reviewer decision": durations(written, f"SELECT {seconds('i.created_at', 'r.reviewed_at')} "
-                                                              "FROM reviews r JOIN items i ON i.id = r.item_id WHERE "
-                                                              f"i.tenant_id IN ({{ids}}) AND {within('r.reviewed_at')}"),
+        "submission to automatic decision": first(written, "decide"),
+        "submission to reviewer decision": first(written, "review"),
         "notice to decision": durations(written, f"SELECT {seconds('received_at', 'decided_at')} FROM notices WHERE "
                                                  f"tenant_id IN ({{ids}}) AND {within('received_at')} AND decided_at "
                                                  "IS NOT NULL"),
@@ -183,7 +212,11 @@ def test_summary_totals_are_the_tables_totals(written):
     decided = rows(written, "decisions")
     assert int(summary["restrictive decisions"]) == sum(int(r["decisions"]) for r in decided
                                                         if r["verdict"] == "rejected")
-    assert int(summary["statements of reasons"]) == sum(int(r["statements"]) for r in rows(written, "statements"))
+    stated = {r["state"]: int(r["statements"]) for r in rows(written, "statements")}
+    assert stated["withdrawn"] > 0  # never sent: not in the total
+    assert int(summary["statements of reasons (not withdrawn)"]) == sum(stated.values()) - stated["withdrawn"]
+    for kind in KIND.values():
+        assert int(summary[f"{kind} decisions"]) == sum(int(r["decisions"]) for r in decided if r["decided_by"] == kind)
     assert int(summary["notices received"]) == sum(int(r["notices"]) for r in rows(written, "notices"))
     assert summary["from"] == START.isoformat() and summary["to (exclusive)"] == END.isoformat()
 

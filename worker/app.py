@@ -91,7 +91,7 @@ def beat_schedule(s) -> dict:
     if s.video_completion_queue_url:  # Rekognition completion notifications, via SQS
         schedule["drain-video-completions"] = every("modq.drain_video_completions",
                                                     s.video_completion_interval_seconds)
-    if s.s3_events_queue_url:  # S3 upload events, via SQS (moderation/ingest/services.py)
+    if s.s3_events_queue_url:  # S3 upload events, via SQS (moderation/items/ingest/services.py)
         schedule["ingest-s3-events"] = every("modq.ingest_s3_events", s.s3_events_interval_seconds)
     if s.dsa_tdb_url:  # statements of reasons to the EU DSA Transparency Database (moderation/transparency)
         schedule["submit-statements"] = every("modq.submit_statements", s.dsa_tdb_interval_seconds)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from moderation.alerts import delivery as webhook_delivery, fanout as webhook_fanout, services as alerts
-from moderation.ingest import services as ingest_s3
+from moderation.items.ingest import services as ingest_s3
 from moderation.items import attempts, services as service
 from moderation.ops import reaper
 from moderation.policy import reevaluations

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from config.settings import get_settings
 from moderation.cli.common import err_line, fail, out, runtime
-from moderation.ingest import services as ingest_s3
-from moderation.ingest.queries import recent_rejects
+from moderation.items.ingest import services as ingest_s3
+from moderation.items.ingest.queries import recent_rejects
 
 app = typer.Typer(help="Ingest uploads from S3 event notifications (docs/s3-events.md).", no_args_is_help=True)
 FOLLOW_WAIT_SECONDS = 20  # --follow: SQS's longest long poll, so an idle queue costs one request per 20 s

@@ -31,7 +31,7 @@ from moderation.cli import (
 from moderation.cli.common import ModqGroup, choices, error, fail, operator, out, runtime, tenant_id, tenant_option, warn
 from moderation.domain.errors import ModqError
 from moderation.infra import logs, migrate, setup_errors
-from moderation.ingest import services as ingest_s3
+from moderation.items.ingest import services as ingest_s3
 from moderation.items import services as service
 from moderation.ops import health
 from worker.app import QUEUES, app as celery_app

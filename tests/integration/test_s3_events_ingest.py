@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from moderation.items import models as m
 from moderation.infra.db import transaction
-from moderation.ingest.models import IngestReject
+from moderation.items.ingest.models import IngestReject
 from tests.conftest import jpeg_bytes
 from tests.fakes.providers import labels_for
 from tests.integration.conftest import WorkerProcess, wait_for

@@ -151,7 +151,7 @@ def _parse_s3(parsed, uri: str, allowed: frozenset[str] | None) -> MediaRef:
 # What ``parse`` would otherwise read back differently or refuse: "%" (decoded), "?" and "#" (query and
 # fragment), trailing whitespace (``parse`` strips the URI) and every "/" that would make an empty key
 # segment (leading, doubled, trailing). S3 keys may contain all of these, and S3 upload events deliver them
-# (moderation/ingest/s3_events.py).
+# (moderation/items/ingest/s3_events.py).
 _KEY_UNSAFE = re.compile(r"[%?#]|^/+|(?<=/)/+|/\Z|\s+\Z")
 _VERSION_UNSAFE = re.compile(r"[%&#\s]")
 

@@ -10,7 +10,7 @@ from moderation.infra.schema import Base
 # path, and migrations/ is no package, so import-linter does not see it (.importlinter says so).
 from moderation.alerts import models as _alerts  # noqa: F401
 from moderation.items.banks import models as _banks  # noqa: F401
-from moderation.ingest import models as _ingest  # noqa: F401
+from moderation.items.ingest import models as _ingest  # noqa: F401
 from moderation.items import models as _items  # noqa: F401
 from moderation.policy import models as _policy  # noqa: F401
 from moderation.providers import models as _providers  # noqa: F401

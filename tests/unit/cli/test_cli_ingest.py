@@ -83,7 +83,7 @@ def test_rejects_table_when_empty(cli_env):
 
 
 def test_follow_prints_each_drain_that_found_messages_and_a_total_on_ctrl_c(cli_env, queue, monkeypatch):
-    from moderation.ingest import services as ingest_s3
+    from moderation.items.ingest import services as ingest_s3
 
     answers = [ingest_s3.Counts(messages=2, created=2), ingest_s3.Counts(), KeyboardInterrupt()]
     waits = []
@@ -115,7 +115,7 @@ class Clock:
 
 
 def follow_with(monkeypatch, answers: list, clock: Clock, *args: str):
-    from moderation.ingest import services as ingest_s3
+    from moderation.items.ingest import services as ingest_s3
 
     def fake_drain(rt, max_messages=None, wait_seconds=None):
         clock.now += clock.poll
@@ -130,7 +130,7 @@ def follow_with(monkeypatch, answers: list, clock: Clock, *args: str):
 
 
 def test_follow_says_it_is_waiting_after_a_minute_with_no_message(cli_env, queue, monkeypatch):
-    from moderation.ingest import services as ingest_s3
+    from moderation.items.ingest import services as ingest_s3
 
     empty = ingest_s3.Counts
     answers = [ingest_s3.Counts(messages=3, created=2), empty(), empty(), empty(), empty(), empty(), empty(),
@@ -144,7 +144,7 @@ def test_follow_says_it_is_waiting_after_a_minute_with_no_message(cli_env, queue
 
 
 def test_follow_heartbeat_interval_and_off(cli_env, queue, monkeypatch):
-    from moderation.ingest import services as ingest_s3
+    from moderation.items.ingest import services as ingest_s3
 
     quiet = [ingest_s3.Counts() for _ in range(4)]
     result = follow_with(monkeypatch, [*quiet, KeyboardInterrupt()], Clock(poll=20), "--heartbeat", "40")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from moderation.infra.db import transaction
-from moderation.ingest import services as ingest_s3
-from moderation.ingest.models import IngestReject
+from moderation.items.ingest import services as ingest_s3
+from moderation.items.ingest.models import IngestReject
 from moderation.items import models as m
 from tests.conftest import jpeg_bytes, png_bytes
-from tests.unit.ingest.test_ingest_s3 import all_items, uploads  # noqa: F401  (the fixture)
+from tests.unit.items.ingest.test_ingest_s3 import all_items, uploads  # noqa: F401  (the fixture)
 
 
 def test_the_subject_comes_from_the_object_metadata(rt, uploads):  # noqa: F811

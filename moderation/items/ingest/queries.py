@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from moderation.infra.db import transaction
-from moderation.ingest.models import IngestReject
+from moderation.items.ingest.models import IngestReject
 
 
 def recent_rejects(database_url: str, limit: int = 20) -> list[dict[str, Any]]:

@@ -1,14 +1,11 @@
 """Items from S3 uploads: drain the SQS queue the buckets notify, submit one item per created object.
 
-The upload itself starts moderation; the platform's code does not change
-(docs/s3-events.md). Guarantees:
+The upload itself starts moderation; the platform's code does not change (docs/s3-events.md). Guarantees:
 
-- a redelivered message (SQS is at-least-once) or the same upload seen through
-  another route makes nothing new: the item's external id is derived from
-  bucket, key and version or sequencer (``ObjectCreated.external_id``);
-- a message is deleted only after every item it names is committed; when the
-  database or S3 is unavailable it stays and comes back after the queue's
-  visibility timeout;
+- a redelivered message (SQS is at-least-once) or the same upload seen through another route makes nothing
+  new: the item's external id is derived from bucket, key and version or sequencer (``ObjectCreated.external_id``);
+- a message is deleted only after every item it names is committed; when the database or S3 is unavailable
+  it stays and comes back after the queue's visibility timeout;
 - a bad record does not hold up its batch: it is logged, counted and kept in
   ``ingest_rejects`` (its raw text), and the good records beside it are submitted;
 - objects outside the configured filters are skipped and counted, not failed.
@@ -27,15 +24,15 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from moderation.infra.media import uris as media
 from moderation.infra import metrics
-from moderation.ingest import s3_events
+from moderation.items.ingest import s3_events
 from moderation.items import services as service
 from moderation.items.submission import Origin
-from moderation.tenants import services as tenants
+from moderation.infra.schema import Tenant
 from moderation.infra.aws import error_code
 from moderation.domain.errors import BadInput, RefusedSubmission
-from moderation.ingest.s3_events import BadRecord, Ignored, ObjectCreated
+from moderation.items.ingest.s3_events import BadRecord, Ignored, ObjectCreated
 from moderation.infra.db import transaction
-from moderation.ingest.models import IngestReject
+from moderation.items.ingest.models import IngestReject
 
 if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never build it
     from moderation.bootstrap import Runtime
@@ -116,12 +113,14 @@ def events_origin(rt: Runtime) -> Origin:
     is no such tenant), submitted by ``s3-events`` in the audit trail."""
     name = rt.settings.s3_events_tenant
     try:
-        return Origin(tenants.tenant_id(rt.settings.database_url, name), actor=SOURCE)
-    except tenants.UnknownTenant:
-        raise BadInput(f"MODQ_S3_EVENTS_TENANT: no tenant named {name!r} (`modq tenants create {name}`, "
-                       "or name one `modq tenants list` shows)") from None
+        with transaction(rt.settings.database_url) as s:  # the tenants table is infra's: items sit below tenants/
+            tenant_id = s.scalar(select(Tenant.id).where(Tenant.name == name))
     except SQLAlchemyError as exc:
         raise _Later(f"database unavailable: {exc.__class__.__name__}") from None
+    if tenant_id is not None:
+        return Origin(tenant_id, actor=SOURCE)
+    raise BadInput(f"MODQ_S3_EVENTS_TENANT: no tenant named {name!r} (`modq tenants create {name}`, "
+                   "or name one `modq tenants list` shows)")
 
 
 def handle_message(rt: Runtime, msg: dict, counts: Counts, origin: Origin | None = None) -> bool:

@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from moderation.infra import aws
-from moderation.ingest import services as ingest_s3
+from moderation.items.ingest import services as ingest_s3
 from moderation.items import services as service
 from moderation.items import models as m
 from moderation.infra.db import transaction
-from moderation.ingest.models import IngestReject
+from moderation.items.ingest.models import IngestReject
 from tests.conftest import jpeg_bytes, png_bytes
 from tests.s3_event_shapes import eventbridge, notification, s3_record, sns_envelope
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from moderation.ingest.s3_events import BadRecord, Ignored, ObjectCreated, parse_body
+from moderation.items.ingest.s3_events import BadRecord, Ignored, ObjectCreated, parse_body
 from tests.s3_event_shapes import eventbridge, notification, s3_record, s3_test_event, sns_envelope
 
 BUCKET = "ugc-uploads"

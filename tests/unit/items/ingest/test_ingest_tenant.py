@@ -11,11 +11,11 @@ from moderation.cli.main import app
 from moderation.domain.errors import BadInput
 from moderation.domain.tenancy import DEFAULT_TENANT_ID
 from moderation.infra.db import transaction
-from moderation.ingest import services as ingest_s3
+from moderation.items.ingest import services as ingest_s3
 from moderation.items import models as m
 from moderation.tenants import services as tenants
 from tests.conftest import jpeg_bytes
-from tests.unit.ingest.test_ingest_s3 import all_items, configure, uploads  # noqa: F401  (uploads: a fixture)
+from tests.unit.items.ingest.test_ingest_s3 import all_items, configure, uploads  # noqa: F401  (uploads: a fixture)
 
 UNKNOWN = ("MODQ_S3_EVENTS_TENANT: no tenant named 'kids' (`modq tenants create kids`, or name one "
            "`modq tenants list` shows)")

@@ -18,20 +18,22 @@ from typing import Any, Iterable
 
 import yaml
 
-from moderation.domain import priority, subject_rule, taxonomy, transparency_config
+from moderation.domain import priority, retention as retention_config, subject_rule, taxonomy, transparency_config
 from moderation.domain import policy_fields as fields, reasons as reason_codes
 from moderation.domain.errors import ConfigError, InvalidPolicy
 from moderation.domain.labels import ModerationLabel
 
 VERDICTS = ("approved", "flagged", "rejected")
 _SEVERITY = {"approved": 0, "flagged": 1, "rejected": 2}
-_TOP_KEYS = {"min_confidence", "default", "labels", "providers", "subjects", "priority", "reasons", "transparency"}
+_TOP_KEYS = {"min_confidence", "default", "labels", "providers", "subjects", "priority", "reasons", "transparency",
+             "retention"}
 _PROFILE_KEYS = {"min_confidence", "default", "labels"}
 # The optional sections beside the thresholds, each read (``parse``) and written (``canonical``) by its own module:
 # (key in the file, module, ThresholdPolicy field, value when absent).
 _SECTIONS = (("subjects", subject_rule, "subjects", None), ("priority", priority, "priorities", priority.DEFAULT),
              ("reasons", reason_codes, "reasons", reason_codes.NONE),
-             ("transparency", transparency_config, "transparency", transparency_config.DEFAULT))
+             ("transparency", transparency_config, "transparency", transparency_config.DEFAULT),
+             ("retention", retention_config, "retention", retention_config.DEFAULT))
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class ThresholdPolicy:
     priorities: priority.Priorities = priority.DEFAULT  # the ``priority:`` ranking of the review queue
     reasons: reason_codes.ReasonCodes = reason_codes.NONE  # the ``reasons:`` codes reviewers pick from
     transparency: transparency_config.Transparency = transparency_config.DEFAULT  # DSA statements (.statements)
+    retention: retention_config.Retention = retention_config.DEFAULT  # how long personal data is kept (privacy.retention)
 
     def for_provider(self, provider: str) -> "ThresholdPolicy":
         """The policy a provider's results are judged by (its profile, if any)."""

@@ -71,6 +71,11 @@ class Item(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Escalated to the senior queue (moderation/review/escalations.py): out of the reviewers' queue until decided.
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Personal data replaced by tombstones (moderation/privacy: ``purge_cause`` retention or erasure), and an
+    # erasure asked while the item was still being moderated (done when it ends).
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    purge_cause: Mapped[str | None] = mapped_column(String(16))
+    erase_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def leased(self, now: datetime) -> bool:
         """A reviewer holds a lease on this item that has not expired."""
@@ -128,6 +133,10 @@ class AuditAction(StrEnum):
     OVERRIDE = "override"  # an admin replaced a recorded review's verdict, with a reason
     ESCALATE = "escalate"  # a reviewer sent the item to the senior queue with a note (issue 17.6)
     NOTICE = "notice"  # a notice (Art. 16 DSA) sent an item approved automatically back to review (issue 18.4)
+    PURGE = "purge"  # retention replaced the item's personal data with tombstones (issue 19)
+    ERASE = "erase"  # an erasure request did (the item's, or its subject's); the entry names no erased data
+    HOLD = "hold"  # an admin put the item (or its subject) under legal hold
+    RELEASE_HOLD = "release_hold"  # ... and released it
     TOKEN_CREATE = "token_create"
     TOKEN_REVOKE = "token_revoke"
     REVIEW_DEFAULTS = "review_defaults"  # an admin set their tenant's reviewer preference defaults (issue 17.8)

@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from moderation.domain import policy
-from moderation.domain import reasons as reason_codes, transparency_config
+from moderation.domain import reasons as reason_codes, retention, transparency_config
 from moderation.infra.db import transaction
 from moderation.infra.clock import utcnow
 from moderation.policy.models import PolicyActivation, PolicyVersion
@@ -159,6 +159,7 @@ def diff(old: policy.ThresholdPolicy, new: policy.ThresholdPolicy) -> list[str]:
               if ranks.get(k) != to.get(k)]
     lines += reason_codes.diff(old.reasons, new.reasons)
     lines += transparency_config.diff(old.transparency, new.transparency)
+    lines += retention.diff(old.retention, new.retention)
     for name in sorted(set(old.profiles) | set(new.profiles)):
         if name not in new.profiles:
             lines.append(f"providers.{name}: profile removed")

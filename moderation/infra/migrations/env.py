@@ -17,6 +17,7 @@ from moderation.providers import models as _providers  # noqa: F401
 from moderation.review import models as _review  # noqa: F401
 from moderation.tenants import models as _tenants  # noqa: F401
 from moderation.transparency import models as _transparency  # noqa: F401
+from moderation.privacy import models as _privacy  # noqa: F401
 from moderation.video import models as _video  # noqa: F401
 
 config = context.config

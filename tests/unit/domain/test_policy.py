@@ -165,7 +165,7 @@ providers: {azure: {}, local: {labels: {Nope: {flag: 1}}, min_confidence: null}}
     with pytest.raises(policy.InvalidPolicy) as info:
         policy.parse(text, source="t.yaml")
     assert info.value.problems == [
-        "t.yaml: unknown key 'thresholds' (allowed: default, labels, min_confidence, priority, providers, reasons, subjects, "
+        "t.yaml: unknown key 'thresholds' (allowed: default, labels, min_confidence, priority, providers, reasons, retention, subjects, "
         "transparency)",
         "t.yaml: min_confidence: 101 is outside 0-100",
         "t.yaml: labels.Explicitt: unknown moderation label 'Explicitt' (not in the Rekognition v7 taxonomy)",

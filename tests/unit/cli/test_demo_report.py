@@ -48,7 +48,7 @@ def test_when_serving_the_console_url_is_the_servers(make_settings, tmp_path, mo
     monkeypatch.chdir(tmp_path)
     con, buf = console()
     report.next_steps(con, make_settings(), {}, "http://127.0.0.1:8123")
-    assert "http://127.0.0.1:8123/login" in buf.getvalue() and "export" not in buf.getvalue()
+    assert "http://127.0.0.1:8123/login" in buf.getvalue() and "export MODQ_" not in buf.getvalue()
 
 
 def test_the_summary_counts_every_outcome_and_says_the_answers_are_not_from_aws():

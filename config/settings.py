@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.appeals import AppealSettings
 from config.http import HttpSettings
+from config.retention import RetentionSettings
 from config.s3_events import S3EventsSettings
 from config.transparency import TransparencySettings
 from config.validators import parse_rates
@@ -33,8 +34,8 @@ class SettingsError(Exception):
     """MODQ_* variables that cannot be used; the message names each one. Entry points print it on one line."""
 
 
-class Settings(AppealSettings, TransparencySettings, WebhookSettings, VideoSettings, S3EventsSettings, HttpSettings,
-               BaseSettings):
+class Settings(RetentionSettings, AppealSettings, TransparencySettings, WebhookSettings, VideoSettings,
+               S3EventsSettings, HttpSettings, BaseSettings):
     """Every MODQ_* variable. The video, S3-events and HTTP groups live in their own modules, each with its
     checks; a check across groups (visibility timeout against video polls) is where both are known."""
 

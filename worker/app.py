@@ -28,7 +28,8 @@ ROUTES = {"modq.moderate_image": "images", "modq.start_video": "videos", "modq.p
           "modq.publish_alert": "alerts", "modq.flush_outbox": "alerts", "modq.drain_video_completions": "maintenance",
           "modq.reap_stuck": "maintenance", "modq.ingest_s3_events": "maintenance",
           "modq.reevaluate_policy": "maintenance", "modq.deliver_webhook": "webhooks",
-          "modq.sweep_webhooks": "webhooks", "modq.submit_statements": "maintenance"}
+          "modq.sweep_webhooks": "webhooks", "modq.submit_statements": "maintenance",
+          "modq.purge_expired": "maintenance"}
 QUEUES = tuple(dict.fromkeys(ROUTES.values()))  # images, videos, alerts, maintenance, webhooks
 
 
@@ -87,6 +88,8 @@ def beat_schedule(s) -> dict:
         "reap-stuck-items": every("modq.reap_stuck", s.reaper_interval_seconds),
         # Webhooks: fan out alerts no deciding process did, queue the deliveries due (moderation/alerts).
         "sweep-webhooks": every("modq.sweep_webhooks", s.webhook_sweep_seconds),
+        # Personal data past each tenant's retention: tombstones, in short batches (moderation/privacy).
+        "purge-expired": every("modq.purge_expired", s.retention_interval_seconds),
     }
     if s.video_completion_queue_url:  # Rekognition completion notifications, via SQS
         schedule["drain-video-completions"] = every("modq.drain_video_completions",

@@ -7,6 +7,7 @@ from moderation.items.ingest import services as ingest_s3
 from moderation.items import attempts, services as service
 from moderation.ops import reaper
 from moderation.policy import reevaluations
+from moderation.privacy import retention
 from moderation.transparency import submission as statements_submission
 from moderation.video import services as video, completions as video_completions
 from moderation.domain.errors import Deferred, TransientFault
@@ -110,3 +111,12 @@ def ingest_s3_events() -> dict:
 @app.task(base=ModqTask, name="modq.submit_statements", acks_late=True)
 def submit_statements() -> dict:
     return statements_submission.send_due(runtime()).as_dict()
+
+
+# Retention (README "Retention and erasure"): beat purges personal data past each tenant's retention, in short
+# batches; a run cut short (a restart) is simply taken up by the next, which finds what is still due.
+@app.task(base=ModqTask, name="modq.purge_expired", acks_late=True)
+def purge_expired() -> dict:
+    rt = runtime()
+    report = retention.purge(rt, batch=rt.settings.retention_batch_size)
+    return {"purged": report.total, "skipped": len(report.skipped), "batches": report.batches}

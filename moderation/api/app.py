@@ -21,6 +21,8 @@ from moderation.api import console_bulk, review_bulk  # issue 17.4: bulk review
 from moderation.api import console_escalation, review_escalation  # issue 17.6: escalation
 from moderation.api import console_undo, review_undo  # issue 17.2: undo and override
 from moderation.api import notices, statements  # issue 18: EU DSA transparency
+from moderation.api import holds  # issue 19.3: legal holds
+from moderation.api import erasure  # issue 19.2: erasure on request
 from moderation.api.auth import docs_reader
 from moderation.api.middleware import BodyLimit, SecurityHeaders
 from moderation.bootstrap import Runtime, get_runtime
@@ -51,7 +53,8 @@ def create_app(runtime: Runtime | None = None, health_checks: dict[str, Check] |
     errors.install(app)
     for module in (items, batch, subjects, review, appeals, policy, tuning, bank, audit, webhooks, health, metrics,
                    console, console_appeals, review_lease, preferences, review_bulk, console_bulk,
-                   review_escalation, console_escalation, review_undo, console_undo, statements, notices):
+                   review_escalation, console_escalation, review_undo, console_undo, statements, notices, erasure,
+                   holds):
         app.include_router(module.router)
     _docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

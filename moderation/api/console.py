@@ -30,6 +30,7 @@ from moderation.items.audit_trail import audit_trail
 from moderation.items.queries import stored_item
 from moderation.review.queries import REVIEWABLE, QueueFilter
 from moderation.transparency.notice_views import notices_of  # issue 18.4: why the item was reported
+from moderation.privacy.holds import held_items  # issue 19.3: the legal hold badge
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
@@ -75,7 +76,8 @@ def queue_page(request: Request, user: ConsoleUser, verdict: schemas.QueueVerdic
     next_url = "/?" + urlencode({**filter_query(f), "after": following}) if following else None
     return page(request, "queue.html", user, rows=rows, more=following is not None, filters=f, notice=notice,
                 undo=review_undo.toast(request, user.principal),  # the last item's verdict, on an emptied queue
-                categories=categories, next_url=next_url)
+                categories=categories, next_url=next_url,
+                held=held_items(rt.settings.database_url, [row["id"] for row in rows]))
 
 
 @router.post("/next")
@@ -110,6 +112,7 @@ def _item(request: Request, item_id: str, user, f: QueueFilter, notice: str | No
                 filters=f, notice=notice, error=error, undo=review_undo.toast(request, user.principal),
                 subject=subjects.of_item(runtime(request).settings.database_url, item_id, scope=user.principal.scope),
                 notices=notices_of(runtime(request).settings.database_url, item_id, scope=user.principal.scope),
+                legal_hold=held_items(runtime(request).settings.database_url, [view["id"]]).get(view["id"]),
                 default_approve=f"not a violation ({fired})", default_reject=f"violation confirmed ({fired})")
 
 

@@ -14,11 +14,13 @@ from moderation.cli import (
     appeals as cli_appeals,
     bank as cli_bank,
     demo as cli_demo,
+    holds as cli_holds,
     ingest as cli_ingest,
     items as cli_items,
     items_retry as cli_items_retry,
     policy as cli_policy,
     policy_tune as cli_policy_tune,
+    retention as cli_retention,
     review as cli_review,
     stats as cli_stats,
     subjects as cli_subjects,
@@ -51,8 +53,10 @@ app.add_typer(cli_review.app, name="review")
 app.add_typer(cli_appeals.app, name="appeals")
 app.add_typer(cli_bank.app, name="bank")
 app.add_typer(cli_subjects.app, name="subjects")
+app.add_typer(cli_holds.app, name="holds")  # issue 19.3: legal holds
 app.add_typer(cli_ingest.app, name="ingest")
 app.add_typer(cli_transparency.app, name="transparency")
+app.add_typer(cli_retention.app, name="retention")
 app.command("api")(cli_api.api)
 app.command("stats")(cli_stats.stats)
 items_app.command("retry")(cli_items_retry.retry)

@@ -3,22 +3,19 @@
 Two kinds of figures:
 
 - Events, defined here and counted where they happen (``items.outcomes``, ``providers.instrumented``,
-  ``ingest``, ``transparency.submission``): ``modq_items_decided_total``, ``modq_provider_calls_total``,
-  ``modq_provider_latency_seconds``, ``modq_submit_to_decision_seconds``, ``modq_estimated_cost_usd_total``,
-  ``modq_s3_events_total``, ``modq_dsa_statements_total``.
-- State, read from Redis and the database when Prometheus scrapes, by the
-  collectors the entry points hand to ``render_latest`` and ``serve``
-  (``moderation.ops.collectors``): ``modq_queue_depth``, ``modq_broker_unacked``,
-  ``modq_outbox_backlog``, ``modq_outbox_oldest_age_seconds``,
-  ``modq_video_jobs_in_flight``, ``modq_state_up``.
+  ``ingest``, ``transparency.submission``, ``privacy.retention``): ``modq_items_decided_total``,
+  ``modq_provider_calls_total``, ``modq_provider_latency_seconds``, ``modq_submit_to_decision_seconds``,
+  ``modq_estimated_cost_usd_total``, ``modq_s3_events_total``, ``modq_dsa_statements_total``,
+  ``modq_retention_items_total``.
+- State, read from Redis and the database when Prometheus scrapes, by the collectors the entry points hand
+  to ``render_latest`` and ``serve`` (``moderation.ops.collectors``): ``modq_queue_depth``, ``modq_broker_unacked``,
+  ``modq_outbox_backlog``, ``modq_outbox_oldest_age_seconds``, ``modq_video_jobs_in_flight``, ``modq_state_up``.
 
-Prefork workers count in several processes. prometheus-client's multiprocess
-mode handles that: each process writes its counters to mmap files in
-``PROMETHEUS_MULTIPROC_DIR`` and the exporter (in the worker's parent process)
-sums them. A worker started with ``MODQ_METRICS_PORT`` set and no
-``PROMETHEUS_MULTIPROC_DIR`` gets a private temporary directory, removed when
-the process that made it exits. ``worker/app.py`` imports this module as it loads, so
-the directory exists before any pool process forks.
+Prefork workers count in several processes. prometheus-client's multiprocess mode handles that: each process
+writes its counters to mmap files in ``PROMETHEUS_MULTIPROC_DIR`` and the exporter (in the worker's parent
+process) sums them. A worker started with ``MODQ_METRICS_PORT`` set and no ``PROMETHEUS_MULTIPROC_DIR`` gets a
+private temporary directory, removed when the process that made it exits. ``worker/app.py`` imports this module
+as it loads, so the directory exists before any pool process forks.
 
 prometheus_client picks its value class (in-process or mmap) once, when it is
 first imported. modq cannot always come first: the ``celery`` CLI imports its
@@ -127,6 +124,8 @@ S3_EVENTS = Counter(
 )
 DSA_STATEMENTS = Counter("modq_dsa_statements", "Statements of reasons sent to the EU DSA Transparency Database, by "
                          "outcome (sent, already there, rejected, waiting for a retry).", ["outcome"])
+RETENTION = Counter("modq_retention_items", "Items retention went over, by rule and outcome (purged; skipped: a "
+                    "legal hold, a reviewer's claim, a pending appeal).", ["rule", "outcome"])
 
 _THROTTLE_MARKERS = ("Throttling", "ProvisionedThroughputExceeded", "LimitExceeded", "TooManyRequests")
 

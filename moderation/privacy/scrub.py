@@ -9,7 +9,7 @@ times, tenant, statements of reasons (already sent, and scrubbed of URIs when bu
 An erasure also drops the platform's ``external_id`` (it may name the account, as S3 keys often do) and the
 alerts' subject lines that carry it.
 
-An item under legal hold (``holds``) is never scrubbed: the caller asks ``holds.held`` first and reports it.
+An item under legal hold (``holds``) is never scrubbed: the caller asks ``holds.holding`` first and reports it.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from moderation.alerts.models import Alert
 from moderation.items import models as m
 from moderation.privacy.models import TOMBSTONE_ERASED, TOMBSTONE_PURGED
 from moderation.review.models import Appeal, Escalation, Review
-from moderation.transparency.models import Notice
+from moderation.transparency.models import PENDING as UNSENT, Notice, Statement
 from moderation.video.models import VideoJob
 
 RETENTION, ERASURE = "retention", "erasure"
+REVIEWER_SAYS = "Reviewer's reason"  # domain.statements: decision_facts' last part, a person's free text
 # What an alert keeps of its message: the decision, not who or where (its copy already left the building).
 ALERT_KEPT = ("item_id", "media_type", "verdict", "top_labels", "policy_version", "decided_at", "kind",
               "previous_verdict", "outcome", "appeal_id", "notice_id", "decision", "automated", "trusted_flagger",
@@ -48,6 +49,7 @@ def scrub_item(s: Session, item: m.Item, cause: str, now: datetime, *, drop_pay_
     if drop_pay_once:
         item.content_key = None
     _free_text(s, item.id, mark)
+    _unsent_statements(s, item.id, mark)
     _alerts(s, item, cause)
     s.execute(update(VideoJob).where(VideoJob.item_id == item.id)
               .values(source_uri=mark, staged_key=None, video_metadata={}, status_message=None))
@@ -70,3 +72,12 @@ def _alerts(s: Session, item: m.Item, cause: str) -> None:
         alert.message = {k: v for k, v in (alert.message or {}).items() if k in ALERT_KEPT}
         if cause == ERASURE:
             alert.subject = f"modq {alert.kind} [{item.id}]"[:100]
+
+
+def _unsent_statements(s: Session, item_id: str, mark: str) -> None:
+    """A statement not sent yet goes out without the reviewer's words (they may name the person); a sent one
+    stays as it was sent (the database keeps it, and so does modq)."""
+    for statement in s.scalars(select(Statement).where(Statement.item_id == item_id, Statement.state == UNSENT)):
+        facts = (statement.body or {}).get("decision_facts") or ""
+        if (at := facts.find(REVIEWER_SAYS)) >= 0:
+            statement.body = {**statement.body, "decision_facts": f"{facts[:at]}{REVIEWER_SAYS}: {mark}"}

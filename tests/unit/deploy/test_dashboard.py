@@ -25,6 +25,7 @@ from moderation.items import models as m
 from moderation.ops import collectors
 from moderation.review import backlog
 from moderation.providers import instrumented
+from moderation.privacy import retention
 from moderation.transparency import submission
 from tests.conftest import REPO
 from worker.app import QUEUES
@@ -76,6 +77,7 @@ def exported() -> dict[str, set[str]]:
     instrumented.InstrumentedProvider(_Provider(), {(PROBE, "DetectModerationLabels"): 0.001}).analyze_image()
     metrics.s3_event("created", PROBE)
     submission.counted(submission.Summary(sent=1))
+    retention.counted("approved_days", 1, 0)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(collectors, "queue_depths", lambda *_a, **_k: ({q: 3 for q in QUEUES}, 1))
         patch.setattr(collectors, "database_state", lambda _url, _priorities: {

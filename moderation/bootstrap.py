@@ -1,10 +1,9 @@
 """Wiring: the implementations picked by config, built once per process.
 
-Use cases take a ``Runtime``; tests build one with fakes (an in-memory
-dispatcher, a recording publisher, a stubbed provider) instead of patching.
-Only the entry points (``cli``, ``api``, ``worker``) build or get the runtime,
-handing in their dispatcher (Celery's: ``worker.dispatch.CeleryDispatcher``);
-use cases receive it as an argument and name the type only for type checkers.
+Use cases take a ``Runtime``; tests build one with fakes (an in-memory dispatcher, a recording publisher, a
+stubbed provider) instead of patching. Only the entry points (``cli``, ``api``, ``worker``) build or get the
+runtime, handing in their dispatcher (Celery's: ``worker.dispatch.CeleryDispatcher``); use cases receive it as
+an argument and name the type only for type checkers.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from moderation.providers.instrumented import instrument
 from moderation.providers.recorded import RecordedProvider
 from moderation.providers.rekognition import RekognitionProvider
 from moderation.providers.rekognition_video import RekognitionVideo
+from moderation.privacy import services as privacy
 from moderation.transparency import services as transparency
 
 
@@ -144,9 +144,11 @@ class Runtime:
         return {level: known[version] for level, version in versions.items()}
 
     def decided(self, session: Any, event: Decided) -> list[int]:
-        """What follows a decision, in its transaction (``domain.decisions``): a statement of reasons for a
-        restriction, the notices it answers. The ids of the outbox rows written, for the caller to publish."""
-        return transparency.on_decision(session, self, event)
+        """What follows a decision, in its transaction (``domain.decisions``): a statement of reasons, the
+        notices it answers, an erasure that waited for it; the outbox rows written, for the caller to publish."""
+        written = transparency.on_decision(session, self, event)
+        privacy.on_decision(session, self, event)
+        return written
 
     def undone(self, session: Any, event: Undone) -> None:
         transparency.on_undo(session, self, event)

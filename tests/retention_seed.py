@@ -128,7 +128,8 @@ def _video(rt, sd: Seeder) -> None:
         s.add(item)
         s.flush()
         s.add(VideoJob(item_id=item.id, provider="rekognition", state="succeeded", job_id="job-1",
-                       source_uri="s3://staging/pv-staged-video.mp4", staged_key="pv-staged-video.mp4",
+                       source_uri="s3://ugc/pv-staged-video.mp4",  # read in place: the upload's own key
+                       staged_key=f"modq-staging/{item.id}/1.mp4",  # our copy's key: item id, no personal data
                        video_metadata={"Format": "pv-meta-video"}, status_message="pv-status-video"))
         s.add(m.AuditEvent(item_id=item.id, actor="system", action=m.AuditAction.DECIDE, from_status=m.SUBMITTED,
                            to_status=m.APPROVED, verdict=m.APPROVED, policy_version="seed"))

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the type only: use cases are handed the runtime, never buil
 log = structlog.get_logger("modq.service")
 _items = m.Item.__table__  # statements built once (``queries``): record runs once per item
 _RECORD = lock_statement(_items.c.external_id, _items.c.media_type, _items.c.provider, _items.c.created_at,
-                         _items.c.tenant_id, _items.c.subject_id)
+                         _items.c.tenant_id, _items.c.subject_id, _items.c.erase_requested_at)
 _ADD_DECISION, _ADD_ANALYSIS = insert(m.Decision.__table__), insert(m.Analysis.__table__)
 
 
@@ -78,8 +78,8 @@ def record(rt: Runtime, item_id: str, analysis, decision, content_key: str, min_
         followed = rt.decided(s, Decided(item_id, decision.verdict, item.status, AUTOMATIC, f"d{decided}", now))
     metrics.item_decided(decision.verdict, item.provider, item.media_type, item.created_at, now)
     log.info("decided", item_id=item_id, verdict=decision.verdict, policy_version=decision.policy_version)
-    if alert is not None:
-        send_alerts(rt, [alert.id], {alert.id: alert})
+    if alert is not None:  # an erasure that waited for this decision scrubbed the row: sent as it is now
+        send_alerts(rt, [alert.id], {alert.id: alert} if item.erase_requested_at is None else None)
     if flagged:
         send_alerts(rt, [a.id for a in flagged], {a.id: a for a in flagged})
     if followed:

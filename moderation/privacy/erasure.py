@@ -126,9 +126,6 @@ def _erase(s: Session, item: m.Item, actor: str, now: datetime, report: Report) 
     if hold is not None:
         report.held.append({"item_id": item.id, "reason": hold.reason})
         return
-    if item.purge_cause == ERASURE and item.purged_at is not None:  # erased already: nothing left to remove
-        report.erased.append(item.id)
-        return
     if item.status in m.IN_FLIGHT:
         item.erase_requested_at, item.subject_id = now, None
         s.add(m.AuditEvent(item_id=item.id, actor=actor, action=m.AuditAction.ERASE, from_status=item.status,

@@ -22,6 +22,7 @@ from moderation.domain.tenancy import Scope
 from moderation.infra.clock import aware, utcnow
 from moderation.infra.db import transaction
 from moderation.items import models as m
+from moderation.items.queries import lock_item
 from moderation.privacy.models import LegalHold
 from moderation.review.services import Conflict, NotFound
 from moderation.tenants import services as tenants
@@ -127,7 +128,7 @@ def _text(value: Any, name: str, most: int) -> str:
 
 
 def _holdable(s: Session, item_id: str, tenant_id: int) -> None:
-    item = s.get(m.Item, item_id)
+    item = lock_item(s, item_id)  # locked: an erasure or a purge of it waits for the hold, or comes first
     if item is None or item.tenant_id != tenant_id:
         raise NotFound(f"no item {item_id!r}")
     if item.purged_at is not None:  # nothing personal is left to keep

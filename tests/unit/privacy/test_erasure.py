@@ -138,13 +138,19 @@ def test_erasing_one_item(rrt):
     assert {v for v, _, _ in scan(rrt, seeded.personal("rejected"))} == set(seeded.personal("rejected"))
 
 
-def test_erasing_again_changes_nothing_and_reports_the_same(rrt):
+def test_erasing_again_removes_what_was_written_since(rrt):
+    """Free text written about an erased item afterwards (a review of it, say) goes with the next erasure;
+    each request is audited."""
     seeded = seed(rrt, DEFAULT_TENANT_ID)
     approved = seeded.items["approved"]
     erasure.erase_item(rrt, approved, EVERY_TENANT, "admin")
+    with transaction(rrt.settings.database_url) as s:
+        s.add(m.AuditEvent(item_id=approved, actor="alice", action=m.AuditAction.CLAIM, reason="uploader alice@x.org"))
+    assert scan(rrt, ["alice@x.org"]) != set()
     assert erasure.erase_item(rrt, approved, EVERY_TENANT, "admin").erased == [approved]
+    assert scan(rrt, ["alice@x.org"]) == set()
     assert len(rows(rrt, m.AuditEvent, m.AuditEvent.item_id == approved,
-                    m.AuditEvent.action == m.AuditAction.ERASE)) == 1
+                    m.AuditEvent.action == m.AuditAction.ERASE)) == 2
 
 
 def test_a_subject_hold_keeps_every_item_and_the_subject_flags(rrt):
@@ -164,3 +170,44 @@ def test_an_unsent_statement_loses_the_reviewers_words(rrt):
     seeded = seed(rrt, DEFAULT_TENANT_ID)
     erasure.erase_item(rrt, seeded.items["reviewed"], EVERY_TENANT, "admin")
     assert scan(rrt, [seeded.values["reviewed"][-1]]) == set()
+
+
+def test_a_worker_publishing_the_decision_of_an_item_erased_meanwhile_sends_no_erased_data(rrt):
+    """The worker's inline relay publishes what the row holds after the commit, not the copy it built before
+    the erasure that waited for the decision scrubbed it."""
+    from moderation.alerts.services import InlineRelay
+    from tests.fakes.providers import RecordingPublisher
+
+    seeded = seed(rrt, DEFAULT_TENANT_ID)
+    item_id = seeded.items["processing"]
+    assert erasure.erase_item(rrt, item_id, EVERY_TENANT, "admin").pending == [item_id]
+    publisher = RecordingPublisher()
+    rrt.alert_relay = InlineRelay(rrt.settings.database_url, publisher, 60)
+    assert service.process_image(item_id, rt=rrt) == m.REJECTED
+    sent = [a for a in publisher.sent if a["item_id"] == item_id]
+    assert sent, "the decision's alert was published"
+    text = repr(sent)
+    assert not [v for v in seeded.personal("processing") if v in text]
+    assert scan(rrt, seeded.personal("processing")) == set()  # erased as its decision was recorded
+
+
+def test_the_privacy_trail_keeps_its_reasons_through_an_erasure(rrt):
+    """A released hold's entries, and the erasure's own, are no personal data: the scrub leaves them, and the
+    audit trigger refuses to tombstone them."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import DatabaseError
+
+    from moderation.privacy import holds
+
+    seeded = seed(rrt, DEFAULT_TENANT_ID)
+    approved = seeded.items["approved"]
+    hold = holds.add(rrt, DEFAULT_TENANT_ID, item_id=approved, reason="court order 42", actor="root")
+    holds.release(rrt, hold["id"], EVERY_TENANT, "root")
+    erasure.erase_item(rrt, approved, EVERY_TENANT, "admin")
+    trail = {e.action: e.reason for e in rows(rrt, m.AuditEvent, m.AuditEvent.item_id == approved)
+             if e.action in ("hold", "release_hold", "erase")}
+    assert "court order 42" in trail["hold"] and trail["erase"] == erasure.ERASED_REASON
+    with pytest.raises(DatabaseError, match="append-only"):
+        with transaction(rrt.settings.database_url) as s:
+            s.execute(update(m.AuditEvent).where(m.AuditEvent.item_id == approved,
+                                                 m.AuditEvent.action == "hold").values(reason="[erased]"))

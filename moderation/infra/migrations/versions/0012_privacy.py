@@ -4,7 +4,8 @@
   items.erase_requested_at: an erasure asked while the item was being moderated, done when it ends.
 - legal_holds: an item or a subject of a tenant kept whatever retention or an erasure says.
 - audit_events stays append-only but for one change: an entry's free text (``reason``) replaced by a tombstone,
-  '[purged]' or '[erased]', every other column as it was (the triggers of 0003_review, made again).
+  '[purged]' or '[erased]', every other column as it was, never on the privacy trail's own entries (hold,
+  release_hold, purge, erase) (the triggers of 0003_review, made again).
 
 Revision ID: 0012_privacy
 Revises: 0011_transparency
@@ -20,17 +21,19 @@ depends_on = None
 
 _KEPT = ('id', 'item_id', 'tenant_id', 'at', 'actor', 'action', 'from_status', 'to_status', 'verdict',
          'policy_version')
+# The privacy trail itself (holds, purges, erasures) holds no personal data and keeps its reasons.
+_PRIVACY_TRAIL = "'hold', 'release_hold', 'purge', 'erase'"
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION modq_audit_append_only() RETURNS trigger AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' AND NEW.reason IN ('[purged]', '[erased]')
-     AND ({new}) IS NOT DISTINCT FROM ({old}) THEN
+  IF TG_OP = 'UPDATE' AND NEW.reason IN ('[purged]', '[erased]') AND OLD.reason IS NOT NULL
+     AND OLD.action NOT IN ({kept}) AND ({new}) IS NOT DISTINCT FROM ({old}) THEN
     RETURN NEW;  -- a tombstone over the free text: retention and erasure (issue 19)
   END IF;
   RAISE EXCEPTION 'audit_events is append-only';
 END;
 $$ LANGUAGE plpgsql;
-""".format(new=", ".join(f"NEW.{c}" for c in _KEPT), old=", ".join(f"OLD.{c}" for c in _KEPT))
+""".format(new=", ".join(f"NEW.{c}" for c in _KEPT), old=", ".join(f"OLD.{c}" for c in _KEPT), kept=_PRIVACY_TRAIL)
 _PG_FUNCTION_0003 = """
 CREATE OR REPLACE FUNCTION modq_audit_append_only() RETURNS trigger AS $$
 BEGIN
@@ -40,9 +43,10 @@ $$ LANGUAGE plpgsql;
 """
 _SQLITE_NO_UPDATE = (
     "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
-    "WHEN NOT (NEW.reason IN ('[purged]', '[erased]') AND {same}) "
+    "WHEN NOT (NEW.reason IN ('[purged]', '[erased]') AND OLD.reason IS NOT NULL "
+    "AND OLD.action NOT IN ({kept}) AND {same}) "
     "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
-).format(same=" AND ".join(f"NEW.{c} IS OLD.{c}" for c in _KEPT))
+).format(same=" AND ".join(f"NEW.{c} IS OLD.{c}" for c in _KEPT), kept=_PRIVACY_TRAIL)
 _SQLITE_NO_UPDATE_0003 = ("CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
                           "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END")
 
@@ -77,6 +81,10 @@ def downgrade() -> None:
     op.drop_index('ix_legal_holds_subject', table_name='legal_holds')
     op.drop_index('ix_legal_holds_item', table_name='legal_holds')
     op.drop_table('legal_holds')
+    if op.get_bind().dialect.name == 'sqlite':  # a native DROP COLUMN: batch mode would rebuild items, which
+        for column in ('erase_requested_at', 'purge_cause', 'purged_at'):  # the foreign keys to it refuse
+            op.execute(f'ALTER TABLE items DROP COLUMN {column}')
+        return
     with op.batch_alter_table('items') as batch_op:
         for column in ('erase_requested_at', 'purge_cause', 'purged_at'):
             batch_op.drop_column(column)

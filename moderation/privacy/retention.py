@@ -114,8 +114,9 @@ def _batch(s: Session, report: Report, what: tuple[int, str, str, Retention], af
     """Lock the next ``size`` items due under ``what``'s rule after id ``after``, purge those not skipped;
     (items walked, the last id)."""
     tid, name, rule, policy = what
-    query = (select(m.Item).where(*due_conditions(tid, rule, policy, report.now, after)).order_by(m.Item.id).limit(size)
-             .with_for_update(skip_locked=True, of=m.Item))
+    query = select(m.Item).where(*due_conditions(tid, rule, policy, report.now, after)).order_by(m.Item.id).limit(size)
+    if not report.dry_run:  # a dry run changes nothing: it locks nothing, and counts what another holds too
+        query = query.with_for_update(skip_locked=True, of=m.Item)
     items = list(s.scalars(query))
     if not items:
         return 0, after

@@ -82,3 +82,13 @@ def test_an_item_locked_elsewhere_is_passed_over_and_purged_next_run(pg_rt):
     assert status_of(url, busy)[1] is None and status_of(url, free)[1] is not None
     assert retention.purge(rt, now=later(40)).total == 1
     assert status_of(url, busy)[1] is not None
+
+
+def test_a_dry_run_locks_nothing_and_counts_what_another_transaction_holds(pg_rt):
+    rt, url = pg_rt, pg_rt.settings.database_url
+    busy = decided_item(rt, rt.settings.media_root, rt._provider, None)
+    decided_item(rt, rt.settings.media_root, rt._provider, None)
+    with transaction(url) as s:  # a worker or reviewer holding one row
+        lock_item(s, busy)
+        assert retention.purge(rt, now=later(40), batch=1, dry_run=True).total == 2
+    assert status_of(url, busy)[1] is None  # nothing purged

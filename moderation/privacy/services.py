@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from moderation.domain.decisions import Decided
@@ -22,8 +23,11 @@ REASON = "erasure requested while it was being moderated"
 
 
 def on_decision(s: Session, rt: Runtime, event: Decided) -> None:
+    waiting = s.scalar(select(m.Item.erase_requested_at).where(m.Item.id == event.item_id))  # one column, most
+    if waiting is None:  # often none: the entity is loaded only for an erasure
+        return
     item = s.get(m.Item, event.item_id)
-    if item is None or item.erase_requested_at is None or item.purged_at is not None:
+    if item.purged_at is not None:
         return
     if holding(s, item.tenant_id, item.id, item.subject_id) is not None:
         return

@@ -43,7 +43,9 @@ _ITEM = (m.Item.id, m.Item.tenant_id, m.Item.external_id, m.Item.media_type, m.I
 def answer(s: Session, rt: Runtime, event: Decided) -> list[int]:
     """Answer (or route) the item's open notices after ``event``; the ids of the outbox rows written."""
     if event.kind == AUTOMATIC and event.verdict != m.REJECTED:  # approved or flagged: a person answers them
-        route(s, rt, item_row(s, event.item_id), actor="system")
+        waiting = open_notices(s, event.item_id)  # the hot path's one query: almost always none
+        if waiting:
+            route(s, rt, item_row(s, event.item_id), actor="system", waiting=waiting)
         return []
     automated = event.kind == AUTOMATIC or model_involved(s, event.item_id)
     if event.kind in (OVERRIDE, APPEAL):  # a later decision that changes the outcome answers the notices again
@@ -81,11 +83,11 @@ def item_row(s: Session, item_id: str) -> Any:
     return s.execute(select(*_ITEM).where(m.Item.id == item_id)).one()
 
 
-def route(s: Session, rt: Runtime, item: Any, actor: str) -> None:
+def route(s: Session, rt: Runtime, item: Any, actor: str, waiting: list[Notice] | None = None) -> None:
     """Put an item with open notices in front of a person: approved -> flagged (audited); its rank raised to
     ``TRUSTED_RANK`` when a trusted flagger's notice is open, an approved item's set to the policy's default
     rank (it had none). Nothing when no notice is open."""
-    waiting = open_notices(s, item.id)
+    waiting = open_notices(s, item.id) if waiting is None else waiting
     if not waiting:
         return
     rank = item.review_priority

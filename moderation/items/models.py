@@ -46,6 +46,8 @@ class Item(Base):
         Index("ix_items_lease_owner", "lease_owner",
               postgresql_where=text("lease_owner IS NOT NULL"), sqlite_where=text("lease_owner IS NOT NULL")),
         Index("ix_items_tenant_created_at", "tenant_id", "created_at"),
+        Index("ix_items_notice_open", "notice_open_at",  # the notice queue (0014_notice_open)
+              postgresql_where=text("notice_open_at IS NOT NULL"), sqlite_where=text("notice_open_at IS NOT NULL")),
         Index("ix_items_retention", "tenant_id", "status", "decided_at",
               postgresql_where=text("purged_at IS NULL"), sqlite_where=text("purged_at IS NULL")),
         Index("ix_items_unpurged", "tenant_id", "id",
@@ -88,6 +90,9 @@ class Item(Base):
     # Personal data replaced by tombstones (moderation/privacy: ``purge_cause`` retention or erasure), and an
     # erasure asked while the item was still being moderated (done when it ends).
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The oldest open notice (Art. 16 DSA) on the item, kept by moderation/transparency/notices.py: the review
+    # queue's source=notice filter and re-evaluation read it here, not in transparency's table above them.
+    notice_open_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     purge_cause: Mapped[str | None] = mapped_column(String(16))
     erase_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

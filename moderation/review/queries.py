@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, column, exists, false, func, or_, select, table, true, type_coerce
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
 from moderation.domain import taxonomy
@@ -18,11 +18,6 @@ from moderation.review.models import Review
 # rejected items may be checked (and overturned) until reviewed once.
 REVIEWABLE = (m.FLAGGED, m.REJECTED)
 SOURCES = ("notice",)  # QueueFilter.source
-# The notices table (Art. 16 DSA) is transparency's, a feature above review (.importlinter): named here, not
-# imported, for the one question the queue asks of it: has the item an open notice? A deliberate exception to
-# "a feature uses another's public names only", which .importlinter cannot see: two column names, tested by
-# tests/unit/api/test_notices_api.py through the real table.
-_NOTICES = table("notices", column("item_id"), column("decided_at"))
 
 
 @dataclass(frozen=True)
@@ -79,12 +74,13 @@ def awaiting_review() -> ColumnElement[bool]:
 
 
 def has_open_notice() -> ColumnElement[bool]:
-    return exists().where(_NOTICES.c.item_id == m.Item.id, _NOTICES.c.decided_at.is_(None))
+    """An open notice (Art. 16 DSA) is on the item: ``items.notice_open_at``, kept by transparency."""
+    return m.Item.notice_open_at.is_not(None)
 
 
 def notice_open_on(item_id: str) -> Select:
     """Whether the item has an open notice: what asks for a person's decision, not a re-evaluation's."""
-    return select(exists().where(_NOTICES.c.item_id == item_id, _NOTICES.c.decided_at.is_(None)))
+    return select(m.Item.notice_open_at.is_not(None)).where(m.Item.id == item_id)
 
 
 def in_scope(scope: Scope) -> ColumnElement[bool]:

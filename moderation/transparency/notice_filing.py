@@ -65,6 +65,7 @@ def file(rt: Runtime, notice: NoticeIn, *, tenant_id: int, actor: str) -> Filed:
                      trusted_flagger=notice.trusted_flagger, csam=notice.csam, filed_by=actor, received_at=utcnow())
         s.add(row)
         s.flush()
+        notices.sync_open(s, item.id)
         review = s.scalar(select(Review).where(Review.item_id == item.id))
         if review is None:
             notices.route(s, rt, notices.item_row(s, item.id), actor=actor)

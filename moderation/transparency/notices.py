@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from moderation.alerts.queries import add_alert
@@ -59,9 +59,19 @@ def answer(s: Session, rt: Runtime, event: Decided) -> list[int]:
 def reopen(s: Session, event: Undone) -> None:
     """The notices the undone decision answered are open again (its unsent alerts the undo cancels); the item
     is back in the queue with the priority it had."""
-    s.execute(update(Notice).where(Notice.item_id == event.item_id, Notice.decision_ref == event.ref)
-              .values(decided_at=None, outcome=None, automated=None, decision_ref=None)
-              .execution_options(synchronize_session="fetch"))
+    opened = s.execute(update(Notice).where(Notice.item_id == event.item_id, Notice.decision_ref == event.ref)
+                       .values(decided_at=None, outcome=None, automated=None, decision_ref=None)
+                       .execution_options(synchronize_session="fetch")).rowcount
+    if opened:
+        sync_open(s, event.item_id)
+
+
+def sync_open(s: Session, item_id: str) -> None:
+    """``items.notice_open_at``: the oldest open notice's time, or None: what the review queue's source=notice
+    filter and re-evaluation read, on the item (review and policy sit below transparency)."""
+    oldest = s.scalar(select(func.min(Notice.received_at)).where(Notice.item_id == item_id,
+                                                                 Notice.decided_at.is_(None)))
+    set_item(s, item_id, notice_open_at=oldest)
 
 
 def source_for(s: Session, item_id: str) -> str:
@@ -111,6 +121,8 @@ def settle(s: Session, item: Any, verdict: str, automated: bool, ref: str, at: d
         notice.decided_at, notice.outcome, notice.automated, notice.decision_ref = at, verdict, automated, ref
         ids.append(add_alert(s, notice_alert(notice, item, at)))
     s.flush()
+    if ids:
+        sync_open(s, item.id)
     return ids
 
 

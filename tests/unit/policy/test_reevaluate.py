@@ -235,11 +235,14 @@ def test_a_rejection_by_reevaluation_writes_its_statement_of_reasons(rt, items):
 
 
 def test_an_item_with_an_open_notice_is_left_to_its_reviewer(rt, items):
+    from moderation.transparency import notices
     from moderation.transparency.models import Notice
 
     with transaction(rt.settings.database_url) as s:
         s.add(Notice(tenant_id=1, item_id=items["hate70"], explanation="a hate symbol", notifier_name="A",
                      notifier_email="a@example.com", good_faith=True, filed_by="test"))
+        s.flush()
+        notices.sync_open(s, items["hate70"])  # as filing does
     before = snapshot(rt)
     summary = reevaluate(rt, policy.parse(STRICT), "ann")
     assert snapshot(rt)["items"][items["hate70"]] == before["items"][items["hate70"]]
